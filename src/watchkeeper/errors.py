@@ -1,0 +1,77 @@
+"""Every error Watchkeeper raises on purpose, as one tree.
+
+::
+
+    WatchkeeperError                 base: the CLI prints its message as one red line, exit 1
+    ├── ConfigError                  watchkeeper.toml or a setting is wrong
+    ├── WorkspaceError               the workspace is missing, locked or damaged
+    ├── InputError                   an input file cannot be read at all (names the file)
+    │   └── MappingError             a YAML source mapping is invalid (names file and field)
+    ├── LakeError                    the lake's manifest or a Parquet file is damaged
+    ├── RuleError                    a detection rule is invalid (names file and rule id)
+    │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
+    └── SimulationError              simulator parameters are inconsistent
+
+A malformed *row* is never an exception: it goes to the quarantine with its file, line,
+reason and raw text. Exceptions are for things that stop a whole file or command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WatchkeeperError(Exception):
+    """Base of every expected error; its message is one line meant for a person."""
+
+
+class ConfigError(WatchkeeperError):
+    """A setting or the workspace configuration file is invalid."""
+
+
+class WorkspaceError(WatchkeeperError):
+    """The workspace cannot be opened or is inconsistent."""
+
+
+class InputError(WatchkeeperError):
+    """An input file cannot be read at all."""
+
+    def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class MappingError(InputError):
+    """A declarative source mapping is invalid; names the mapping file and the field."""
+
+    def __init__(self, path: Path | str, field: str, reason: str) -> None:
+        self.field = field
+        super().__init__(path, f"field {field!r}: {reason}")
+
+
+class LakeError(WatchkeeperError):
+    """The lake's manifest or one of its files is damaged."""
+
+
+class RuleError(WatchkeeperError):
+    """A detection rule cannot be loaded or compiled."""
+
+    def __init__(self, reason: str, *, path: Path | str | None = None,
+                 rule_id: str | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.rule_id = rule_id
+        self.reason = reason
+        parts = [p for p in (self.path, f"rule {rule_id}" if rule_id else None) if p]
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+
+class UnsupportedRuleError(RuleError):
+    """A valid rule that the compiler cannot express on our tables."""
+
+
+class SimulationError(WatchkeeperError):
+    """Simulator parameters are inconsistent."""

@@ -1,0 +1,88 @@
+"""What every source yields, and the accounting rule it must keep.
+
+A source reads one input file and yields `Parsed` chunks. Each chunk holds rows for one
+target table (an event class such as ``"authentication"`` or an entity table such as
+``"people_observations"``) as an Arrow table conforming to that table's schema, plus the
+records it rejected. For every chunk ``read == rows.num_rows + len(rejects)``; the lake
+later splits the rows into accepted and duplicates, so that for every file and run
+``read = accepted + duplicates + quarantined``.
+
+A record that cannot be parsed is never an exception: it becomes a `Reject` naming the
+file, the line (or record number for binary formats), the reason and the raw text. A
+file that cannot be read at all raises `watchkeeper.errors.InputError` naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+RAW_TEXT_LIMIT = 4096  # longer raw records are cut in the quarantine, with a marker
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input record that was not accepted."""
+
+    file: str
+    line: int | None
+    reason: str
+    raw: str
+
+    @staticmethod
+    def of(file: Path | str, line: int | None, reason: str, raw: str | bytes) -> Reject:
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if len(text) > RAW_TEXT_LIMIT:
+            text = text[:RAW_TEXT_LIMIT] + f"…[{len(text) - RAW_TEXT_LIMIT} more chars]"
+        return Reject(str(file), line, reason, text)
+
+
+@dataclass
+class Parsed:
+    """Rows for one target table read from one file, plus that file's rejects."""
+
+    table: str
+    rows: pa.Table
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.rows.num_rows + len(self.rejects)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """Settings a source needs to normalize: the workspace passes them in."""
+
+    timezone: str = "UTC"  # for naive local times (CERT)
+    company_domains: tuple[str, ...] = ("dtaa.com", "corp.example")
+
+    def is_external(self, address: str) -> bool:
+        """True when an email address is outside every company domain (or subdomain)."""
+        domain = address.rpartition("@")[2].strip().lower()
+        return not any(domain == d or domain.endswith("." + d) for d in self.company_domains)
+
+
+class Source(Protocol):
+    """A reader for one input format."""
+
+    name: str
+
+    def read(self, path: Path, ctx: SourceContext) -> Iterator[Parsed]:
+        """Yield chunks for one file, in bounded memory."""
+        ...
+
+
+def content_id(source: str, *parts: str | bytes) -> str:
+    """A stable event id for sources without one: a hash of the source and raw content."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(source.encode())
+    for part in parts:
+        h.update(b"\x1f")
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+    return f"{source}:{h.hexdigest()}"
