@@ -87,17 +87,17 @@ class Lake:
             empty = spec.schema.empty_table()
             if spec.by_day:
                 empty = empty.append_column("day", pa.array([], pa.date32()))
-            table = backend.create_table(view_name, empty, overwrite=True)
+            table = ibis.memtable(empty)
         else:
             table = backend.read_parquet(files, table_name=view_name,
                                          hive_partitioning=spec.by_day, union_by_name=True)
-            if spec.mode is WriteMode.UPSERT or spec.name == "quarantine":
-                if spec.mode is WriteMode.UPSERT:
-                    order = ibis.desc(table["_commit"])
-                    rank = ibis.row_number().over(group_by=spec.key, order_by=order)
-                    table = table.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)
-                    table = table.drop("wk_rank")
-                table = table.drop("_commit")
+            if spec.mode is WriteMode.UPSERT:
+                order = ibis.desc(table["_commit"])
+                rank = ibis.row_number().over(group_by=spec.key, order_by=order)
+                table = table.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)
+                table = table.drop("wk_rank", "_commit")
+            elif spec.name == "quarantine":
+                table = table.rename(commit="_commit")
         self._views[spec.name] = (manifest.seq, table)
         return table
 

@@ -11,7 +11,6 @@ from watchkeeper.schema import CLASSES, ENTITIES, EventClass
 
 QUARANTINE_SCHEMA = pa.schema([
     pa.field("quarantine_id", pa.string(), nullable=False),
-    pa.field("commit", pa.int64()),
     pa.field("source", pa.string()),
     pa.field("file", pa.string()),
     pa.field("line", pa.int64()),

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from duckdb.sqltypes import BIGINT, DATE
 
 from watchkeeper.errors import LakeError
+from watchkeeper.lake.faults import checkpoint
 from watchkeeper.lake.manifest import Commit, DataFile, Manifest, fsync_dir
 from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
@@ -93,6 +94,14 @@ class Transaction:
         relation.write_parquet(str(path), compression="zstd")
         return path
 
+    def staged_parts(self, table: str) -> list[Path]:
+        """Staged files of a table so far (flushing open writers first)."""
+        name = table_spec(table).name
+        writer = self._writers.pop(name, None)
+        if writer is not None:
+            writer.close()
+        return list(self._parts.get(name, []))
+
     def replace(self, table: str, rows: pa.Table) -> None:
         """Replace a derived table whole at commit."""
         spec = table_spec(table)
@@ -113,6 +122,7 @@ class Transaction:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
+        checkpoint("staged")
         manifest = self.lake.manifest()
         seq = manifest.seq + 1
         result = CommitResult(seq=seq, txn=self.txn)
@@ -121,7 +131,9 @@ class Transaction:
             published[name] = self._publish(table_spec(name), parts, manifest, seq, result)
         for name, rows in self._replaced.items():
             published[name] = self._publish_replacement(table_spec(name), rows, seq)
+        checkpoint("published")
         self._make_visible(manifest, published, seq, summary)
+        checkpoint("after-manifest")
         return result
 
     def _publish(self, spec: TableSpec, parts: list[Path], manifest: Manifest, seq: int,
@@ -197,18 +209,24 @@ class Transaction:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = publish_root / name / Path(f.path).relative_to(name)
                 os.replace(source, target)
+                checkpoint("moving")
         for directory in {(self.lake.root / f.path).parent for fs in published.values()
                           for f in fs}:
             fsync_dir(directory)
+        superseded: list[DataFile] = []
         for name, files in published.items():
             if table_spec(name).mode is WriteMode.REPLACE:
+                superseded += manifest.tables.get(name, [])
                 manifest.tables[name] = files
             elif files:
                 manifest.tables.setdefault(name, []).extend(files)
         manifest.seq = seq
         manifest.commits.append(Commit(seq, self.txn, datetime.now(UTC).isoformat(),
                                        self.kind, summary))
+        checkpoint("before-manifest")
         manifest.save(self.lake.manifest_path)
+        for f in superseded:  # no longer listed: unreadable by anyone from here on
+            (self.lake.root / f.path).unlink(missing_ok=True)
 
     def close(self) -> None:
         for writer in self._writers.values():

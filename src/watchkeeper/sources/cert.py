@@ -30,6 +30,7 @@ from watchkeeper.sources.cert_layouts import LAYOUTS, Layout, select_sql
 
 CERT_TIME_FORMAT = "%m/%d/%Y %H:%M:%S"
 LOG_FILES = ("logon", "device", "file", "email", "http")
+_ACTIVITY = re.compile(r"^(WWW \w+|File \w+|Send|View|Connect|Disconnect|Logon|Logoff)$")
 _LDAP_NAME = re.compile(r"^(\d{4})-(\d{2})\.csv$")
 
 
@@ -86,12 +87,43 @@ def pick_layout(path: Path, kind: str) -> tuple[Layout, bool]:
         known = " | ".join(",".join(lay.columns) for lay in LAYOUTS[kind])
         raise InputError(path, f"unrecognized {kind} header {','.join(header)!r} "
                                f"(expected one of: {known})", line=1)
-    width = len(next(csv.reader([first])))
-    for layout in LAYOUTS[kind]:
-        if len(layout.columns) == width:
+    fields = next(csv.reader([first]))
+    fitting = [lay for lay in LAYOUTS[kind] if len(lay.columns) == len(fields)]
+    for layout in fitting:  # same width, different columns: the activity value decides
+        if "activity" not in layout.columns or len(fitting) == 1:
+            continue
+        if _ACTIVITY.match(fields[layout.columns.index("activity")]):
             return layout, False
+    fitting = [lay for lay in fitting if "activity" not in lay.columns] or fitting
+    if fitting:
+        return fitting[0], False
+    width = len(fields)
     raise InputError(path, f"header-less {kind} file with {width} columns matches no "
                            "known CERT layout", line=1)
+
+
+_FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_CAST = re.compile(r'Could not convert string "(.*)" to \'(\w+)\'', re.S)
+
+
+def _reason(kind: str, column: str | None, message: str) -> str:
+    """DuckDB's reject message as one short line naming the field at fault."""
+    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        m = _FOUND.search(message)
+        if m:
+            return f"wrong column count: {m.group(2)} fields, expected {m.group(1)}"
+    if kind == "CAST":
+        m = _CAST.search(message)
+        if m:
+            want = {"TIMESTAMP": f"a date ({CERT_TIME_FORMAT})", "BIGINT": "an integer",
+                    "SMALLINT": "an integer", "BOOLEAN": "True/False"}.get(m.group(2),
+                                                                          m.group(2).lower())
+            return f"field {column!r}: cannot parse {m.group(1)[:60]!r} as {want}"
+    if kind == "INVALID ENCODING":
+        return "invalid UTF-8"
+    if kind == "UNQUOTED VALUE" or "quote" in message.lower():
+        return "unterminated or misplaced quote"
+    return message.splitlines()[0][:200]
 
 
 class CertSource:
@@ -137,11 +169,13 @@ class CertSource:
     def _scan_rejects(con: duckdb.DuckDBPyConnection, path: Path,
                       table: str) -> list[Reject]:
         rows = con.table(table).aggregate(
-            "line, first(error_message ORDER BY column_idx NULLS FIRST) AS reason, "
+            "line, first(error_type ORDER BY column_idx NULLS FIRST) AS kind, "
+            "first(column_name ORDER BY column_idx NULLS FIRST) AS col, "
+            "first(error_message ORDER BY column_idx NULLS FIRST) AS message, "
             "first(csv_line) AS raw", "line").fetchall()
         con.execute(f"DROP TABLE {table}")
-        return [Reject.of(path, int(line), str(reason), str(raw or ""))
-                for line, reason, raw in rows]
+        return [Reject.of(path, int(line), _reason(str(kind), col, str(msg)), str(raw or ""))
+                for line, kind, col, msg, raw in rows]
 
     @staticmethod
     def _problems(con: duckdb.DuckDBPyConnection,

@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := demo-data
+
+.PHONY: demo test lint typecheck unit bench clean install install-dev system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Java runs the PySpark engine-parity tests; installed from Debian when missing.
+system-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for the Spark tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) \
+	  || echo "could not install Java: Spark tests will skip (and fail under CI=true)"; }
+
+demo: install
+	rm -rf $(DEMO)
+	$(BIN)/watchkeeper simulate --users 200 --days 90 --seed 7 --out $(DEMO)/sim
+	$(BIN)/watchkeeper -w $(DEMO)/workspace ingest auto $(DEMO)/sim
+	$(BIN)/watchkeeper -w $(DEMO)/workspace status
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+unit: install-dev system-deps
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install-dev
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache bench-data

@@ -1,0 +1,81 @@
+"""`watchkeeper ingest …`: one sub-command per input format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from watchkeeper.cli.render import emit_json, out, progress_bar
+from watchkeeper.ingest import IngestReport
+
+app = typer.Typer(no_args_is_help=True, help="Load telemetry into the lake.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.")]
+
+
+def _run(ctx: typer.Context, inputs: list[Path], fmt: str, json: bool,
+         mapping: Path | None = None) -> None:
+    workspace = ctx.obj.open()
+    with progress_bar(f"ingest {fmt}", enabled=not json) as progress:
+        report = workspace.ingest(inputs, fmt, mapping=mapping, progress=progress)
+    if json:
+        emit_json(report.to_dict())
+    else:
+        show(report)
+
+
+def show(report: IngestReport) -> None:
+    table = Table(title=f"Ingest (commit {report.commit}, {report.seconds:.1f}s)")
+    for col in ("file", "format", "read", "accepted", "duplicates", "quarantined"):
+        table.add_column(col, justify="left" if col in ("file", "format") else "right")
+    for f in report.files:
+        table.add_row(Path(f.path).name, f.format, f"{f.read:,}", f"{f.accepted:,}",
+                      f"{f.duplicates:,}", f"{f.quarantined:,}")
+    table.add_row("[bold]total", "", f"{report.read:,}", f"{report.accepted:,}",
+                  f"{report.duplicates:,}", f"{report.quarantined:,}")
+    out.print(table)
+    for s in report.skipped:
+        out.print(f"[yellow]skipped[/] {s['path']}: {s['reason']}")
+
+
+@app.command("auto")
+def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """Recognize each file's format (CERT, OCSF, HR feed, simulator sources, EVTX)."""
+    _run(ctx, inputs, "auto", json)
+
+
+@app.command("cert")
+def cert(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """A CERT Insider Threat dataset folder (or some of its files)."""
+    _run(ctx, inputs, "cert", json)
+
+
+@app.command("ocsf")
+def ocsf(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """OCSF JSON-lines files."""
+    _run(ctx, inputs, "ocsf", json)
+
+
+@app.command("mapped")
+def mapped(ctx: typer.Context, inputs: Paths,
+           mapping: Annotated[Path, typer.Option("--mapping", "-m",
+                                                 help="YAML source mapping.")],
+           json: JsonOpt = False) -> None:
+    """Any JSON-lines or CSV log, through a declarative YAML mapping."""
+    _run(ctx, inputs, "mapped", json, mapping=mapping)
+
+
+@app.command("hr")
+def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """An HR feed CSV."""
+    _run(ctx, inputs, "hr", json)
+
+
+@app.command("evtx")
+def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """Windows event log files (.evtx) or folders of them."""
+    _run(ctx, inputs, "evtx", json)

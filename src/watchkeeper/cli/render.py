@@ -1,0 +1,62 @@
+"""Rendering for the CLI: JSON documents, Rich tables, progress bars, error lines.
+
+Core code never prints; commands hand their results here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def emit_json(doc: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(doc, default=_default, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def error_line(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool = True,
+                 count: bool = False) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress callback ``(done, total, detail)`` drawing a bar on stderr."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(),
+               MofNCompleteColumn() if count else TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[detail]}")]
+    with Progress(*columns, console=err, transient=True,
+                  disable=not enabled or not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None, detail="")
+
+        def update(done: int, total: int, detail: str = "") -> None:
+            bar.update(task, completed=done, total=total, detail=detail)
+
+        yield update

@@ -1,0 +1,110 @@
+"""Workspace settings: `watchkeeper.toml`, validated by pydantic.
+
+Environment variables ``WATCHKEEPER_<SECTION>__<KEY>`` override the file (for example
+``WATCHKEEPER_INGEST__TIMEZONE=America/New_York``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from watchkeeper.errors import ConfigError
+
+CONFIG_NAME = "watchkeeper.toml"
+ENV_PREFIX = "WATCHKEEPER_"
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field("UTC", description="Time zone of naive source times (CERT).")
+    company_domains: list[str] = Field(
+        default_factory=lambda: ["dtaa.com", "corp.example"],
+        description="Email domains inside the company; others count as external.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("company_domains")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [d.strip().lower() for d in value if d.strip()]
+
+
+class LakeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    memory_limit: str = Field("1536MB", description="DuckDB memory limit; it spills beyond.")
+    threads: int | None = Field(None, ge=1, description="DuckDB threads (default: all cores).")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+            raise ValueError(f"expected a size such as '1536MB', got {value!r}")
+        return value.strip()
+
+
+class Settings(BaseModel):
+    """Everything configurable in a workspace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+
+    @staticmethod
+    def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
+        doc: dict[str, Any] = {}
+        if path.exists():
+            try:
+                doc = tomllib.loads(path.read_text("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        _overlay_env(doc, os.environ if environ is None else environ)
+        try:
+            return Settings.model_validate(doc)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ConfigError(f"{path}: setting {where}: {err['msg']}") from exc
+
+
+def _overlay_env(doc: dict[str, Any], environ: Any) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        parsed: Any = value
+        if value.startswith("["):
+            parsed = [v.strip().strip("'\"") for v in value.strip("[]").split(",") if v.strip()]
+        doc.setdefault(section, {})[key] = parsed
+
+
+DEFAULT_CONFIG = """\
+# Watchkeeper workspace settings. Environment variables WATCHKEEPER_<SECTION>__<KEY>
+# override these values.
+
+[ingest]
+# Time zone of naive source times (the CERT dataset writes local times without a zone).
+timezone = "UTC"
+# Email domains inside the company; recipients elsewhere count as external.
+company_domains = ["dtaa.com", "corp.example"]
+
+[lake]
+# DuckDB memory limit; queries spill to disk beyond it.
+memory_limit = "1536MB"
+"""

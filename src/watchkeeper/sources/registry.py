@@ -1,0 +1,121 @@
+"""Which reader handles which input: by the format the user named, or recognized (``auto``).
+
+``auto`` recognizes CERT files by name, the simulator's extra sources by name or header,
+OCSF JSON lines by content and EVTX files by signature; everything else is reported as
+skipped with the reason, never guessed at. Answer keys (``answers/``) are not telemetry
+and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watchkeeper.errors import InputError
+from watchkeeper.sources.cert import CertSource, cert_kind
+
+FORMATS = ("auto", "cert", "ocsf", "mapped", "hr", "evtx")
+SIM_DATASTORE = "datastore_access.jsonl"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One input file and the reader for it."""
+
+    path: Path
+    format: str
+    source: Any  # a `Source`, or the DuckDB-backed `CertSource`
+    size: int
+
+
+def _plan(path: Path, fmt: str, source: Any) -> Plan:
+    return Plan(path, fmt, source, max(1, path.stat().st_size))
+
+
+def _files(inputs: list[Path], recurse: bool) -> list[Path]:
+    out: list[Path] = []
+    for item in inputs:
+        if not item.exists():
+            raise InputError(item, "no such file or directory")
+        if item.is_dir():
+            if not recurse:
+                raise InputError(item, "is a directory; name the files to ingest")
+            out += sorted(p for p in item.rglob("*") if p.is_file())
+        else:
+            out.append(item)
+    return out
+
+
+def _single(fmt: str, mapping: Path | None) -> Callable[[Path], Plan]:
+    if fmt == "cert":
+        cert = CertSource()
+        return lambda p: _plan(p, "cert", cert)
+    if fmt == "ocsf":
+        from watchkeeper.sources.ocsf import OcsfSource
+        ocsf = OcsfSource()
+        return lambda p: _plan(p, "ocsf", ocsf)
+    if fmt == "hr":
+        from watchkeeper.sources.hr import HrSource
+        hr = HrSource()
+        return lambda p: _plan(p, "hr", hr)
+    if fmt == "mapped":
+        from watchkeeper.sources.mapped import MappedSource, load_mapping
+        if mapping is None:
+            raise InputError("--mapping", "ingest mapped needs --mapping FILE.yaml")
+        source = MappedSource(load_mapping(mapping))
+        return lambda p: _plan(p, source.name, source)
+    if fmt == "evtx":
+        from watchkeeper.sources.evtx_source import EvtxSource
+        evtx = EvtxSource()
+        return lambda p: _plan(p, "evtx", evtx)
+    raise InputError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
+
+
+def recognize(path: Path) -> tuple[str, Any] | str:
+    """The (format, reader) for a file, or the reason it is not recognized."""
+    if "answers" in path.parts:
+        return "answer key, not telemetry"
+    if cert_kind(path) is not None:
+        return "cert", CertSource()
+    if path.name == SIM_DATASTORE:
+        from watchkeeper.sources.mapped import MappedSource, builtin_mapping
+        return "watchkeeper_datastore", MappedSource(builtin_mapping("watchkeeper_datastore"))
+    if path.suffix.lower() == ".evtx":
+        from watchkeeper.sources.evtx_source import EvtxSource
+        return "evtx", EvtxSource()
+    from watchkeeper.sources import catalog, hr, ocsf
+    if hr.sniff(path):
+        return "hr", hr.HrSource()
+    if catalog.sniff_devices(path):
+        return "devices", catalog.DevicesSource()
+    if catalog.sniff_assets(path):
+        return "assets", catalog.AssetsSource()
+    if ocsf.sniff(path):
+        return "ocsf", ocsf.OcsfSource()
+    return "format not recognized"
+
+
+def plan_inputs(inputs: list[Path], fmt: str,
+                mapping: Path | None = None) -> tuple[list[Plan], list[dict[str, str]]]:
+    """Readers for every input file, and the files skipped with their reasons."""
+    if fmt not in FORMATS:
+        raise InputError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
+    files = _files(inputs, recurse=fmt in ("auto", "cert", "evtx"))
+    if fmt != "auto":
+        make = _single(fmt, mapping)
+        if fmt in ("cert", "evtx") and any(p.is_dir() for p in inputs):
+            keep = (lambda p: cert_kind(p) is not None) if fmt == "cert" else \
+                (lambda p: p.suffix.lower() == ".evtx")
+            files = [p for p in files if keep(p)]
+        return [make(p) for p in files], []
+    plans: list[Plan] = []
+    skipped: list[dict[str, str]] = []
+    for path in files:
+        found = recognize(path)
+        if isinstance(found, str):
+            skipped.append({"path": str(path), "reason": found})
+        else:
+            plans.append(_plan(path, *found))
+    return plans, skipped

@@ -1,0 +1,151 @@
+"""The facade every surface calls: `Workspace.open(path)` and one method per job.
+
+A workspace is a directory::
+
+    watchkeeper.toml     settings (see `watchkeeper.config`)
+    lake/                Parquet lake: events, entities, quarantine (see `watchkeeper.lake`)
+    state.db             SQLite state store (alerts, cases, audit), created by its first user
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
+from watchkeeper.errors import WorkspaceError
+from watchkeeper.ingest import IngestReport, ProgressFn, ingest
+from watchkeeper.lake import Lake
+from watchkeeper.schema import EventClass
+from watchkeeper.sources.base import SourceContext
+
+HOME_ENV = "WATCHKEEPER_HOME"
+DEFAULT_HOME = "watchkeeper-data"
+
+
+@dataclass
+class ClassStatus:
+    events: int
+    first: str | None
+    last: str | None
+    sources: dict[str, int]
+
+
+@dataclass
+class Status:
+    """What a workspace holds."""
+
+    workspace: str
+    events: int
+    classes: dict[str, ClassStatus]
+    people: int
+    people_history_rows: int
+    devices: int
+    data_assets: int
+    quarantine: int
+    quarantine_reasons: dict[str, int]
+    commits: int
+    last_commit: str | None
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+
+
+class Workspace:
+    """One workspace: settings, lake and jobs."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.lake = Lake(root / "lake", memory_limit=settings.lake.memory_limit,
+                         threads=settings.lake.threads)
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, create: bool = True) -> Workspace:
+        root = (path or default_home()).expanduser()
+        config = root / CONFIG_NAME
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"{root}: not a directory")
+        if not config.exists():
+            if not create:
+                raise WorkspaceError(f"{root}: no workspace here (no {CONFIG_NAME})")
+            if root.exists() and any(root.iterdir()):
+                raise WorkspaceError(
+                    f"{root}: directory is not empty and has no {CONFIG_NAME}; "
+                    "refusing to make it a workspace")
+            root.mkdir(parents=True, exist_ok=True)
+            config.write_text(DEFAULT_CONFIG, "utf-8")
+        return cls(root, Settings.load(config))
+
+    @property
+    def state_url(self) -> str:
+        return f"sqlite:///{self.root / 'state.db'}"
+
+    def source_context(self) -> SourceContext:
+        s = self.settings.ingest
+        return SourceContext(timezone=s.timezone, company_domains=tuple(s.company_domains))
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def ingest(self, inputs: Iterable[Path], fmt: str = "auto", *,
+               mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
+        return ingest(self.lake, list(inputs), fmt, self.source_context(),
+                      mapping=mapping, progress=progress)
+
+    def status(self) -> Status:
+        classes: dict[str, ClassStatus] = {}
+        by_source: dict[str, int] = {}
+        for cls in EventClass:
+            if self.lake.rows(cls.value) == 0:
+                continue
+            classes[cls.value] = st = self._class_status(cls.value)
+            for src, n in st.sources.items():
+                by_source[src] = by_source.get(src, 0) + n
+        people = self.lake.table("people")
+        quarantine = self.lake.table("quarantine")
+        reasons = (quarantine.group_by(reason=_reason_kind(quarantine.reason))
+                   .aggregate(n=quarantine.count()).order_by(ibis.desc("n")).limit(10)
+                   .to_pyarrow().to_pylist())
+        manifest = self.lake.manifest()
+        return Status(
+            workspace=str(self.root),
+            events=sum(c.events for c in classes.values()),
+            classes=classes,
+            people=int(people.user.nunique().execute()),
+            people_history_rows=self.lake.rows("people"),
+            devices=int(self.lake.table("devices").count().execute()),
+            data_assets=int(self.lake.table("data_assets").count().execute()),
+            quarantine=self.lake.rows("quarantine"),
+            quarantine_reasons={r["reason"]: int(r["n"]) for r in reasons},
+            commits=len(manifest.commits),
+            last_commit=manifest.commits[-1].at if manifest.commits else None,
+            sources=by_source,
+        )
+
+    def _class_status(self, name: str) -> ClassStatus:
+        t = self.lake.table(name)
+        span = t.aggregate(n=t.count(), first=t.time.min(), last=t.time.max())
+        row = span.to_pyarrow().to_pylist()[0]
+        src = t.group_by("source").aggregate(n=t.count()).to_pyarrow().to_pylist()
+        return ClassStatus(int(row["n"]), _iso(row["first"]), _iso(row["last"]),
+                           {r["source"]: int(r["n"]) for r in src})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _reason_kind(reason: ibis.expr.types.StringValue) -> ibis.expr.types.StringValue:
+    """Group quarantine reasons by their first words, not their quoted values."""
+    return reason.re_replace(r"(parse|value|class_uid) (\S+|'[^']*') ", r"\1 … ").strip()

@@ -1,0 +1,104 @@
+"""The lake on real DuckDB and Parquet: atomic commits, dedupe modes, recovery, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from watchkeeper.errors import LakeError, WorkspaceError
+from watchkeeper.lake import Lake
+from watchkeeper.schema import DEVICES, class_spec
+
+
+def logons(ids: list[str], day: int = 1) -> pa.Table:
+    n = len(ids)
+    data = {c: [None] * n for c in class_spec("authentication").schema.names}
+    data.update(event_id=ids, time=[datetime(2025, 1, day, 9, i, tzinfo=UTC) for i in range(n)],
+                source=["test"] * n, activity=["logon"] * n, user=["u1"] * n)
+    data["class"] = ["authentication"] * n
+    return pa.Table.from_pydict(data, schema=class_spec("authentication").schema)
+
+
+def devices(rows: list[tuple[str, str | None]]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"host": h, "owner": o, "shared": o is None, "region": "EU", "office": "Berlin"}
+         for h, o in rows], schema=DEVICES.schema)
+
+
+def test_empty_lake_reads_as_empty_tables(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    t = lake.table("email")
+    assert t.count().execute() == 0
+    assert "recipients" in t.columns and "day" in t.columns
+
+
+def test_commit_dedupes_within_and_across_runs(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction("test") as txn:
+        txn.stage("authentication", logons(["a", "b", "a"]), 0)
+        txn.stage("authentication", logons(["b", "c"], day=2), 1)
+        first = txn.commit({})
+    assert first.accepted == {(0, "events/authentication"): 2, (1, "events/authentication"): 1}
+    with lake.transaction("test") as txn:
+        txn.stage("authentication", logons(["a", "d"]), 0)
+        second = txn.commit({})
+    assert second.accepted == {(0, "events/authentication"): 1}
+    table = lake.table("authentication")
+    assert sorted(table.event_id.execute()) == ["a", "b", "c", "d"]
+    assert sorted(set(table.day.to_pyarrow().to_pylist())) == [date(2025, 1, 1), date(2025, 1, 2)]
+    assert lake.rows("authentication") == 4
+
+
+def test_nothing_is_visible_without_commit(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction("test") as txn:
+        txn.stage("authentication", logons(["a"]), 0)
+    assert lake.table("authentication").count().execute() == 0
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_an_error_inside_the_transaction_discards_everything(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(RuntimeError), lake.transaction("test") as txn:
+        txn.stage("authentication", logons(["a"]), 0)
+        raise RuntimeError("boom")
+    assert lake.rows("authentication") == 0
+
+
+def test_upsert_keeps_latest_row_per_key_and_drops_identical(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction("test") as txn:
+        txn.stage("devices", devices([("PC-1", "u1"), ("PC-2", None)]), 0)
+        txn.commit({})
+    with lake.transaction("test") as txn:
+        txn.stage("devices", devices([("PC-1", "u9"), ("PC-2", None)]), 0)
+        result = txn.commit({})
+    assert result.rows["entities/devices"] == 1  # PC-2 unchanged: a duplicate
+    current = {r["host"]: r["owner"] for r in lake.table("devices").to_pyarrow().to_pylist()}
+    assert current == {"PC-1": "u9", "PC-2": None}
+
+
+def test_recover_removes_unlisted_files(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    stray = tmp_path / "lake" / "events" / "authentication" / "day=2025-01-01" / "x.parquet"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"half a file")
+    assert lake.recover() == [stray]
+    assert lake.table("authentication").count().execute() == 0
+
+
+def test_damaged_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    lake.manifest_path.write_text("{not json")
+    with pytest.raises(LakeError, match="damaged manifest"):
+        lake.manifest()
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction("one"), pytest.raises(WorkspaceError, match="another"), \
+            Lake(tmp_path / "lake").transaction("two"):
+        pass
