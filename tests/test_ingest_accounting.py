@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.cert_files import HEADERS, logon_row, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.cert_files import HEADERS, logon_row, write
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
 from watchkeeper.lake.faults import ENV, POINTS

@@ -31,4 +31,5 @@ def write(path: Path, header: str | None, rows: list[str]) -> Path:
 
 def logon_row(i: int, user: str = "ACM2278", pc: str = "PC-6377", day: int = 4,
               activity: str = "Logon") -> str:
-    return f"{{L{i:04d}-AAAA}},01/{day:02d}/2010 {8 + i % 10:02d}:{i % 60:02d}:00,{user},{pc},{activity}"
+    when = f"01/{day:02d}/2010 {8 + i % 10:02d}:{i % 60:02d}:00"
+    return f"{{L{i:04d}-AAAA}},{when},{user},{pc},{activity}"

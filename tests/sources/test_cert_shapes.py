@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.cert_files import HEADERS, logon_row, write
 
+from helpers.cert_files import HEADERS, logon_row, write
 from watchkeeper.errors import InputError
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
@@ -172,7 +172,7 @@ def test_unknown_header_is_a_clear_error(tmp_path: Path) -> None:
 def test_unreadable_file_is_named(tmp_path: Path) -> None:
     d = tmp_path / "in" / "logon.csv"
     d.mkdir(parents=True)
-    with pytest.raises(InputError, match="logon.csv"):
+    with pytest.raises(InputError, match=r"logon\.csv"):
         run(tmp_path, [d])
 
 

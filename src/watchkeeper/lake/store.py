@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import ibis
 import pyarrow as pa
+from ibis.expr.types import Table
 
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake.manifest import Manifest
@@ -39,7 +40,7 @@ class Lake:
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.root.mkdir(parents=True, exist_ok=True)
         self._ibis: ibis.BaseBackend | None = None
-        self._views: dict[str, tuple[int, ibis.Table]] = {}
+        self._views: dict[str, tuple[int, Table]] = {}
 
     @property
     def manifest_path(self) -> Path:
@@ -69,7 +70,7 @@ class Lake:
             self._ibis = ibis.duckdb.from_connection(self.connect())
         return self._ibis
 
-    def table(self, name: str) -> ibis.Table:
+    def table(self, name: str) -> Table:
         """The visible rows of a lake table as an Ibis table (empty when nothing is stored).
 
         Event tables carry a ``day`` column (UTC date) besides their schema; entity tables

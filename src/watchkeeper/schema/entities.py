@@ -37,7 +37,7 @@ class EntitySpec:
 
 _PERSON_ATTRS: tuple[Column, ...] = (
     Column("user", STR, "User id.", nullable=False),
-    Column("name", STR, "Display name (pseudonymized on display)."),
+    Column("name", STR, "Display name."),
     Column("email", STR, "Work email address."),
     Column("department", STR, "Department."),
     Column("team", STR, "Team."),

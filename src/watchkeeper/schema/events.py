@@ -52,7 +52,7 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column("class", STR, "Event class (partition).", nullable=False),
     Column("activity", STR, "Normalized verb, lower case: logon, logoff, connect, "
            "write, send, visit, read, export, …", nullable=False),
-    Column("user", STR, "Acting person's user id (pseudonymized on display)."),
+    Column("user", STR, "Acting person's user id."),
     Column("host", STR, "Machine the action was taken on."),
     Column("region", STR, "Region where the event was recorded (US, EU, APAC…), "
            "when the source says."),

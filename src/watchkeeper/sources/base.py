@@ -52,7 +52,7 @@ class Parsed:
 
     @property
     def read(self) -> int:
-        return self.rows.num_rows + len(self.rejects)
+        return int(self.rows.num_rows) + len(self.rejects)
 
 
 @dataclass(frozen=True)

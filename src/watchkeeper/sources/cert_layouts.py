@@ -70,6 +70,7 @@ def _device(with_tree: bool) -> Layout:
 
 
 def _file(r6: bool) -> Layout:
+    extra: tuple[tuple[str, str], ...]
     if r6:
         extra = (("filename", V), ("activity", V), ("to_removable_media", BO),
                  ("from_removable_media", BO), ("content", V))
@@ -93,6 +94,7 @@ _EXTERNAL = (
 
 def _email(r6: bool) -> Layout:
     head = (("to", V), ("cc", V), ("bcc", V), ("from", V))
+    extra: tuple[tuple[str, str], ...]
     if r6:
         extra = (*head, ("activity", V), ("size", BI), ("attachments", V), ("content", V))
         act = "lower(activity)"
