@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers.cert_files import HEADERS, logon_row, write
 
 

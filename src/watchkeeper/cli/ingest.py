@@ -38,13 +38,17 @@ def show(report: IngestReport) -> None:
     table.add_row("[bold]total", "", f"{report.read:,}", f"{report.accepted:,}",
                   f"{report.duplicates:,}", f"{report.quarantined:,}")
     out.print(table)
+    by_reason: dict[str, list[str]] = {}
     for s in report.skipped:
-        out.print(f"[yellow]skipped[/] {s['path']}: {s['reason']}")
+        by_reason.setdefault(s["reason"], []).append(s["path"])
+    for reason, paths in by_reason.items():
+        shown = paths[0] if len(paths) == 1 else f"{len(paths)} files ({paths[0]}, …)"
+        out.print(f"[yellow]skipped[/] {shown}: {reason}")
 
 
 @app.command("auto")
 def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """Recognize each file's format (CERT, OCSF, HR feed, simulator sources, EVTX)."""
+    """Recognize each file's format (CERT, OCSF, HR feed, simulator sources)."""
     _run(ctx, inputs, "auto", json)
 
 
@@ -73,9 +77,3 @@ def mapped(ctx: typer.Context, inputs: Paths,
 def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
     """An HR feed CSV."""
     _run(ctx, inputs, "hr", json)
-
-
-@app.command("evtx")
-def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """Windows event log files (.evtx) or folders of them."""
-    _run(ctx, inputs, "evtx", json)

@@ -15,7 +15,7 @@ from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli.render import error_line
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.workspace import HOME_ENV, DEFAULT_HOME, Workspace
+from watchkeeper.workspace import DEFAULT_HOME, HOME_ENV, Workspace
 
 
 @dataclass

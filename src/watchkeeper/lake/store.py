@@ -96,9 +96,10 @@ class Lake:
                 order = ibis.desc(table["_commit"])
                 rank = ibis.row_number().over(group_by=spec.key, order_by=order)
                 table = table.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)
-                table = table.drop("wk_rank", "_commit")
             elif spec.name == "quarantine":
                 table = table.rename(commit="_commit")
+            extra = ["day"] if spec.by_day else ["commit"] if spec.name == "quarantine" else []
+            table = table.select(*spec.schema.names, *extra)
         self._views[spec.name] = (manifest.seq, table)
         return table
 

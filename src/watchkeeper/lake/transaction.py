@@ -1,12 +1,12 @@
 """Write transactions: stage rows, then deduplicate and publish them in one manifest step.
 
-Rows are first written to Parquet files under ``_staging/<txn>/`` with two bookkeeping
-columns, ``_file`` (which input file they came from) and ``_seq`` (their order in it), and
-optionally ``_problem`` (a reason the source found after parsing; such rows are not
-published). At commit, for each table, DuckDB keeps the first row per key, drops keys
-already in the lake, counts survivors per input file, and writes them partitioned by day.
-The new files are renamed into place and the manifest replaced: until that last step
-nothing of the transaction is visible, and after it all of it is.
+Rows are staged under ``_staging/<txn>/`` as Parquet, event tables already partitioned by
+day, with the bookkeeping column ``_file`` (which input file they came from) and, from
+DuckDB-backed sources, ``_problem`` (a reason found after parsing: such rows are dropped)
+and ``_key`` (how the source finds a problem row again). `watchkeeper.lake.publish` drops
+problem rows and duplicates; the surviving files are renamed into place, everything is
+flushed to disk, and the manifest is replaced: until that last step nothing of the
+transaction is visible, and after it all of it is.
 """
 
 from __future__ import annotations
@@ -23,17 +23,15 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from duckdb.sqltypes import BIGINT, DATE
 
 from watchkeeper.errors import LakeError
 from watchkeeper.lake.faults import checkpoint
-from watchkeeper.lake.manifest import Commit, DataFile, Manifest, fsync_dir
+from watchkeeper.lake.manifest import Commit, DataFile, Manifest
+from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
 from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
 if TYPE_CHECKING:
     from watchkeeper.lake.store import Lake
-
-BOOK_COLUMNS = ("_file", "_seq", "_problem")
 
 
 @dataclass
@@ -46,8 +44,12 @@ class CommitResult:
     accepted: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+@dataclass(frozen=True)
+class StagedRelation:
+    """What `Transaction.stage_relation` wrote."""
+
+    rows: int  # including problem rows
+    problems: list[tuple[str | None, str]]  # (_key, _problem) of rows that failed a check
 
 
 class Transaction:
@@ -62,45 +64,67 @@ class Transaction:
         self.dir.mkdir(parents=True)
         self.con = lake.connect()
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._parts: dict[str, list[Path]] = {}
-        self._seq: Counter[str] = Counter()
+        self._parts: dict[str, list[Path]] = {}   # Arrow-staged files, not partitioned
+        self._dirs: dict[str, list[Path]] = {}    # relation-staged folders, partitioned
         self._replaced: dict[str, pa.Table] = {}
 
     # -- staging -----------------------------------------------------------------------
 
     def stage(self, table: str, rows: pa.Table, file_no: int) -> None:
-        """Stage Arrow rows (already in the table's schema) from input file `file_no`."""
+        """Stage Arrow rows (in the table's schema) that came from input file `file_no`."""
         spec = table_spec(table)
         if rows.num_rows == 0:
             return
         rows = rows.select(spec.schema.names).cast(spec.schema)
-        start = self._seq[spec.name]
-        self._seq[spec.name] += rows.num_rows
         rows = rows.append_column("_file", pa.array([file_no] * rows.num_rows, pa.int32()))
-        rows = rows.append_column("_seq", pa.array(range(start, start + rows.num_rows),
-                                                   pa.int64()))
         writer = self._writers.get(spec.name)
         if writer is None:
-            path = self._part_path(spec)
+            parts = self._parts.setdefault(spec.name, [])
+            path = self.dir / "arrow" / spec.name / f"part-{len(parts)}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            parts.append(path)
             writer = pq.ParquetWriter(path, rows.schema, compression="zstd")
             self._writers[spec.name] = writer
         writer.write_table(rows)
 
-    def stage_relation(self, table: str, relation: duckdb.DuckDBPyRelation) -> Path:
-        """Stage a DuckDB relation that already has the table's columns plus `_file`,
-        `_seq` and `_problem`; returns the staged file for the caller to inspect."""
+    def stage_relation(self, table: str, relation: duckdb.DuckDBPyRelation) -> StagedRelation:
+        """Stage a DuckDB relation with the table's columns plus `_file`, `_problem`, `_key`.
+
+        The relation is read once; problem rows are reported back for the quarantine.
+        """
         spec = table_spec(table)
-        path = self._part_path(spec)
-        relation.write_parquet(str(path), compression="zstd")
-        return path
+        folders = self._dirs.setdefault(spec.name, [])
+        out = self.dir / "rel" / spec.name / f"r{len(folders)}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        folders.append(out)
+        cols = [quote(c) for c in spec.schema.names]
+        select = ", ".join([*cols, "_file", "_problem",
+                            "CASE WHEN _problem IS NOT NULL THEN _key END AS _key"])
+        if spec.by_day:
+            relation.select(select + ', CAST("time" AS DATE) AS day').write_parquet(
+                str(out), partition_by=["day"], compression="zstd",
+                filename_pattern=f"{self.txn}-{{i}}")
+        else:
+            out.mkdir()
+            relation.select(select).write_parquet(str(out / "part.parquet"), compression="zstd")
+        files = sorted(str(p) for p in out.rglob("*.parquet"))
+        if not files:
+            return StagedRelation(0, [])
+        written = self.con.read_parquet(files, hive_partitioning=False)
+        total = int(written.aggregate("count(*)").fetchall()[0][0])
+        problems = written.filter("_problem IS NOT NULL").select("_key, _problem").fetchall()
+        return StagedRelation(total, [(k, str(p)) for k, p in problems])
 
     def staged_parts(self, table: str) -> list[Path]:
-        """Staged files of a table so far (flushing open writers first)."""
+        """Every staged file of a table so far (flushing open writers first)."""
         name = table_spec(table).name
         writer = self._writers.pop(name, None)
         if writer is not None:
             writer.close()
-        return list(self._parts.get(name, []))
+        return [*self._parts.get(name, []), *self._relation_files(name)]
+
+    def _relation_files(self, name: str) -> list[Path]:
+        return sorted(p for d in self._dirs.get(name, []) for p in d.rglob("*.parquet"))
 
     def replace(self, table: str, rows: pa.Table) -> None:
         """Replace a derived table whole at commit."""
@@ -108,13 +132,6 @@ class Transaction:
         if spec.mode is not WriteMode.REPLACE:
             raise LakeError(f"table {spec.name} is not a derived table")
         self._replaced[spec.name] = rows.select(spec.schema.names).cast(spec.schema)
-
-    def _part_path(self, spec: TableSpec) -> Path:
-        parts = self._parts.setdefault(spec.name, [])
-        path = self.dir / "stage" / spec.name / f"part-{len(parts)}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        parts.append(path)
-        return path
 
     # -- commit --------------------------------------------------------------------------
 
@@ -126,93 +143,66 @@ class Transaction:
         manifest = self.lake.manifest()
         seq = manifest.seq + 1
         result = CommitResult(seq=seq, txn=self.txn)
-        published: dict[str, list[DataFile]] = {}
-        for name, parts in sorted(self._parts.items()):
-            published[name] = self._publish(table_spec(name), parts, manifest, seq, result)
+        moves: dict[str, list[tuple[Path, str]]] = {}
+        for name in sorted({*self._parts, *self._dirs}):
+            spec = table_spec(name)
+            published = self._publish(spec, manifest, seq)
+            for file_no, n in published.accepted.items():
+                result.accepted[(file_no, name)] += n
+            result.rows[name] = sum(published.accepted.values())
+            moves[name] = self._destinations(spec, published.files)
         for name, rows in self._replaced.items():
-            published[name] = self._publish_replacement(table_spec(name), rows, seq)
+            path = self.dir / "derived" / f"{name.replace('/', '_')}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(rows, path, compression="zstd")
+            moves[name] = [(path, f"{name}/{self.txn}-0.parquet")]
         checkpoint("published")
-        self._make_visible(manifest, published, seq, summary)
+        self._make_visible(manifest, moves, seq, summary)
         checkpoint("after-manifest")
         return result
 
-    def _publish(self, spec: TableSpec, parts: list[Path], manifest: Manifest, seq: int,
-                 result: CommitResult) -> list[DataFile]:
-        con = self.con
-        staged = con.read_parquet([str(p) for p in parts], union_by_name=True)
-        if "_problem" in staged.columns:
-            staged = staged.filter("_problem IS NULL")
-        key = _quote(spec.key)
-        staged.create_view("wk_staged", replace=True)
-        dedup_key = key if spec.mode is WriteMode.APPEND else "wk_row_hash"
-        row_hash = ", hash(" + ", ".join(_quote(c) for c in spec.schema.names) + ") AS wk_row_hash"
-        extra = row_hash if spec.mode is WriteMode.UPSERT else ""
-        first = con.sql(
-            f"SELECT * EXCLUDE (wk_rn) FROM (SELECT *{extra}, row_number() OVER "
-            f"(PARTITION BY {dedup_key} ORDER BY _file, _seq) AS wk_rn FROM wk_staged) "
-            "WHERE wk_rn = 1")
-        existing = [str(self.lake.root / f.path) for f in manifest.files(spec.name)]
-        if existing:
-            old = con.read_parquet(existing, union_by_name=True)
-            if spec.mode is WriteMode.UPSERT:
-                old = old.select(row_hash.removeprefix(", "))
-                first = first.join(old, "wk_row_hash", how="anti")
-            else:
-                first = first.join(old.select(key), spec.key, how="anti")
-        con.execute("DROP TABLE IF EXISTS wk_kept")
-        first.to_table("wk_kept")
-        for file_no, n in con.sql("SELECT _file, count(*) FROM wk_kept GROUP BY 1").fetchall():
-            result.accepted[(int(file_no), spec.name)] += int(n)
-        total = sum(n for (_, t), n in result.accepted.items() if t == spec.name)
-        result.rows[spec.name] = total
-        if total == 0:
+    def _publish(self, spec: TableSpec, manifest: Manifest, seq: int) -> Published:
+        existing = [self.lake.root / f.path for f in manifest.files(spec.name)]
+        arrow_parts = self._parts.get(spec.name, [])
+        if spec.by_day and spec.mode is WriteMode.APPEND:
+            staged = self._partition(spec, arrow_parts) + self._relation_files(spec.name)
+            return publish_events(self.con, spec, staged, existing)
+        out = self.dir / "small" / spec.name / f"{self.txn}-0.parquet"
+        return publish_small(self.con, spec, self.staged_parts(spec.name), existing, out, seq)
+
+    def _partition(self, spec: TableSpec, parts: list[Path]) -> list[Path]:
+        """Lay Arrow-staged rows out by day, like relation-staged ones."""
+        if not parts:
             return []
-        return self._write(spec, con.table("wk_kept"), seq)
-
-    def _write(self, spec: TableSpec, kept: duckdb.DuckDBPyRelation,
-               seq: int) -> list[DataFile]:
-        exprs = [duckdb.ColumnExpression(c) for c in spec.schema.names]
-        out = self.dir / "publish" / spec.name
+        out = self.dir / "rel" / spec.name / "arrow"
         out.parent.mkdir(parents=True, exist_ok=True)
-        if spec.mode is WriteMode.UPSERT or spec.name == "quarantine":
-            exprs.append(duckdb.ConstantExpression(seq).cast(BIGINT).alias("_commit"))
-        if spec.by_day:
-            exprs.append(duckdb.ColumnExpression("time").cast(DATE).alias("day"))
-            kept.select(*exprs).write_parquet(
-                str(out), partition_by=["day"], compression="zstd",
-                filename_pattern=f"{self.txn}-{{i}}")
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            kept.select(*exprs).write_parquet(
-                str(out / f"{self.txn}-0.parquet"), compression="zstd")
-        return self._collect(out, spec, seq)
+        rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
+        rel.select('*, CAST("time" AS DATE) AS day').write_parquet(
+            str(out), partition_by=["day"], compression="zstd",
+            filename_pattern=f"{self.txn}-a{{i}}")
+        return sorted(out.rglob("*.parquet"))
 
-    def _publish_replacement(self, spec: TableSpec, rows: pa.Table, seq: int) -> list[DataFile]:
-        out = self.dir / "publish" / spec.name
-        out.mkdir(parents=True, exist_ok=True)
-        pq.write_table(rows, out / f"{self.txn}-0.parquet", compression="zstd")
-        return self._collect(out, spec, seq)
+    def _destinations(self, spec: TableSpec, files: list[Path]) -> list[tuple[Path, str]]:
+        moves = []
+        for n, path in enumerate(files):
+            day = path.parent.name if spec.by_day else None
+            name = f"{self.txn}-{n}.parquet"
+            moves.append((path, f"{spec.name}/{day}/{name}" if day else f"{spec.name}/{name}"))
+        return moves
 
-    def _collect(self, out: Path, spec: TableSpec, seq: int) -> list[DataFile]:
-        files = []
-        for path in sorted(out.rglob("*.parquet")):
-            rel = Path(spec.directory) / path.relative_to(out)
-            files.append(DataFile(str(rel), pq.read_metadata(path).num_rows, seq))
-        return files
-
-    def _make_visible(self, manifest: Manifest, published: dict[str, list[DataFile]],
+    def _make_visible(self, manifest: Manifest, moves: dict[str, list[tuple[Path, str]]],
                       seq: int, summary: dict[str, Any]) -> None:
-        publish_root = self.dir / "publish"
-        for name, files in published.items():
-            for f in files:
-                target = self.lake.root / f.path
+        published: dict[str, list[DataFile]] = {}
+        for name, pairs in moves.items():
+            published[name] = []
+            for source, rel in pairs:
+                rows = pq.read_metadata(source).num_rows
+                target = self.lake.root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                source = publish_root / name / Path(f.path).relative_to(name)
                 os.replace(source, target)
                 checkpoint("moving")
-        for directory in {(self.lake.root / f.path).parent for fs in published.values()
-                          for f in fs}:
-            fsync_dir(directory)
+                published[name].append(DataFile(rel, rows, seq))
+        os.sync()  # file contents and renames reach the disk before the manifest names them
         superseded: list[DataFile] = []
         for name, files in published.items():
             if table_spec(name).mode is WriteMode.REPLACE:

@@ -160,10 +160,12 @@ class CertSource:
         except duckdb.Error as exc:
             raise InputError(path, f"cannot parse as CERT {kind}: {exc}") from exc
         rejects = self._scan_rejects(con, path, reject_table)
-        total, problems = self._problems(con, staged)
+        problems: dict[str, list[str]] = {}
+        for key, reason in staged.problems:
+            problems.setdefault("" if key is None else key, []).append(reason)
         rejects += self._locate(path, header, problems)
         rejects.sort(key=lambda r: r.line or 0)
-        return StagedFile(layout.table, total - len(problems), rejects)
+        return StagedFile(layout.table, staged.rows - len(staged.problems), rejects)
 
     @staticmethod
     def _scan_rejects(con: duckdb.DuckDBPyConnection, path: Path,
@@ -176,16 +178,6 @@ class CertSource:
         con.execute(f"DROP TABLE {table}")
         return [Reject.of(path, int(line), _reason(str(kind), col, str(msg)), str(raw or ""))
                 for line, kind, col, msg, raw in rows]
-
-    @staticmethod
-    def _problems(con: duckdb.DuckDBPyConnection,
-                  staged: Path) -> tuple[int, dict[str, list[str]]]:
-        rel = con.read_parquet(str(staged))
-        total = int(rel.aggregate("count(*)").fetchall()[0][0])
-        bad: dict[str, list[str]] = {}
-        for key, reason in rel.filter("_problem IS NOT NULL").select("_key, _problem").fetchall():
-            bad.setdefault("" if key is None else str(key), []).append(str(reason))
-        return total, bad
 
     @staticmethod
     def _locate(path: Path, header: bool, problems: dict[str, list[str]]) -> list[Reject]:

@@ -172,11 +172,11 @@ _READ = (
     "escape = '\"', columns = $columns, timestampformat = $tformat, store_rejects = true, "
     "rejects_table = $rtable, rejects_scan = $rscan)"
 )
-_BOOK = "$file_no::INTEGER AS _file, 0::BIGINT AS _seq"
+_BOOK = "$file_no::INTEGER AS _file"
 
 
 def select_sql(layout: Layout) -> str:
-    """The query producing normalized rows plus `_file`, `_seq`, `_problem`, `_key`."""
+    """The query producing normalized rows plus `_file`, `_problem`, `_key`."""
     if layout.kind == "ldap":
         return (
             f"WITH s AS MATERIALIZED (SELECT * FROM {_READ}), "

@@ -1,0 +1,129 @@
+"""Turn a table's staged files into publishable files: drop what must not be stored.
+
+Event tables (appended, partitioned by day) are staged already in their final layout, so
+publishing them costs a key-only scan: rows with a `_problem`, rows whose key the lake
+already has, and all but the first row of a key seen twice in this run are dropped, by
+rewriting just the files that hold such rows. Every other staged file is published as it
+is. Small tables (entities, quarantine) are deduplicated with one query and rewritten.
+
+Bookkeeping columns travel with the rows: `_file` (which input file of the commit a row
+came from: lineage), `_problem` and `_key` (null in every published row).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from duckdb.sqltypes import BIGINT
+
+from watchkeeper.lake.tables import TableSpec, WriteMode
+
+
+@dataclass
+class Published:
+    """Files ready to be moved into the lake, and the rows they keep per input file."""
+
+    files: list[Path] = field(default_factory=list)
+    accepted: Counter[int] = field(default_factory=Counter)
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],
+                   existing: list[Path]) -> Published:
+    """Drop problem rows, stored keys and repeated keys from day-partitioned staged files."""
+    if not staged:
+        return Published()
+    paths = [str(p) for p in staged]
+    scan = con.read_parquet(paths, filename=True, file_row_number=True, hive_partitioning=False,
+                            union_by_name=True)
+    cols = set(scan.columns)
+    bad = "_problem IS NOT NULL" if "_problem" in cols else "false"
+    scan.select(f"filename, file_row_number, _file, {quote(spec.key)} AS k, {bad} AS bad"
+                ).create_view("wk_scan", replace=True)
+    counts = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_scan GROUP BY 1")
+    candidates = Counter({int(f): int(n) for f, n in counts.fetchall()})
+    if existing:
+        con.read_parquet([str(p) for p in existing], union_by_name=True).select(
+            f"{quote(spec.key)} AS k").create_view("wk_old", replace=True)
+        stored = "OR k IN (SELECT k FROM wk_old)"
+    else:
+        stored = ""
+    con.execute("DROP TABLE IF EXISTS wk_drop")
+    con.execute(f"""
+        CREATE TEMP TABLE wk_drop AS
+        WITH twice AS (SELECT k FROM wk_scan WHERE NOT bad GROUP BY k HAVING count(*) > 1),
+        repeated AS (
+            SELECT filename, file_row_number, _file FROM (
+                SELECT *, row_number() OVER (PARTITION BY k
+                    ORDER BY _file, filename, file_row_number) AS o
+                FROM wk_scan WHERE NOT bad AND k IN (SELECT k FROM twice)) WHERE o > 1)
+        SELECT filename, file_row_number, _file, bad FROM wk_scan WHERE bad {stored}
+        UNION
+        SELECT filename, file_row_number, _file, false FROM repeated""")
+    dropped = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_drop GROUP BY 1")
+    accepted = candidates - Counter({int(f): int(n) for f, n in dropped.fetchall()})
+    touched = {str(f) for (f,) in con.sql("SELECT DISTINCT filename FROM wk_drop").fetchall()}
+    keep = [p for p in staged if str(p) not in touched]
+    for path in sorted(touched):
+        if _rewrite_without_drops(con, Path(path)):
+            keep.append(Path(path))
+    return Published(sorted(keep), accepted)
+
+
+def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Rewrite one staged file without its dropped rows; False when nothing is left."""
+    rows = con.read_parquet(str(path), file_row_number=True, hive_partitioning=False)
+    drops = con.table("wk_drop").filter(
+        duckdb.ColumnExpression("filename") == duckdb.ConstantExpression(str(path)))
+    kept = rows.join(drops.select("file_row_number"), "file_row_number", how="anti")
+    kept = kept.select(*[duckdb.ColumnExpression(c) for c in rows.columns
+                         if c != "file_row_number"])
+    tmp = path.with_name(path.name + ".tmp")
+    kept.write_parquet(str(tmp), compression="zstd")
+    path.unlink()
+    if con.read_parquet(str(tmp)).aggregate("count(*)").fetchall()[0][0] == 0:
+        tmp.unlink()
+        return False
+    tmp.rename(path)
+    return True
+
+
+def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],
+                  existing: list[Path], out: Path, seq: int) -> Published:
+    """Deduplicate a small table's staged rows in one query and write one file."""
+    if not staged:
+        return Published()
+    rel = con.read_parquet([str(p) for p in staged], union_by_name=True)
+    if "_problem" in rel.columns:
+        rel = rel.filter("_problem IS NULL")
+    names = ", ".join(quote(c) for c in spec.schema.names)
+    row_hash = f"hash({names}) AS wk_row_hash"
+    rel.select(f"{names}, _file, {row_hash}").create_view("wk_small", replace=True)
+    dedup = "wk_row_hash" if spec.mode is WriteMode.UPSERT else quote(spec.key)
+    first = con.sql(f"SELECT * EXCLUDE (wk_rn) FROM (SELECT *, row_number() OVER "
+                    f"(PARTITION BY {dedup} ORDER BY _file) AS wk_rn FROM wk_small) "
+                    "WHERE wk_rn = 1")
+    if existing:
+        old = con.read_parquet([str(p) for p in existing], union_by_name=True)
+        if spec.mode is WriteMode.UPSERT:
+            first = first.join(old.select(row_hash), "wk_row_hash", how="anti")
+        else:
+            first = first.join(old.select(quote(spec.key)), spec.key, how="anti")
+    con.execute("DROP TABLE IF EXISTS wk_kept")
+    first.to_table("wk_kept")
+    kept = con.table("wk_kept")
+    accepted = Counter({int(f): int(n) for f, n in
+                        kept.aggregate("_file, count(*)", "_file").fetchall()})
+    if not accepted:
+        return Published([], accepted)
+    exprs = [duckdb.ColumnExpression(c) for c in (*spec.schema.names, "_file")]
+    exprs.append(duckdb.ConstantExpression(seq).cast(BIGINT).alias("_commit"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kept.select(*exprs).write_parquet(str(out), compression="zstd")
+    return Published([out], accepted)
