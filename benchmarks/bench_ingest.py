@@ -1,0 +1,121 @@
+"""Benchmark `watchkeeper ingest auto` against a bare DuckDB `read_csv` count.
+
+    python benchmarks/bench_ingest.py [--users 1000 --days 365 --seed 7] [--data DIR] [--json]
+
+Simulates the enterprise into DIR when it is not there yet, then in the same run:
+1. the baseline: DuckDB counts the rows of every input file with `read_csv` (one query
+   per file, auto-detected dialect), the cheapest possible full read of the same bytes;
+2. the ingest: `watchkeeper ingest auto` into a fresh workspace, in a child process whose
+   peak RSS is measured.
+Prints both times and their ratio (goal: ingest within 3x the baseline, RSS <= 2 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TELEMETRY = (".csv", ".jsonl")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cpus, {mem:.0f} GiB, {platform.system()} "
+            f"{platform.machine()}, Python {platform.python_version()}")
+
+
+def ensure_simulation(data: Path, users: int, days: int, seed: int) -> None:
+    marker = data / "simulation.json"
+    if marker.exists():
+        meta = json.loads(marker.read_text())
+        cfg = meta.get("config", meta)
+        if (cfg.get("users"), cfg.get("days"), cfg.get("seed")) == (users, days, seed):
+            return
+    cmd = [sys.executable, "-m", "watchkeeper", "simulate", "--users", str(users),
+           "--days", str(days), "--seed", str(seed), "--out", str(data), "--json"]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def input_files(data: Path) -> list[Path]:
+    return sorted(p for p in data.rglob("*") if p.suffix in TELEMETRY
+                  and "answers" not in p.parts)
+
+
+def baseline(files: list[Path]) -> tuple[float, int]:
+    import duckdb
+
+    con = duckdb.connect()
+    started = time.perf_counter()
+    rows = sum(int(con.sql("SELECT count(*) FROM read_csv($f)", params={"f": str(f)})
+                   .fetchall()[0][0]) for f in files)
+    return time.perf_counter() - started, rows
+
+
+def ingest(data: Path, workspace: Path) -> tuple[float, float, dict[str, object]]:
+    shutil.rmtree(workspace, ignore_errors=True)
+    cmd = [sys.executable, "-m", "watchkeeper", "-w", str(workspace), "ingest", "auto",
+           str(data), "--json"]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"ingest failed:\n{done.stderr}")
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report: dict[str, object] = json.loads(done.stdout)
+    return wall, peak_mib, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    data = args.data or ROOT / "bench-data" / f"sim-{args.users}x{args.days}-s{args.seed}"
+    ensure_simulation(data, args.users, args.days, args.seed)
+    files = input_files(data)
+    base_s, base_rows = baseline(files)
+    wall, peak, report = ingest(data, ROOT / "bench-data" / "ws-ingest")
+    result = {
+        "benchmark": "ingest", "users": args.users, "days": args.days, "seed": args.seed,
+        "files": len(files), "bytes": sum(f.stat().st_size for f in files),
+        "baseline_seconds": round(base_s, 2), "baseline_rows": base_rows,
+        "ingest_seconds": round(wall, 2), "ratio": round(wall / base_s, 2),
+        "peak_rss_mib": round(peak), "read": report["read"], "accepted": report["accepted"],
+        "duplicates": report["duplicates"], "quarantined": report["quarantined"],
+        "events_per_second": round(int(str(report["read"])) / wall), "machine": machine(),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"ingest {args.users} users x {args.days} days (seed {args.seed}): "
+          f"{result['files']} files, {int(str(result['bytes'])) / 2**20:.0f} MiB")
+    print(f"  machine            {result['machine']}")
+    print(f"  DuckDB count       {base_s:8.2f} s  ({base_rows:,} rows)")
+    print(f"  watchkeeper ingest {wall:8.2f} s  ({report['read']:,} read, "
+          f"{report['accepted']:,} accepted, {report['quarantined']:,} quarantined)")
+    print(f"  ratio              {result['ratio']:8.2f} x  (goal <= 3)")
+    print(f"  peak RSS           {peak:8.0f} MiB (goal <= 2048)")
+
+
+if __name__ == "__main__":
+    main()
