@@ -102,3 +102,26 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
     with lake.transaction("one"), pytest.raises(WorkspaceError, match="another"), \
             Lake(tmp_path / "lake").transaction("two"):
         pass
+
+
+def test_dynamic_table_unions_field_columns(tmp_path: Path) -> None:
+    from watchkeeper.schema.windows import CORE_SCHEMA
+
+    def batch(ids: list[str], fields: dict[str, list[str]]) -> pa.Table:
+        core = {n: [None] * len(ids) for n in CORE_SCHEMA.names}
+        core.update(event_id=ids, source=["evtx"] * len(ids),
+                    time=[datetime(2025, 1, 1, tzinfo=UTC)] * len(ids))
+        table = pa.Table.from_pydict(core, schema=CORE_SCHEMA)
+        for name, values in fields.items():
+            table = table.append_column(name, pa.array(values, pa.string()))
+        return table
+
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction("test") as txn:
+        txn.stage("windows", batch(["e1"], {"Image": ["a.exe"]}), 0)
+        txn.stage("windows", batch(["e2", "e1"], {"TargetObject": ["HKLM\\x", "dup"]}), 0)
+        assert txn.commit({}).rows == {"raw/windows": 2}
+    rows = {r["event_id"]: r for r in lake.table("windows").to_pyarrow().to_pylist()}
+    assert rows["e1"]["Image"] == "a.exe" and rows["e1"]["TargetObject"] is None
+    assert rows["e2"]["TargetObject"] == "HKLM\\x"
+    assert "_file" not in rows["e1"] and rows["e1"]["day"] == date(2025, 1, 1)

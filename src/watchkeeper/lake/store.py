@@ -30,6 +30,9 @@ from watchkeeper.lake.tables import TABLES, WriteMode, table_spec
 from watchkeeper.lake.transaction import Transaction
 
 
+BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
+
+
 class Lake:
     """Reads and writes the Parquet lake of one workspace."""
 
@@ -99,7 +102,10 @@ class Lake:
             elif spec.name == "quarantine":
                 table = table.rename(commit="_commit")
             extra = ["day"] if spec.by_day else ["commit"] if spec.name == "quarantine" else []
-            table = table.select(*spec.schema.names, *extra)
+            if spec.dynamic:
+                table = table.select(*[c for c in table.columns if c not in BOOKKEEPING])
+            else:
+                table = table.select(*spec.schema.names, *extra)
         self._views[spec.name] = (manifest.seq, table)
         return table
 
@@ -138,7 +144,7 @@ class Lake:
         shutil.rmtree(self.root / "_staging", ignore_errors=True)
         listed = self.manifest().paths()
         removed = []
-        for top in {s.name.split("/")[0] for s in TABLES.values()}:
+        for top in sorted({s.name.split("/")[0] for s in TABLES.values()}):
             base = self.root / top
             if not base.exists():
                 continue

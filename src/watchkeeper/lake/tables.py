@@ -8,6 +8,7 @@ from enum import StrEnum
 import pyarrow as pa
 
 from watchkeeper.schema import CLASSES, ENTITIES, EventClass
+from watchkeeper.schema.windows import CORE_SCHEMA as WINDOWS_CORE
 
 QUARANTINE_SCHEMA = pa.schema([
     pa.field("quarantine_id", pa.string(), nullable=False),
@@ -34,6 +35,15 @@ class TableSpec:
     key: str
     mode: WriteMode
     by_day: bool = False
+    dynamic: bool = False  # extra (string) columns beyond the schema are kept
+
+    def conform(self, rows: pa.Table) -> pa.Table:
+        """Rows in this table's schema; a dynamic table keeps its extra columns."""
+        if not self.dynamic:
+            return rows.select(self.schema.names).cast(self.schema)
+        fields = [self.schema.field(n) if n in self.schema.names else pa.field(n, pa.string())
+                  for n in rows.column_names]
+        return rows.cast(pa.schema(fields))
 
     @property
     def directory(self) -> str:
@@ -51,6 +61,8 @@ def _build() -> dict[str, TableSpec]:
         for name, e in ENTITIES.items()
     ]
     specs.append(TableSpec("quarantine", QUARANTINE_SCHEMA, "quarantine_id", WriteMode.APPEND))
+    specs.append(TableSpec("raw/windows", WINDOWS_CORE, "event_id", WriteMode.APPEND,
+                           by_day=True, dynamic=True))
     return {s.name: s for s in specs}
 
 
@@ -59,7 +71,7 @@ TABLES: dict[str, TableSpec] = _build()
 
 def table_spec(name: str) -> TableSpec:
     """Spec by full name (``events/email``) or short name (``email``, ``people``)."""
-    for candidate in (name, f"events/{name}", f"entities/{name}"):
+    for candidate in (name, f"events/{name}", f"entities/{name}", f"raw/{name}"):
         if candidate in TABLES:
             return TABLES[candidate]
     raise KeyError(f"unknown lake table {name!r} (known: {', '.join(sorted(TABLES))})")

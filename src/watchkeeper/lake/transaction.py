@@ -75,9 +75,13 @@ class Transaction:
         spec = table_spec(table)
         if rows.num_rows == 0:
             return
-        rows = rows.select(spec.schema.names).cast(spec.schema)
+        rows = spec.conform(rows)
         rows = rows.append_column("_file", pa.array([file_no] * rows.num_rows, pa.int32()))
         writer = self._writers.get(spec.name)
+        if writer is not None and writer.schema != rows.schema:  # a dynamic table's columns
+            writer.close()
+            del self._writers[spec.name]
+            writer = None
         if writer is None:
             parts = self._parts.setdefault(spec.name, [])
             path = self.dir / "arrow" / spec.name / f"part-{len(parts)}.parquet"

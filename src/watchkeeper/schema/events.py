@@ -144,6 +144,8 @@ CLASSES: dict[EventClass, ClassSpec] = {
             Column("severity", STR, "informational, low, medium, high, critical."),
             Column("tags", LIST_STR, "ATT&CK and insider-threat tags."),
             Column("vendor", STR, "Product that raised it (watchkeeper, a SIEM, DLP…)."),
+            Column("event_refs", LIST_STR, "event_id of each event behind the finding."),
+            Column("window_start", TIME, "First event of a correlation window, else null."),
             Column("raw", STR, "Original vendor payload as JSON text."),
         ), "Alerts from SIEM, DLP, UEBA, EDR tools and our own rules."),
     )
