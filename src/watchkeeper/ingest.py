@@ -94,6 +94,7 @@ class _Run:
         self.ctx = ctx
         self.cert = CertSource()
         self.candidates: Counter[tuple[int, str]] = Counter()
+        self.derived: Counter[tuple[int, str]] = Counter()
 
     def stage(self, file_no: int, plan: Plan, report: FileReport) -> None:
         if isinstance(plan.source, CertSource) or plan.format == "cert":
@@ -106,7 +107,8 @@ class _Run:
         for parsed in source.read(plan.path, self.ctx):
             table = table_spec(parsed.table).name
             self.txn.stage(table, parsed.rows, file_no)
-            self.candidates[(file_no, table)] += parsed.rows.num_rows
+            counts = self.derived if parsed.derived else self.candidates
+            counts[(file_no, table)] += parsed.rows.num_rows
             report.read += parsed.read
             self._quarantine(parsed.rejects, plan.format, file_no, report)
 
@@ -158,4 +160,6 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
         report.accepted += accepted
         report.duplicates += n - accepted
         report.tables[table] = report.tables.get(table, 0) + accepted
+    for file_no, table in run.derived:  # stored, but counted under their raw records
+        reports[file_no].tables[table] = result.accepted.get((file_no, table), 0)
     return IngestReport(reports, skipped, result.seq, time.monotonic() - started)

@@ -48,7 +48,7 @@ def show(report: IngestReport) -> None:
 
 @app.command("auto")
 def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """Recognize each file's format (CERT, OCSF, HR feed, simulator sources)."""
+    """Recognize each file's format (CERT, OCSF, EVTX, HR feed, simulator sources)."""
     _run(ctx, inputs, "auto", json)
 
 
@@ -77,3 +77,9 @@ def mapped(ctx: typer.Context, inputs: Paths,
 def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
     """An HR feed CSV."""
     _run(ctx, inputs, "hr", json)
+
+
+@app.command("evtx")
+def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+    """Windows event logs (.evtx files or folders of them)."""
+    _run(ctx, inputs, "evtx", json)

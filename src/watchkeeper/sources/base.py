@@ -5,7 +5,9 @@ target table (an event class such as ``"authentication"`` or an entity table suc
 ``"people_observations"``) as an Arrow table conforming to that table's schema, plus the
 records it rejected. For every chunk ``read == rows.num_rows + len(rejects)``; the lake
 later splits the rows into accepted and duplicates, so that for every file and run
-``read = accepted + duplicates + quarantined``.
+``read = accepted + duplicates + quarantined``. A chunk marked `derived` holds rows made
+from records another chunk already counted (normalized events of a raw Windows record);
+its rows are stored but not counted again.
 
 A record that cannot be parsed is never an exception: it becomes a `Reject` naming the
 file, the line (or record number for binary formats), the reason and the raw text. A
@@ -49,10 +51,11 @@ class Parsed:
     table: str
     rows: pa.Table
     rejects: list[Reject] = field(default_factory=list)
+    derived: bool = False  # rows made from records another chunk already counted
 
     @property
     def read(self) -> int:
-        return int(self.rows.num_rows) + len(self.rejects)
+        return (0 if self.derived else int(self.rows.num_rows)) + len(self.rejects)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Which reader handles which input: by the format the user named, or recognized (``auto``).
 
 ``auto`` recognizes CERT files by name, the simulator's extra sources by name or header,
-and OCSF JSON lines by content; everything else is reported as
+OCSF JSON lines by content and EVTX by signature; everything else is reported as
 skipped with the reason, never guessed at. Answer keys (``answers/``) are not telemetry
 and are skipped.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from watchkeeper.errors import InputError
 from watchkeeper.sources.cert import CertSource, cert_kind
 
-FORMATS = ("auto", "cert", "ocsf", "mapped", "hr")
+FORMATS = ("auto", "cert", "ocsf", "mapped", "hr", "evtx")
 SIM_DATASTORE = "datastore_access.jsonl"
 
 
@@ -66,6 +66,10 @@ def _single(fmt: str, mapping: Path | None) -> Callable[[Path], Plan]:
             raise InputError("--mapping", "ingest mapped needs --mapping FILE.yaml")
         source = MappedSource(load_mapping(mapping))
         return lambda p: _plan(p, source.name, source)
+    if fmt == "evtx":
+        from watchkeeper.sources.evtx_source import EvtxSource
+        evtx = EvtxSource()
+        return lambda p: _plan(p, "evtx", evtx)
     raise InputError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
 
 
@@ -77,6 +81,9 @@ def recognize(path: Path) -> tuple[str, Any] | str:
         return "simulator run description, not telemetry"
     if cert_kind(path) is not None:
         return "cert", CertSource()
+    from watchkeeper.sources import evtx_source
+    if evtx_source.sniff(path):
+        return "evtx", evtx_source.EvtxSource()
     if path.name == SIM_DATASTORE:
         from watchkeeper.sources.mapped import MappedSource, builtin_mapping
         return "watchkeeper_datastore", MappedSource(builtin_mapping("watchkeeper_datastore"))
@@ -97,11 +104,13 @@ def plan_inputs(inputs: list[Path], fmt: str,
     """Readers for every input file, and the files skipped with their reasons."""
     if fmt not in FORMATS:
         raise InputError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
-    files = _files(inputs, recurse=fmt in ("auto", "cert"))
+    files = _files(inputs, recurse=fmt in ("auto", "cert", "evtx"))
     if fmt != "auto":
         make = _single(fmt, mapping)
         if fmt == "cert" and any(p.is_dir() for p in inputs):
             files = [p for p in files if cert_kind(p) is not None]
+        if fmt == "evtx" and any(p.is_dir() for p in inputs):
+            files = [p for p in files if p.suffix.lower() == ".evtx"]
         return [make(p) for p in files], []
     plans: list[Plan] = []
     skipped: list[dict[str, str]] = []
