@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import SHARED, require
 
+from helpers.runtime import SHARED, require
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
 from watchkeeper.schema.windows import CORE_SCHEMA

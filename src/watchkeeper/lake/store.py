@@ -29,7 +29,6 @@ from watchkeeper.lake.manifest import Manifest
 from watchkeeper.lake.tables import TABLES, WriteMode, table_spec
 from watchkeeper.lake.transaction import Transaction
 
-
 BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
 
 

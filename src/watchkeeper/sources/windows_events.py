@@ -6,7 +6,7 @@
 | Security 4634 / 4647 | authentication | logoff |
 | Security 4648 | authentication | logon with explicit credentials (`target_user`) |
 | Security 6416 | peripheral | connect (a new external device) |
-| Security 4663 from the Removable Storage audit (task 12801) | file | read / write on removable media |
+| Security 4663, Removable Storage audit (task 12801) | file | read / write on removable media |
 | Security 4688, Sysmon 1 | process | start |
 | Sysmon 11 | file | create |
 
