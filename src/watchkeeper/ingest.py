@@ -21,6 +21,7 @@ from watchkeeper.lake import Lake, Transaction, table_spec
 from watchkeeper.lake.people import derive_people
 from watchkeeper.sources.base import Reject, Source, SourceContext, content_id
 from watchkeeper.sources.cert import CertSource
+from watchkeeper.sources.mapped import MappedSource
 from watchkeeper.sources.registry import Plan, plan_inputs
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, label)
@@ -97,8 +98,10 @@ class _Run:
         self.derived: Counter[tuple[int, str]] = Counter()
 
     def stage(self, file_no: int, plan: Plan, report: FileReport) -> None:
-        if isinstance(plan.source, CertSource) or plan.format == "cert":
-            staged = self.cert.stage(plan.path, self.ctx, self.txn, file_no)
+        sql = plan.source.sql_plan() if isinstance(plan.source, MappedSource) else None
+        if isinstance(plan.source, CertSource) or sql is not None:
+            stager = sql if sql is not None else self.cert
+            staged = stager.stage(plan.path, self.ctx, self.txn, file_no)
             self.candidates[(file_no, staged.table)] += staged.candidates
             report.read += staged.read
             self._quarantine(staged.rejects, plan.format, file_no, report)

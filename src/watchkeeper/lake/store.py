@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import ibis
 import pyarrow as pa
+from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
 from watchkeeper.errors import WorkspaceError
@@ -29,6 +30,7 @@ from watchkeeper.lake.manifest import Manifest
 from watchkeeper.lake.tables import TABLES, WriteMode, table_spec
 from watchkeeper.lake.transaction import Transaction
 
+ENGINES = ("duckdb", "pyspark")
 BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
 
 
@@ -36,12 +38,15 @@ class Lake:
     """Reads and writes the Parquet lake of one workspace."""
 
     def __init__(self, root: Path, *, memory_limit: str = "1536MB",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, engine: str = "duckdb") -> None:
+        if engine not in ENGINES:
+            raise WorkspaceError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         self.root = root
+        self.engine = engine
         self.memory_limit = memory_limit
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._ibis: ibis.BaseBackend | None = None
+        self._ibis: BaseBackend | None = None
         self._views: dict[str, tuple[int, Table]] = {}
 
     @property
@@ -67,9 +72,14 @@ class Lake:
         con.execute("SET TimeZone = 'UTC'")
         return con
 
-    def ibis(self) -> ibis.BaseBackend:
+    def ibis(self) -> BaseBackend:
+        """The Ibis backend queries run on: DuckDB, or PySpark for `engine="pyspark"`."""
         if self._ibis is None:
-            self._ibis = ibis.duckdb.from_connection(self.connect())
+            if self.engine == "pyspark":
+                from watchkeeper.lake import spark
+                self._ibis = spark.backend()
+            else:
+                self._ibis = ibis.duckdb.from_connection(self.connect())
         return self._ibis
 
     def table(self, name: str) -> Table:
@@ -92,8 +102,7 @@ class Lake:
                 empty = empty.append_column("day", pa.array([], pa.date32()))
             table = ibis.memtable(empty)
         else:
-            table = backend.read_parquet(files, table_name=view_name,
-                                         hive_partitioning=spec.by_day, union_by_name=True)
+            table = self._read(backend, files, spec.directory, view_name, spec.by_day)
             if spec.mode is WriteMode.UPSERT:
                 order = ibis.desc(table["_commit"])
                 rank = ibis.row_number().over(group_by=spec.key, order_by=order)
@@ -107,6 +116,14 @@ class Lake:
                 table = table.select(*spec.schema.names, *extra)
         self._views[spec.name] = (manifest.seq, table)
         return table
+
+    def _read(self, backend: BaseBackend, files: list[str], directory: str, view: str,
+              by_day: bool) -> Table:
+        if self.engine == "pyspark":
+            from watchkeeper.lake import spark
+            return spark.read_parquet(backend, files, str(self.root / directory), view, by_day)
+        return backend.read_parquet(files, table_name=view, hive_partitioning=by_day,
+                                    union_by_name=True)
 
     def rows(self, name: str) -> int:
         """Rows stored in a table, from the manifest (no scan)."""

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping as Fields
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 import yaml
 from pydantic import (
@@ -47,6 +47,9 @@ from watchkeeper.sources.rows import (
     split_path,
     zone,
 )
+
+if TYPE_CHECKING:
+    from watchkeeper.sources.mapped_sql import MappedSqlSource
 
 __all__ = ["MappedSource", "Mapping", "builtin_mapping", "builtin_mappings", "load_mapping",
            "matches"]
@@ -323,6 +326,22 @@ class MappedSource:
                 yield from buffer.flush()
         if buffer.count:
             yield from buffer.flush()
+
+    def sql_plan(self) -> MappedSqlSource | None:
+        """The DuckDB fast path for this mapping (`MappedSqlSource.stage`), or None when
+        the mapping uses a feature only this Python path reads."""
+        from watchkeeper.sources.mapped_sql import MappedSqlSource, compile_sql
+        plan = compile_sql(self.mapping)
+        return None if plan is None else MappedSqlSource(self, plan)
+
+    def add_line(self, buffer: ChunkBuffer, origin: tuple[Path, int, bytes],
+                 ctx: SourceContext) -> None:
+        """One JSON line into `buffer`: a row, a reject, or nothing when filtered out."""
+        try:
+            record: Record = parse_json_object(origin[2])
+        except RecordError as exc:
+            record = exc
+        self._record(buffer, origin, record, ctx)
 
     def _records(self, path: Path) -> Iterator[tuple[int, bytes, Record]]:
         if self.mapping.format == "csv":

@@ -1,0 +1,472 @@
+"""A DuckDB fast path for JSON-lines mappings: one query instead of a Python loop.
+
+`compile_sql(mapping)` turns a `Mapping` into the SQL that reads the file as one
+VARCHAR column per line, checks each line is a JSON object and extracts every field
+path in one parse. The SQL only decides records it can decide exactly as the Python
+path would; every other record (invalid JSON, a bad or unusual value, a missing required
+field, duplicate keys, a time near a daylight-saving change...) is staged as a problem
+row and re-read by `MappedSource` itself, which gives the reject reason, or the row, or
+drops it by a filter. Results are therefore identical to `MappedSource.read`.
+Mappings using a feature the SQL does not cover compile to None.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from watchkeeper.errors import InputError
+from watchkeeper.lake import Transaction
+from watchkeeper.schema.events import EventClass, class_spec
+from watchkeeper.sources.base import Reject, SourceContext
+from watchkeeper.sources.cert import StagedFile
+from watchkeeper.sources.mapped import FilterSpec, MappedSource, Mapping, _text, _verb
+from watchkeeper.sources.rows import ChunkBuffer, coerce, iter_lines, split_path
+
+__all__ = ["MappedSqlSource", "SqlMapping", "compile_sql"]
+
+DEFER = "needs the Python path"  # `_problem` of rows re-read by `MappedSource`
+_NO_DERIVE = frozenset({EventClass.AUTHENTICATION, EventClass.PERIPHERAL,
+                        EventClass.DATASTORE, EventClass.PROCESS, EventClass.FINDING})
+_PY_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_BLANK = " \t\n\r\x0b\x0c"  # bytes.strip()
+# Python's json accepts neither trailing commas nor lower-case nan/inf; DuckDB does.
+_LENIENT = r",\s*[\]}]|[:,\[]\s*-?(?i:nan|inf)"
+_ISO = (r"\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+        r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?")
+_PATTERN_PARTS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}",
+                  "%M": r"\d{2}", "%S": r"\d{2}", "%%": "%"}
+_INT = r"[ \t]*-?\d{1,18}[ \t]*"
+_NUM = "('BIGINT', 'UBIGINT')"
+_SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
+              pa.bool_(): "BOOLEAN", pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ"}
+_READ = ("read_csv($path, header = false, auto_detect = false, columns = {'line': 'VARCHAR'},"
+         " delim = $delim, quote = '', escape = '', store_rejects = true, "
+         "rejects_table = $rtable, rejects_scan = $rscan, max_line_size = 67108864)")
+
+
+def _lit(text: str) -> str:
+    """A constant of our own making (a pattern, a character set) as a SQL literal:
+    DuckDB would compile a regex given as a parameter again for every row."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_WS_RUN = _lit("[" + "".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE) + "]*")
+_WS, _BLANK_SQL, _LENIENT_SQL, _ISO_SQL = _lit(_PY_SPACE), _lit(_BLANK), _lit(_LENIENT), _lit(_ISO)
+
+
+class _Unsupported(Exception):
+    """The mapping uses something the SQL path does not compile."""
+
+
+@dataclass
+class _Builder:
+    """Collects extraction paths, bound parameters and per-record exactness checks."""
+
+    paths: list[str] = field(default_factory=list)
+    params: dict[str, object] = field(default_factory=dict)
+    checks: list[str] = field(default_factory=list)  # all TRUE: the SQL row is exact
+    extra: dict[str, str] = field(default_factory=dict)  # helper columns over t<i>, s<i>
+
+    def path(self, dotted: str) -> int:
+        """The 1-based index of a JSON path in the extracted list."""
+        json_path = _json_path(split_path(dotted))
+        if json_path not in self.paths:
+            self.paths.append(json_path)
+        return self.paths.index(json_path) + 1
+
+    def param(self, value: object) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True)
+class SqlMapping:
+    """A compiled mapping: SQL expressions over `t<i>` (JSON type) and `s<i>` (text) of
+    each extracted path, and their bound parameters."""
+
+    mapping: Mapping
+    cls: EventClass
+    paths: list[str]       # JSON paths extracted from each line, in one parse
+    dup_paths: list[str]   # objects whose duplicate keys could change a value
+    extra: dict[str, str]  # helper columns
+    columns: list[str]     # one expression per schema column, in order
+    checks: list[str]      # all TRUE: the row is exactly what the Python path gives
+    filters: list[str]     # TRUE keep, FALSE drop, NULL unsure
+    params: dict[str, object]
+
+
+def _json_path(parts: tuple[str | int, ...]) -> str:
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += '."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return out
+
+
+def _parents(parts: tuple[str | int, ...]) -> list[str]:
+    """JSON paths of the objects a path looks a key up in (for duplicate-key checks)."""
+    return [_json_path(parts[:i]) for i in range(len(parts))
+            if isinstance(parts[i], str)]
+
+
+# ---------------------------------------------------------------------------- values
+
+
+def _absent(i: int) -> str:
+    return f"(t{i} IS NULL OR t{i} = 'NULL')"
+
+
+def _blank(i: int) -> str:
+    return f"(t{i} = 'VARCHAR' AND regexp_full_match(s{i}, {_WS_RUN}))"
+
+
+def _value(b: _Builder, i: int, typ: pa.DataType) -> tuple[str, str]:
+    """SQL for `coerce(value, typ)` and the condition under which it is exact."""
+    empty = f"({_absent(i)} OR {_blank(i)})"
+    if pa.types.is_string(typ):
+        return (f"CASE WHEN t{i} IN {_NUM} OR (t{i} = 'VARCHAR' AND NOT {_blank(i)}) "
+                f"THEN s{i} END", f"({empty} OR t{i} IN ('VARCHAR', 'BIGINT', 'UBIGINT'))")
+    if pa.types.is_integer(typ):
+        limit = 2 ** (typ.bit_width - 1)
+        num = (f"CASE WHEN t{i} IN {_NUM} THEN try_cast(s{i} AS BIGINT) WHEN t{i} = 'VARCHAR' "
+               f"AND regexp_full_match(s{i}, '{_INT}') THEN trim(s{i}, ' \t')::BIGINT END")
+        fits = f"({num}) BETWEEN {-limit} AND {limit - 1}"
+        return (f"CASE WHEN {fits} THEN {num} END", f"({empty} OR coalesce({fits}, false))")
+    if pa.types.is_boolean(typ):
+        word = f"lower(trim(s{i}, {_WS}))"
+        val = (f"CASE WHEN t{i} = 'BOOLEAN' THEN s{i} = 'true' WHEN t{i} IN {_NUM} AND s{i} "
+               f"IN ('0', '1') THEN s{i} = '1' WHEN t{i} = 'VARCHAR' AND NOT {_blank(i)} "
+               f"THEN CASE WHEN {word} IN ('true', 't', 'yes', 'y', '1') THEN true "
+               f"WHEN {word} IN ('false', 'f', 'no', 'n', '0') THEN false END END")
+        return val, f"({empty} OR ({val}) IS NOT NULL)"
+    raise _Unsupported(f"columns of type {typ}")
+
+
+def _text_sql(i: int) -> str:
+    """`_text(value)` where it is exact (strings, integers, booleans), else NULL."""
+    return f"CASE WHEN t{i} IN ('VARCHAR', 'BOOLEAN', 'BIGINT', 'UBIGINT') THEN s{i} END"
+
+
+def _filter(b: _Builder, spec: FilterSpec) -> str:
+    """TRUE keep, FALSE drop, NULL unsure (the Python path decides)."""
+    i = b.path(spec.field)
+    if spec.exists is not None:
+        there = f"NOT ({_absent(i)} OR (t{i} = 'VARCHAR' AND s{i} = ''))"
+        return there if spec.exists else f"NOT {there}"
+    if spec.matches is not None:
+        raise _Unsupported("'matches' filters (Python and DuckDB regexes differ)")
+    text = _text_sql(i)
+    if spec.equals is not None:
+        cond = f"coalesce({text} = {b.param(_text(spec.equals))}, false)"
+    elif spec.not_equals is not None:
+        cond = f"({text}) IS DISTINCT FROM {b.param(_text(spec.not_equals))}"
+    else:
+        values = [_text(v) for v in spec.in_ or []]
+        cond = f"coalesce(list_contains({b.param(values)}::VARCHAR[], {text}), false)"
+    return f"CASE WHEN t{i} IN ('DOUBLE', 'ARRAY', 'OBJECT') THEN NULL ELSE {cond} END"
+
+
+def _event_id(b: _Builder, mapping: Mapping) -> str:
+    if mapping.id is None:
+        raise _Unsupported("content-hash event ids (no 'id')")
+    i = b.path(mapping.id)
+    b.checks.append(f"(t{i} IN {_NUM} OR (t{i} = 'VARCHAR' AND s{i} <> ''))")
+    return f"s{i}"
+
+
+def _activity(b: _Builder, mapping: Mapping) -> str:
+    spec = mapping.activity
+    if spec.constant is not None:
+        return b.param(_verb(spec.constant))
+    i = b.path(spec.field or "")
+    b.extra["wk_key"] = (
+        f"CASE WHEN t{i} IN {_NUM} THEN s{i} ELSE array_to_string(list_filter("
+        f"string_split(lower(s{i}), ' '), lambda x: x <> ''), '_') END")
+    printable = f"(t{i} IN {_NUM} OR (t{i} = 'VARCHAR' AND regexp_full_match(s{i}, '[ -~]+')))"
+    missing = f"({_absent(i)} OR (t{i} = 'VARCHAR' AND s{i} = ''))"
+    fallback = b.param(_verb(spec.default)) if spec.default else "wk_key"
+    table = {_verb(k): v for k, v in spec.map.items()}
+    cases = "".join(f" WHEN {b.param(k)} THEN {b.param(_verb(v))}"
+                    for k, v in table.items() if v)
+    translated = f"CASE wk_key{cases} ELSE {fallback} END" if cases else fallback
+    when_missing = "NULL" if spec.default is None else b.param(_verb(spec.default))
+    b.checks.append(printable if spec.default is None else f"({missing} OR {printable})")
+    return f"CASE WHEN {missing} THEN {when_missing} ELSE {translated} END"
+
+
+def _time(b: _Builder, mapping: Mapping) -> None:
+    """`wk_aware` (a TIMESTAMPTZ) or `wk_naive` (a local TIMESTAMP, for `$tz`)."""
+    spec = mapping.time
+    i = b.path(spec.field)
+    if spec.format in ("epoch_ms", "epoch_s"):
+        scale, top = (1000, 7258118400000) if spec.format == "epoch_ms" else (10**6, 7258118400)
+        num = (f"CASE WHEN t{i} IN {_NUM} THEN try_cast(s{i} AS BIGINT) WHEN t{i} = 'VARCHAR'"
+               f" AND regexp_full_match(s{i}, '\\d{{1,16}}') THEN s{i}::BIGINT END")
+        b.extra["wk_aware"] = (f"CASE WHEN ({num}) BETWEEN 0 AND {top - 1} THEN "
+                               f"timezone('UTC', make_timestamp(({num}) * {scale})) END")
+        b.extra["wk_naive"] = "NULL::TIMESTAMP"
+        return
+    pattern = _ISO_SQL if spec.format == "iso8601" else _lit(_strptime_regex(spec.format))
+    fmt_ok = f"(t{i} = 'VARCHAR' AND regexp_full_match(s{i}, {pattern}))"
+    if spec.format == "iso8601":
+        offset = f"regexp_matches(s{i}, '(Z|[+-]\\d\\d:\\d\\d)$')"
+        b.extra["wk_aware"] = (f"CASE WHEN {fmt_ok} AND {offset} THEN "
+                               f"try_cast(s{i} AS TIMESTAMPTZ) END")
+        b.extra["wk_naive"] = (f"CASE WHEN {fmt_ok} AND NOT {offset} THEN "
+                               f"try_cast(s{i} AS TIMESTAMP) END")
+    else:
+        b.extra["wk_aware"] = "NULL::TIMESTAMPTZ"
+        b.extra["wk_naive"] = (f"CASE WHEN {fmt_ok} THEN "
+                               f"try_strptime(s{i}, {_lit(spec.format)}) END")
+
+
+def _strptime_regex(fmt: str) -> str:
+    out, pos = "", 0
+    for m in re.finditer(r"%.", fmt):
+        if m.group() not in _PATTERN_PARTS:
+            raise _Unsupported(f"strptime directive {m.group()}")
+        out += re.escape(fmt[pos:m.start()]) + _PATTERN_PARTS[m.group()]
+        pos = m.end()
+    return out + re.escape(fmt[pos:])
+
+
+# ---------------------------------------------------------------------------- compiling
+
+
+def compile_sql(mapping: Mapping) -> SqlMapping | None:
+    """The SQL form of a mapping, or None when it uses a feature the SQL does not cover
+    (then `MappedSource.read` is the way)."""
+    try:
+        return _compile(mapping)
+    except _Unsupported:
+        return None
+
+
+def _compile(mapping: Mapping) -> SqlMapping:
+    if mapping.format != "jsonl" or mapping.class_ is None or mapping.class_from is not None:
+        raise _Unsupported("CSV input or per-record classes")
+    cls = mapping.class_
+    if cls not in _NO_DERIVE:
+        raise _Unsupported(f"class {cls.value} (derived columns)")
+    b = _Builder()
+    filters = [_filter(b, f) for f in mapping.filters]
+    values = _field_values(b, mapping, cls)
+    core = {"event_id": _event_id(b, mapping), "source": b.param(mapping.name),
+            "class": b.param(cls.value), "activity": _activity(b, mapping), "time": "wk_time"}
+    _time(b, mapping)
+    columns = [f"CAST({core.get(f.name) or values.get(f.name, 'NULL')} AS "
+               f"{_sql_type(f.type)}) AS {_quote(f.name)}" for f in class_spec(cls).schema]
+    dups = sorted({p for path in b.paths for p in _parents(_split_json(path))} - {"$"})
+    return SqlMapping(mapping, cls, list(b.paths), dups, dict(b.extra), columns,
+                      list(b.checks), filters, dict(b.params))
+
+
+def _field_values(b: _Builder, mapping: Mapping, cls: EventClass) -> dict[str, str]:
+    schema = class_spec(cls).schema
+    values: dict[str, str] = {}
+    for col, spec in mapping.field_specs().items():
+        if spec.split is not None:
+            raise _Unsupported("list columns")
+        val, ok = _value(b, b.path(spec.field), schema.field(col).type)
+        values[col] = val
+        b.checks.append(ok)
+    for col, constant in mapping.constants.items():
+        converted = coerce(constant, schema.field(col).type)
+        if isinstance(converted, list):
+            raise _Unsupported("list constants")
+        if converted is not None:
+            p = b.param(converted)
+            values[col] = f"coalesce({values[col]}, {p})" if col in values else p
+    for col in mapping.required:
+        b.checks.append(f"({values.get(col, 'NULL')}) IS NOT NULL")
+    return values
+
+
+def _sql_type(typ: pa.DataType) -> str:
+    if typ not in _SQL_TYPES:
+        raise _Unsupported(f"columns of type {typ}")
+    return _SQL_TYPES[typ]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+_JSON_PART = re.compile(r'\[(\d+)\]|\."((?:[^"\\]|\\.)*)"')
+
+
+def _split_json(path: str) -> tuple[str | int, ...]:
+    """The parts of a path made by `_json_path`."""
+    return tuple(int(m.group(1)) if m.group(1) is not None
+                 else re.sub(r"\\(.)", r"\1", m.group(2))
+                 for m in _JSON_PART.finditer(path, 1))
+
+
+# ---------------------------------------------------------------------------- the query
+
+
+def _typed(plan: SqlMapping) -> str:
+    """Per-path JSON type and text, and whether the line is a JSON object the SQL reads
+    exactly as Python does (no duplicate keys on a path, no DuckDB-only syntax)."""
+    per_path = ", ".join(f"json_type(v[{i}]) AS t{i}, json_extract_string(v[{i}], '$') AS s{i}"
+                         for i in range(1, len(plan.paths) + 1))
+    n = len(plan.paths)
+    unique = ["list_unique(json_keys(line)) = len(json_keys(line))"] + [
+        f"coalesce(list_unique(json_keys(v[{n + k}])) = len(json_keys(v[{n + k}])), true)"
+        for k in range(1, len(plan.dup_paths) + 1)]
+    return (
+        "SELECT line, CASE WHEN wk_obj THEN " + " AND ".join(unique) +
+        f" ELSE false END AS wk_sure, {per_path} FROM ("
+        "SELECT line, wk_obj, CASE WHEN wk_obj THEN json_extract(line, $p_paths) END AS v "
+        "FROM (SELECT line, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' "
+        f"AND NOT regexp_matches(line, {_LENIENT_SQL}) ELSE false END AS wk_obj "
+        f"FROM {_READ} WHERE line IS NOT NULL AND trim(line, {_BLANK_SQL}) <> ''))")
+
+
+def _time_sql(local_utc: bool) -> tuple[str, str]:
+    """The time, and the check that it is in range and not near a DST change."""
+    if local_utc:
+        time, steady = "coalesce(wk_aware, timezone('UTC', wk_naive))", "true"
+    else:
+        time = "coalesce(wk_aware, timezone($tz, wk_naive))"
+        off = "(timezone($tz, {x}) - timezone('UTC', {x}))"
+        u = "timezone($tz, wk_naive)"
+        steady = (f"(wk_naive IS NULL OR {off.format(x=u + ' - INTERVAL 3 HOUR')} = "
+                  f"{off.format(x=u + ' + INTERVAL 3 HOUR')})")
+    in_range = ("wk_time >= TIMESTAMPTZ '1970-01-01 00:00:00+00' "
+                "AND wk_time < TIMESTAMPTZ '2200-01-01 00:00:00+00'")
+    return time, f"({in_range} AND {steady})"
+
+
+def build_query(plan: SqlMapping, tz: str) -> str:
+    """The full query: schema columns plus `_file`, `_problem` and `_key`."""
+    extra = ", ".join(f"{expr} AS {name}" for name, expr in plan.extra.items())
+    time, time_ok = _time_sql(tz == "UTC")
+    ok = " AND ".join(f"coalesce({c}, false)" for c in [*plan.checks, time_ok])
+    sure = " AND ".join(["wk_sure", ok, *(f"({f}) IS NOT NULL" for f in plan.filters)])
+    keep = " AND ".join(f"coalesce({f}, true)" for f in plan.filters) or "true"
+    return (
+        f"SELECT {', '.join(plan.columns)}, $file_no::INTEGER AS _file, "
+        f"CASE WHEN NOT ({sure}) THEN $p_defer END AS _problem, line AS _key "
+        f"FROM (SELECT *, {time} AS wk_time FROM (SELECT *, {extra} FROM ({_typed(plan)}))) "
+        f"WHERE NOT wk_sure OR ({keep})")
+
+
+def _bind(sql: str, params: dict[str, object]) -> dict[str, object]:
+    used = set(re.findall(r"\$(\w+)", sql))
+    return {k: v for k, v in params.items() if k in used}
+
+
+# ---------------------------------------------------------------------------- staging
+
+
+def _clean(path: Path) -> bool:
+    """True when the file is valid UTF-8 without NUL bytes or carriage returns, so that
+    DuckDB's strict CSV reader splits it into exactly Python's lines (it refuses mixed
+    line ends, so CRLF files take the Python path too)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 24):
+                if b"\x00" in chunk or b"\r" in chunk:
+                    return False
+                if not chunk.isascii() or decoder.getstate()[0]:
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except OSError as exc:
+        raise InputError(path, exc.strerror or type(exc).__name__) from None
+    return True
+
+
+class MappedSqlSource:
+    """Stages a JSON-lines file through a compiled mapping, like `CertSource.stage`."""
+
+    def __init__(self, source: MappedSource, plan: SqlMapping) -> None:
+        self.source = source
+        self.plan = plan
+        self.name = source.name
+        self.table = f"events/{plan.cls.value}"
+        self._scans = itertools.count()
+
+    def stage(self, path: Path, ctx: SourceContext, txn: Transaction,
+              file_no: int) -> StagedFile:
+        if not _clean(path):
+            return self._python(path, ctx, txn, file_no)
+        tz = self.plan.mapping.time.timezone or ctx.timezone
+        sql = build_query(self.plan, tz)
+        scan = f"wk_mapped_{id(self)}_{next(self._scans)}"
+        params = {**self.plan.params, "path": str(path), "delim": "\x1f", "tz": tz,
+                  "rtable": f"{scan}_rejects", "rscan": f"{scan}_scans", "file_no": file_no,
+                  "p_defer": DEFER, "p_paths": [*self.plan.paths, *self.plan.dup_paths]}
+        relation = txn.con.sql(sql, params=_bind(sql, params))
+        try:
+            staged = txn.stage_relation(self.table, relation)
+            unread = int(txn.con.sql(f"SELECT count(DISTINCT line) FROM {scan}_rejects")
+                         .fetchall()[0][0])
+        except duckdb.Error as exc:
+            raise InputError(path, f"cannot read with mapping {self.name}: {exc}") from exc
+        finally:
+            txn.con.execute(f"DROP TABLE IF EXISTS {scan}_rejects; "
+                            f"DROP TABLE IF EXISTS {scan}_scans")
+        keys = Counter(str(key) for key, _ in staged.problems)
+        rows, rejects = self._recheck(path, ctx, txn, file_no, (keys, unread))
+        return StagedFile(self.table, staged.rows - len(staged.problems) + rows, rejects)
+
+    def _recheck(self, path: Path, ctx: SourceContext, txn: Transaction, file_no: int,
+                 todo: tuple[Counter[str], int]) -> tuple[int, list[Reject]]:
+        """Read the lines the SQL left undecided with the Python path: problem rows
+        (found by their text) and lines DuckDB's reader refused (they hold `\\x1f`)."""
+        keys, unread = todo
+        wanted = Counter({k.encode(): n for k, n in keys.items()})
+        if not wanted and not unread:
+            return 0, []
+        buffer, rows, rejects = ChunkBuffer(), 0, list[Reject]()
+        for number, raw in iter_lines(path):
+            if b"\x1f" in raw:
+                unread -= 1
+            elif wanted.get(raw):
+                wanted[raw] -= 1
+            else:
+                continue
+            self.source.add_line(buffer, (path, number, raw), ctx)
+            if buffer.count >= self.source.chunk_size:
+                rows += self._flush(buffer, txn, file_no, rejects)
+        rows += self._flush(buffer, txn, file_no, rejects)
+        if unread or any(wanted.values()):
+            raise InputError(path, "the SQL and Python readings of this file disagree; "
+                                   "please report this file")
+        rejects.sort(key=lambda r: r.line or 0)
+        return rows, rejects
+
+    @staticmethod
+    def _flush(buffer: ChunkBuffer, txn: Transaction, file_no: int,
+               rejects: list[Reject]) -> int:
+        rows = 0
+        for parsed in buffer.flush():
+            txn.stage(parsed.table, parsed.rows, file_no)
+            rows += parsed.rows.num_rows
+            rejects += parsed.rejects
+        return rows
+
+    def _python(self, path: Path, ctx: SourceContext, txn: Transaction,
+                file_no: int) -> StagedFile:
+        """The whole file through `MappedSource` (binary garbage, stray CRs)."""
+        rows, rejects = 0, list[Reject]()
+        for parsed in self.source.read(path, ctx):
+            txn.stage(parsed.table, parsed.rows, file_no)
+            rows += parsed.rows.num_rows
+            rejects += parsed.rejects
+        return StagedFile(self.table, rows, rejects)
