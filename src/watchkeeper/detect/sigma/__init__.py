@@ -1,0 +1,1 @@
+"""Sigma rules: loading (pySigma), pipelines, compilation to Ibis predicates."""

@@ -1,0 +1,90 @@
+"""What the features need to know besides events: people, machines, the data's span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import pyarrow as pa
+from ibis.expr.types import Table
+
+from watchkeeper.lake import Lake
+from watchkeeper.ueba.categories import Categories, load_categories
+from watchkeeper.ueba.config import UebaConfig, read_personal_domains
+
+EVENT_CLASSES = ("authentication", "peripheral", "file", "email", "web", "datastore")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Inputs shared by every feature family for one run."""
+
+    lake: Lake
+    cfg: UebaConfig
+    span: tuple[date, date]          # first and last UTC event day in the lake
+    start: date | None               # first local day to compute (None: all)
+    present: frozenset[str]          # event classes with rows
+    persons: Table                   # user, region, manager (latest known row)
+    categories: Categories
+    personal_domains: tuple[str, ...]
+    has_devices: bool
+    has_people: bool
+
+    def events(self, name: str) -> Table:
+        """An event table, cut to the days needed (one UTC day of margin for time zones)."""
+        table = self.lake.table(name)
+        if self.start is not None:
+            table = table.filter(table.day >= ibis.literal(self.start) - ibis.interval(days=1))
+        return table
+
+
+def data_span(lake: Lake, present: frozenset[str]) -> tuple[date, date] | None:
+    """First and last event day over all event tables with rows."""
+    lows, highs = [], []
+    for name in sorted(present):
+        t = lake.table(name)
+        row = lake.ibis().to_pyarrow(t.aggregate(lo=t.day.min(), hi=t.day.max())).to_pylist()[0]
+        lows.append(row["lo"])
+        highs.append(row["hi"])
+    return (min(lows), max(highs)) if lows else None
+
+
+def persons(lake: Lake) -> Table:
+    """One row per person: region and manager from their latest people-history row."""
+    if lake.rows("people") == 0:
+        return ibis.memtable(pa.table({"user": pa.array([], pa.string()),
+                                       "region": pa.array([], pa.string()),
+                                       "manager": pa.array([], pa.string())}))
+    p = lake.table("people")
+    rank = ibis.row_number().over(group_by="user", order_by=ibis.desc(p.valid_from))
+    p = p.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)
+    return p.select("user", "region", "manager")
+
+
+def build_context(lake: Lake, cfg: UebaConfig, start: date | None) -> Context | None:
+    """The run's context, or None when the lake holds no events at all."""
+    present = frozenset(n for n in EVENT_CLASSES if lake.rows(n) > 0)
+    span = data_span(lake, present)
+    if span is None:
+        return None
+    return Context(
+        lake=lake, cfg=cfg, span=span, start=start, present=present,
+        persons=persons(lake), categories=load_categories(cfg.categories_path),
+        personal_domains=read_personal_domains(cfg.personal_domains_path),
+        has_devices=lake.rows("devices") > 0, has_people=lake.rows("people") > 0)
+
+
+def host_owners(ctx: Context, logons: Table) -> Table:
+    """(host, wk_owner, wk_shared): the devices table, or each person's most used PC."""
+    if ctx.has_devices:
+        d = ctx.lake.table("devices")
+        return d.select("host", wk_owner=d.owner, wk_shared=d.shared.fill_null(False))
+    counts = logons.group_by("user", "host").aggregate(n=logons.count())
+    rank = ibis.row_number().over(group_by="user", order_by=[ibis.desc(counts.n), counts.host])
+    top = counts.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)
+    # a host that is several people's most used PC is treated as shared
+    per_host = top.group_by("host").aggregate(owners=top.count(), wk_owner=top.user.min())
+    return per_host.select("host", wk_owner=ibis.ifelse(per_host.owners == 1,
+                                                        per_host.wk_owner, ibis.null("string")),
+                           wk_shared=per_host.owners > 1)

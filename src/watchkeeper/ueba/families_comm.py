@@ -1,0 +1,100 @@
+"""Feature families over communication and data access: email, web, data stores."""
+
+from __future__ import annotations
+
+import ibis
+from ibis.expr.types import ArrayValue, IntegerValue, StringValue, Table
+
+from watchkeeper.ueba.context import Context
+from watchkeeper.ueba.families import KEYS, by_time_class
+
+SENSITIVITIES = ("low", "medium", "high", "restricted")
+
+
+def _count_in(addresses: ArrayValue, domains: tuple[str, ...]) -> IntegerValue:
+    """How many addresses of a list have their domain in `domains`."""
+    if not domains:
+        return ibis.literal(0)
+    kept = addresses.filter(
+        lambda a: a.lower().re_extract("@([^@]+)$", 1).isin(list(domains)))
+    return kept.length().fill_null(0)
+
+
+def email_family(ctx: Context, mail: Table) -> Table:
+    sent = mail.filter(mail.activity == "send")
+    external = sent.external_recipient_count.fill_null(0)
+    attachments = sent.attachment_count.fill_null(0)
+    ev = sent.mutate(
+        wk_personal=_count_in(sent.recipients, ctx.personal_domains),
+        wk_bcc=sent.bcc.length().fill_null(0),
+        wk_ext_att=ibis.ifelse(external > 0, attachments, 0),
+    )
+    return ev.group_by(*KEYS).aggregate(
+        email_sent=ev.count(),
+        **by_time_class(ev, "email_sent"),
+        email_recipients=ev.recipient_count.fill_null(0).sum(),
+        email_external_recipients=ev.external_recipient_count.fill_null(0).sum(),
+        email_personal_recipients=ev.wk_personal.sum(),
+        email_bcc=ev.wk_bcc.sum(),
+        email_attachments=ev.attachment_count.fill_null(0).sum(),
+        email_attachments_external=ev.wk_ext_att.sum(),
+        email_size_mb=(ev["size"].fill_null(0).cast("float64") / 1e6).sum(),
+    )
+
+
+def web_family(ctx: Context, web: Table) -> Table:
+    cats = ctx.categories
+    domains = ctx.lake.ibis().to_pyarrow(web.select("domain").distinct())["domain"]
+    table = cats.domain_table([d for d in domains.to_pylist() if d])
+    ev = web.left_join(table, web.domain.lower() == table.wk_domain)
+    text: StringValue = ev.url.fill_null("") + " " + ev.content.fill_null("")
+    flags = {}
+    for c in cats.items:
+        hit = (ev.wk_category == c.name).fill_null(False)
+        if c.keywords:
+            hit = hit | cats.keyword_match(c.name, text)
+        flags[f"wk_is_{c.name}"] = hit
+    ev = ev.mutate(**flags)
+    upload = ev.activity == "upload"
+    return ev.group_by(*KEYS).aggregate(
+        web_visits=ev.count(),
+        **by_time_class(ev, "web_visits"),
+        web_uploads=ev.count(where=upload),
+        web_downloads=ev.count(where=ev.activity == "download"),
+        **{f"web_{c.name}": ev.count(where=ev[f"wk_is_{c.name}"]) for c in cats.items},
+        web_cloud_uploads=ev.count(where=upload & ev.wk_is_cloud) if "cloud" in cats.names
+        else ibis.literal(0),
+        web_domains=ev.domain.nunique(),
+    )
+
+
+def datastore_prepare(ctx: Context, ds: Table) -> Table:
+    """Data-store events with region and sensitivity (from the catalog when missing),
+    records, and ``wk_other``: the data's region differs from the person's region."""
+    assets = ctx.lake.table("data_assets").select(
+        "dataset", wk_a_region="region", wk_a_sens="sensitivity")
+    ev = ds.left_join(assets, "dataset")
+    ev = ev.drop(*[c for c in ev.columns if c.endswith("_right")])
+    region = ev.data_region.fill_null(ev.wk_a_region)
+    other = (region.notnull() & ev.wk_region.notnull() & (region != ev.wk_region)).fill_null(False)
+    return ev.mutate(wk_records=ev.record_count.fill_null(0), wk_other=other,
+                     wk_sens=ev.sensitivity.fill_null(ev.wk_a_sens).lower())
+
+
+def datastore_family(ev: Table) -> Table:
+    export = ev.activity == "export"
+    reads = ev.activity.isin(["read", "query"])
+    no_ticket = ev.ticket.isnull() | (ev.ticket == "")
+    return ev.group_by(*KEYS).aggregate(
+        ds_queries=ev.count(),
+        ds_records=ev.wk_records.sum(),
+        **by_time_class(ev, "ds_records", value=ev.wk_records),
+        ds_records_read=ev.wk_records.sum(where=reads),
+        ds_records_exported=ev.wk_records.sum(where=export),
+        ds_exports=ev.count(where=export),
+        ds_other_region_records=ev.wk_records.sum(where=ev.wk_other),
+        ds_other_region_exported=ev.wk_records.sum(where=ev.wk_other & export),
+        ds_no_ticket_records=ev.wk_records.sum(where=no_ticket),
+        **{f"ds_records_{s}": ev.wk_records.sum(where=ev.wk_sens == s) for s in SENSITIVITIES},
+        ds_datasets=ev.dataset.nunique(),
+    )

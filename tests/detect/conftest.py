@@ -1,0 +1,49 @@
+"""Shared fixtures: SigmaHQ corpus paths, rule loading once per session, tiny tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from watchkeeper.detect import RuleSet, load_rules
+from watchkeeper.schema.windows import windows_schema
+
+SIGMA = Path("/work/shared/sigma")
+FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
+
+needs_corpus = pytest.mark.skipif(not SIGMA.exists(), reason="SigmaHQ corpus not available")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> RuleSet:
+    if not SIGMA.exists():
+        pytest.skip("SigmaHQ corpus not available")
+    return load_rules([SIGMA / folder for folder in FOLDERS])
+
+
+BASE_EVENT: dict[str, Any] = {
+    "event_id": "evtx:test:1",
+    "source": "evtx",
+    "channel": "Microsoft-Windows-Sysmon/Operational",
+    "provider": "Microsoft-Windows-Sysmon",
+    "event_code": 1,
+    "computer": "host1",
+    "record_id": 1,
+    "host": "host1",
+    "Image": "C:\\Windows\\System32\\cmd.exe",
+    "CommandLine": "cmd.exe /c whoami",
+    "ParentImage": "C:\\Windows\\explorer.exe",
+}
+
+
+def events_table(*events: dict[str, Any]) -> pa.Table:
+    """Rows built from BASE_EVENT with per-case overrides (None deletes the field)."""
+    rows = []
+    for number, override in enumerate(events, start=1):
+        row = {**BASE_EVENT, "event_id": f"evtx:test:{number}", "record_id": number, **override}
+        rows.append({k: v for k, v in row.items() if v is not None})
+    fields = sorted({k for row in rows for k in row} - set(windows_schema([]).names))
+    return pa.Table.from_pylist(rows, schema=windows_schema(fields))
