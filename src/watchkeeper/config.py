@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -49,6 +49,8 @@ class LakeSettings(BaseModel):
 
     memory_limit: str = Field("1536MB", description="DuckDB memory limit; it spills beyond.")
     threads: int | None = Field(None, ge=1, description="DuckDB threads (default: all cores).")
+    compression: Literal["snappy", "zstd", "lz4", "gzip", "uncompressed"] = Field(
+        "snappy", description="Parquet compression: snappy writes fastest, zstd is smallest.")
 
     @field_validator("memory_limit")
     @classmethod
@@ -107,4 +109,6 @@ company_domains = ["dtaa.com", "corp.example"]
 [lake]
 # DuckDB memory limit; queries spill to disk beyond it.
 memory_limit = "1536MB"
+# Parquet compression: snappy writes fastest, zstd makes the smallest files.
+compression = "snappy"
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,13 +21,15 @@ from watchkeeper.errors import InputError
 from watchkeeper.lake import Lake, Transaction, table_spec
 from watchkeeper.lake.people import derive_people
 from watchkeeper.sources.base import Reject, Source, SourceContext, content_id
-from watchkeeper.sources.cert import CertSource
+from watchkeeper.sources.cert import CertSource, StagedFile
 from watchkeeper.sources.mapped import MappedSource
+from watchkeeper.sources.mapped_sql import MappedSqlSource
 from watchkeeper.sources.registry import Plan, plan_inputs
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, label)
 
 OBSERVATIONS = "entities/people_observations"
+PARALLEL_FILES = 2
 
 
 @dataclass
@@ -97,15 +100,19 @@ class _Run:
         self.candidates: Counter[tuple[int, str]] = Counter()
         self.derived: Counter[tuple[int, str]] = Counter()
 
+    def sql_stager(self, plan: Plan) -> CertSource | MappedSqlSource | None:
+        """The DuckDB-backed reader for a file, when it has one (those run in parallel)."""
+        if isinstance(plan.source, CertSource):
+            return self.cert
+        return plan.source.sql_plan() if isinstance(plan.source, MappedSource) else None
+
+    def account(self, file_no: int, plan: Plan, staged: StagedFile,
+                report: FileReport) -> None:
+        self.candidates[(file_no, staged.table)] += staged.candidates
+        report.read += staged.read
+        self._quarantine(staged.rejects, plan.format, file_no, report)
+
     def stage(self, file_no: int, plan: Plan, report: FileReport) -> None:
-        sql = plan.source.sql_plan() if isinstance(plan.source, MappedSource) else None
-        if isinstance(plan.source, CertSource) or sql is not None:
-            stager = sql if sql is not None else self.cert
-            staged = stager.stage(plan.path, self.ctx, self.txn, file_no)
-            self.candidates[(file_no, staged.table)] += staged.candidates
-            report.read += staged.read
-            self._quarantine(staged.rejects, plan.format, file_no, report)
-            return
         source: Source = plan.source
         for parsed in source.read(plan.path, self.ctx):
             table = table_spec(parsed.table).name
@@ -135,6 +142,31 @@ class _Run:
         self.txn.replace("entities/people", derive_people(obs))
 
 
+def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: int,
+               progress: ProgressFn | None) -> None:
+    """Stage every file: DuckDB-backed readers on two workers (their scans and Parquet
+    writes overlap on the cores), row-wise readers meanwhile on this thread."""
+    done = 0
+    with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
+        futures: dict[Future[StagedFile], int] = {}
+        for file_no, plan in enumerate(plans):
+            stager = run.sql_stager(plan)
+            if stager is not None:
+                futures[pool.submit(stager.stage, plan.path, run.ctx, run.txn, file_no)] = file_no
+        for file_no, plan in enumerate(plans):
+            if run.sql_stager(plan) is None:
+                if progress:
+                    progress(done, total, plan.path.name)
+                run.stage(file_no, plan, reports[file_no])
+                done += plan.size
+        for future in as_completed(futures):
+            file_no = futures[future]
+            run.account(file_no, plans[file_no], future.result(), reports[file_no])
+            done += plans[file_no].size
+            if progress:
+                progress(done, total, plans[file_no].path.name)
+
+
 def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
            mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
     """Ingest files (or folders, for ``auto``, ``cert`` and ``evtx``) in one commit."""
@@ -147,12 +179,7 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
     reports = [FileReport(str(p.path), p.format) for p in plans]
     with lake.transaction("ingest") as txn:
         run = _Run(txn, ctx)
-        done = 0
-        for file_no, (plan, report) in enumerate(zip(plans, reports, strict=True)):
-            if progress:
-                progress(done, total, plan.path.name)
-            run.stage(file_no, plan, report)
-            done += plan.size
+        _stage_all(run, plans, reports, total, progress)
         if progress:
             progress(total, total, "committing")
         run.derive_people(lake)

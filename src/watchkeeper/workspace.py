@@ -69,7 +69,7 @@ class Workspace:
         self.root = root
         self.settings = settings
         self.lake = Lake(root / "lake", memory_limit=settings.lake.memory_limit,
-                         threads=settings.lake.threads)
+                         threads=settings.lake.threads, compression=settings.lake.compression)
 
     @classmethod
     def open(cls, path: Path | None = None, *, create: bool = True) -> Workspace:

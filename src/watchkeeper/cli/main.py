@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
+from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
+from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli.render import error_line
@@ -48,6 +50,8 @@ def main(
 simulate_cmd.register(app)
 status_cmd.register(app)
 app.add_typer(ingest_cmd.app, name="ingest")
+detect_cmd.register(app)
+rules_cmd.register(app)
 
 
 def run() -> None:

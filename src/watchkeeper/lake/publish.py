@@ -1,5 +1,9 @@
 """Turn a table's staged files into publishable files: drop what must not be stored.
 
+Of rows sharing a key within one run, the first wins: the earliest input file, and within
+a file the earliest record (`_seq`, kept by row-wise sources; DuckDB-read files have no
+record order, so among their same-file repeats the choice is by storage position).
+
 Event tables (appended, partitioned by day) are staged already in their final layout, so
 publishing them costs a key-only scan: rows with a `_problem`, rows whose key the lake
 already has, and all but the first row of a key seen twice in this run are dropped, by
@@ -35,7 +39,7 @@ def quote(identifier: str) -> str:
 
 
 def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],
-                   existing: list[Path]) -> Published:
+                   existing: list[Path], compression: str) -> Published:
     """Drop problem rows, stored keys and repeated keys from day-partitioned staged files."""
     if not staged:
         return Published()
@@ -44,7 +48,8 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
                             union_by_name=True)
     cols = set(scan.columns)
     bad = "_problem IS NOT NULL" if "_problem" in cols else "false"
-    scan.select(f"filename, file_row_number, _file, {quote(spec.key)} AS k, {bad} AS bad"
+    seq = "_seq" if "_seq" in cols else "NULL::BIGINT AS _seq"
+    scan.select(f"filename, file_row_number, _file, {seq}, {quote(spec.key)} AS k, {bad} AS bad"
                 ).create_view("wk_scan", replace=True)
     counts = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_scan GROUP BY 1")
     candidates = Counter({int(f): int(n) for f, n in counts.fetchall()})
@@ -61,7 +66,7 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
         repeated AS (
             SELECT filename, file_row_number, _file FROM (
                 SELECT *, row_number() OVER (PARTITION BY k
-                    ORDER BY _file, filename, file_row_number) AS o
+                    ORDER BY _file, _seq NULLS LAST, filename, file_row_number) AS o
                 FROM wk_scan WHERE NOT bad AND k IN (SELECT k FROM twice)) WHERE o > 1)
         SELECT filename, file_row_number, _file, bad FROM wk_scan WHERE bad {stored}
         UNION
@@ -71,12 +76,13 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
     touched = {str(f) for (f,) in con.sql("SELECT DISTINCT filename FROM wk_drop").fetchall()}
     keep = [p for p in staged if str(p) not in touched]
     for path in sorted(touched):
-        if _rewrite_without_drops(con, Path(path)):
+        if _rewrite_without_drops(con, Path(path), compression):
             keep.append(Path(path))
     return Published(sorted(keep), accepted)
 
 
-def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path,
+                           compression: str) -> bool:
     """Rewrite one staged file without its dropped rows; False when nothing is left."""
     rows = con.read_parquet(str(path), file_row_number=True, hive_partitioning=False)
     drops = con.table("wk_drop").filter(
@@ -85,7 +91,7 @@ def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     kept = kept.select(*[duckdb.ColumnExpression(c) for c in rows.columns
                          if c != "file_row_number"])
     tmp = path.with_name(path.name + ".tmp")
-    kept.write_parquet(str(tmp), compression="zstd")
+    kept.write_parquet(str(tmp), compression=compression)
     path.unlink()
     if con.read_parquet(str(tmp)).aggregate("count(*)").fetchall()[0][0] == 0:
         tmp.unlink()
@@ -95,7 +101,7 @@ def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 
 def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],
-                  existing: list[Path], out: Path, seq: int) -> Published:
+                  existing: list[Path], out: Path, seq: int, compression: str) -> Published:
     """Deduplicate a small table's staged rows in one query and write one file."""
     if not staged:
         return Published()
@@ -104,10 +110,12 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
         rel = rel.filter("_problem IS NULL")
     names = ", ".join(quote(c) for c in spec.schema.names)
     row_hash = f"hash({names}) AS wk_row_hash"
-    rel.select(f"{names}, _file, {row_hash}").create_view("wk_small", replace=True)
+    order = "_seq" if "_seq" in rel.columns else "NULL::BIGINT AS _seq"
+    rel.select(f"{names}, _file, {order}, {row_hash}").create_view("wk_small", replace=True)
     dedup = "wk_row_hash" if spec.mode is WriteMode.UPSERT else quote(spec.key)
     first = con.sql(f"SELECT * EXCLUDE (wk_rn) FROM (SELECT *, row_number() OVER "
-                    f"(PARTITION BY {dedup} ORDER BY _file) AS wk_rn FROM wk_small) "
+                    f"(PARTITION BY {dedup} ORDER BY _file, _seq NULLS LAST) AS wk_rn "
+                    "FROM wk_small) "
                     "WHERE wk_rn = 1")
     if existing:
         old = con.read_parquet([str(p) for p in existing], union_by_name=True)
@@ -125,5 +133,5 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
     exprs = [duckdb.ColumnExpression(c) for c in (*spec.schema.names, "_file")]
     exprs.append(duckdb.ConstantExpression(seq).cast(BIGINT).alias("_commit"))
     out.parent.mkdir(parents=True, exist_ok=True)
-    kept.select(*exprs).write_parquet(str(out), compression="zstd")
+    kept.select(*exprs).write_parquet(str(out), compression=compression)
     return Published([out], accepted)

@@ -38,11 +38,13 @@ class Lake:
     """Reads and writes the Parquet lake of one workspace."""
 
     def __init__(self, root: Path, *, memory_limit: str = "1536MB",
-                 threads: int | None = None, engine: str = "duckdb") -> None:
+                 threads: int | None = None, engine: str = "duckdb",
+                 compression: str = "snappy") -> None:
         if engine not in ENGINES:
             raise WorkspaceError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         self.root = root
         self.engine = engine
+        self.compression = compression
         self.memory_limit = memory_limit
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.root.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,11 +63,29 @@ class Transaction:
         self.txn = f"{stamp}-{uuid.uuid4().hex[:8]}"
         self.dir = lake.root / "_staging" / self.txn
         self.dir.mkdir(parents=True)
-        self.con = lake.connect()
+        self._root = lake.connect()
+        self._main = threading.get_ident()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._parts: dict[str, list[Path]] = {}   # Arrow-staged files, not partitioned
         self._dirs: dict[str, list[Path]] = {}    # relation-staged folders, partitioned
         self._replaced: dict[str, pa.Table] = {}
+        self._seq: Counter[str] = Counter()  # order of Arrow-staged rows: first one wins
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection for the calling thread (sources may stage in parallel)."""
+        if threading.get_ident() == self._main:
+            return self._root
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._root.cursor()
+            self._local.cursor = cursor
+            with self._lock:
+                self._cursors.append(cursor)
+        return cursor
 
     # -- staging -----------------------------------------------------------------------
 
@@ -76,7 +95,11 @@ class Transaction:
         if rows.num_rows == 0:
             return
         rows = spec.conform(rows)
+        start = self._seq[spec.name]
+        self._seq[spec.name] += rows.num_rows
         rows = rows.append_column("_file", pa.array([file_no] * rows.num_rows, pa.int32()))
+        rows = rows.append_column("_seq", pa.array(range(start, start + rows.num_rows),
+                                                   pa.int64()))
         writer = self._writers.get(spec.name)
         if writer is not None and writer.schema != rows.schema:  # a dynamic table's columns
             writer.close()
@@ -87,7 +110,7 @@ class Transaction:
             path = self.dir / "arrow" / spec.name / f"part-{len(parts)}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             parts.append(path)
-            writer = pq.ParquetWriter(path, rows.schema, compression="zstd")
+            writer = pq.ParquetWriter(path, rows.schema, compression=self.lake.compression)
             self._writers[spec.name] = writer
         writer.write_table(rows)
 
@@ -97,20 +120,21 @@ class Transaction:
         The relation is read once; problem rows are reported back for the quarantine.
         """
         spec = table_spec(table)
-        folders = self._dirs.setdefault(spec.name, [])
-        out = self.dir / "rel" / spec.name / f"r{len(folders)}"
+        with self._lock:
+            folders = self._dirs.setdefault(spec.name, [])
+            out = self.dir / "rel" / spec.name / f"r{len(folders)}"
+            folders.append(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        folders.append(out)
         cols = [quote(c) for c in spec.schema.names]
         select = ", ".join([*cols, "_file", "_problem",
                             "CASE WHEN _problem IS NOT NULL THEN _key END AS _key"])
         if spec.by_day:
             relation.select(select + ', CAST("time" AS DATE) AS day').write_parquet(
-                str(out), partition_by=["day"], compression="zstd",
+                str(out), partition_by=["day"], compression=self.lake.compression,
                 filename_pattern=f"{self.txn}-{{i}}")
         else:
             out.mkdir()
-            relation.select(select).write_parquet(str(out / "part.parquet"), compression="zstd")
+            relation.select(select).write_parquet(str(out / "part.parquet"), compression=self.lake.compression)
         files = sorted(str(p) for p in out.rglob("*.parquet"))
         if not files:
             return StagedRelation(0, [])
@@ -158,7 +182,7 @@ class Transaction:
         for name, rows in self._replaced.items():
             path = self.dir / "derived" / f"{name.replace('/', '_')}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(rows, path, compression="zstd")
+            pq.write_table(rows, path, compression=self.lake.compression)
             moves[name] = [(path, f"{name}/{self.txn}-0.parquet")]
         checkpoint("published")
         self._make_visible(manifest, moves, seq, summary)
@@ -170,9 +194,10 @@ class Transaction:
         arrow_parts = self._parts.get(spec.name, [])
         if spec.by_day and spec.mode is WriteMode.APPEND:
             staged = self._partition(spec, arrow_parts) + self._relation_files(spec.name)
-            return publish_events(self.con, spec, staged, existing)
+            return publish_events(self.con, spec, staged, existing, self.lake.compression)
         out = self.dir / "small" / spec.name / f"{self.txn}-0.parquet"
-        return publish_small(self.con, spec, self.staged_parts(spec.name), existing, out, seq)
+        return publish_small(self.con, spec, self.staged_parts(spec.name), existing, out, seq,
+                             self.lake.compression)
 
     def _partition(self, spec: TableSpec, parts: list[Path]) -> list[Path]:
         """Lay Arrow-staged rows out by day, like relation-staged ones."""
@@ -182,7 +207,7 @@ class Transaction:
         out.parent.mkdir(parents=True, exist_ok=True)
         rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
         rel.select('*, CAST("time" AS DATE) AS day').write_parquet(
-            str(out), partition_by=["day"], compression="zstd",
+            str(out), partition_by=["day"], compression=self.lake.compression,
             filename_pattern=f"{self.txn}-a{{i}}")
         return sorted(out.rglob("*.parquet"))
 
@@ -226,5 +251,7 @@ class Transaction:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
-        self.con.close()
+        for cursor in self._cursors:
+            cursor.close()
+        self._root.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""`watchkeeper detect`: run the rule pack over the lake and store findings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from watchkeeper.cli.render import emit_json, out, progress_bar
+from watchkeeper.detect.engine import BEGINNING, DetectReport, detect
+from watchkeeper.errors import ConfigError
+
+
+def parse_since(value: str | None) -> date | None:
+    """``all``/``beginning`` → everything; ``YYYY-MM-DD`` → from that day; None → incremental."""
+    if value is None:
+        return None
+    if value.lower() in ("all", "beginning"):
+        return BEGINNING
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ConfigError(f"--since {value!r}: expected YYYY-MM-DD or 'all'") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("detect")
+    def detect_cmd(
+        ctx: typer.Context,
+        rules: Annotated[list[Path] | None, typer.Option(
+            "--rules", help="Rule file or folder (repeatable; default: the shipped pack).")
+        ] = None,
+        since: Annotated[str | None, typer.Option(
+            "--since", help="First day to scan (YYYY-MM-DD) or 'all'; default: since the "
+                            "last run, minus one day of overlap.")] = None,
+        json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Run Sigma and SQL rules over the lake; findings are stored, never duplicated."""
+        workspace = ctx.obj.open(create=False)
+        with progress_bar("Detecting", enabled=not json, count=True) as progress:
+            report = detect(workspace.lake, rules or None, parse_since(since), progress)
+        if json:
+            emit_json(report.to_dict())
+        else:
+            show(report)
+
+
+def show(report: DetectReport) -> None:
+    out.print(f"[bold]Detection[/] since {report.since}: {report.total:,} alerts, "
+              f"{report.stored:,} new findings stored, {report.seconds:.1f}s")
+    table = Table(title="Alerts per rule")
+    table.add_column("rule")
+    table.add_column("alerts", justify="right")
+    for rule_id, n in sorted(report.alerts.items()):
+        table.add_row(rule_id, f"{n:,}")
+    out.print(table)
+    for e in report.errors:
+        out.print(f"[yellow]rule error[/]: {e}")

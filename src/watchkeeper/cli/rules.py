@@ -1,0 +1,83 @@
+"""`watchkeeper rules validate|test|backtest`: check a rule pack and score rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from watchkeeper.cli.render import emit_json, error_line, out
+from watchkeeper.detect.backtest import backtest, run_golden_tests
+from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
+
+app = typer.Typer(name="rules", no_args_is_help=True,
+                  help="Validate, test and backtest detection rules.")
+
+PathArg = Annotated[Path | None, typer.Argument(help="Rule file or folder (default: the "
+                                                     "shipped insider pack).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("validate")
+def validate(path: PathArg = None, json: JsonOpt = False) -> None:
+    """Parse and compile every rule; list errors with file and rule id; exit 1 if any."""
+    pack = load_pack([path or DEFAULT_RULES])
+    if json:
+        emit_json({"rules": len(pack.rules), "errors": [str(e) for e in pack.errors]})
+    else:
+        for e in pack.errors:
+            error_line(str(e))
+        out.print(f"{len(pack.rules)} rules, {len(pack.errors)} errors")
+    if pack.errors:
+        raise typer.Exit(1)
+
+
+@app.command("test")
+def test(path: PathArg = None, json: JsonOpt = False) -> None:
+    """Run every rule's golden positive and negative cases; exit 1 on any failure."""
+    pack = load_pack([path or DEFAULT_RULES])
+    results = run_golden_tests(pack)
+    failed = [r for r in results if not r.passed]
+    if json:
+        emit_json({"rules": len(pack.rules), "cases": len(results), "failed": [
+            {"rule_id": r.rule_id, "case": r.case, "positive": r.positive,
+             "matches": r.matches, "error": r.error} for r in failed],
+            "errors": [str(e) for e in pack.errors]})
+    else:
+        for e in pack.errors:
+            error_line(str(e))
+        for r in failed:
+            want = "a match" if r.positive else "no match"
+            error_line(f"{r.rule_id}: case {r.case!r} wanted {want}, got {r.matches}"
+                       + (f" ({r.error})" if r.error else ""))
+        out.print(f"{len(pack.rules)} rules, {len(results)} cases, {len(failed)} failed")
+    if failed or pack.errors:
+        raise typer.Exit(1)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    ctx: typer.Context,
+    rule: Annotated[str, typer.Argument(help="Rule id, e.g. insider.exfil.leak_site_upload.")],
+    answers: Annotated[Path, typer.Option("--answers", help="Folder with insiders.csv.")],
+    json: JsonOpt = False,
+) -> None:
+    """Matches per day and true/false positives of a rule's stored findings."""
+    result = backtest(ctx.obj.open(create=False).lake, rule, answers)
+    if json:
+        emit_json(result)
+        return
+    table = Table(title=f"Backtest {rule}")
+    for col in ("matches", "true positives", "false positives", "precision", "detected"):
+        table.add_column(col)
+    table.add_row(str(result["matches"]), str(result["true_positives"]),
+                  str(result["false_positives"]), str(result["precision"]),
+                  ", ".join(result["detected"]))
+    out.print(table)
+
+
+def register(app_: typer.Typer) -> None:
+    """Add the `rules` group to the main app."""
+    app_.add_typer(app, name="rules")
