@@ -134,7 +134,8 @@ class Transaction:
                 filename_pattern=f"{self.txn}-{{i}}")
         else:
             out.mkdir()
-            relation.select(select).write_parquet(str(out / "part.parquet"), compression=self.lake.compression)
+            relation.select(select).write_parquet(str(out / "part.parquet"),
+                                                  compression=self.lake.compression)
         files = sorted(str(p) for p in out.rglob("*.parquet"))
         if not files:
             return StagedRelation(0, [])
