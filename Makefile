@@ -33,6 +33,7 @@ demo: install
 	$(BIN)/watchkeeper simulate --users 200 --days 90 --seed 7 --out $(DEMO)/sim
 	$(BIN)/watchkeeper -w $(DEMO)/workspace ingest auto $(DEMO)/sim
 	$(BIN)/watchkeeper -w $(DEMO)/workspace status
+	$(BIN)/watchkeeper -w $(DEMO)/workspace detect
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 
@@ -24,6 +24,9 @@ from watchkeeper.ingest import IngestReport, ProgressFn, ingest
 from watchkeeper.lake import Lake
 from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
+
+if TYPE_CHECKING:
+    from watchkeeper.detect.engine import DetectReport
 
 HOME_ENV = "WATCHKEEPER_HOME"
 DEFAULT_HOME = "watchkeeper-data"
@@ -102,6 +105,12 @@ class Workspace:
                mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
         return ingest(self.lake, list(inputs), fmt, self.source_context(),
                       mapping=mapping, progress=progress)
+
+    def detect(self, rules: list[Path] | None = None, since: date | None = None, *,
+               progress: ProgressFn | None = None) -> DetectReport:
+        """Run detection rules (default: the shipped pack) and store their findings."""
+        from watchkeeper.detect.engine import detect
+        return detect(self.lake, rules, since, progress)
 
     def status(self) -> Status:
         classes: dict[str, ClassStatus] = {}

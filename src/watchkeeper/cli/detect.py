@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from watchkeeper.cli.render import emit_json, out, progress_bar
-from watchkeeper.detect.engine import BEGINNING, DetectReport, detect
+from watchkeeper.detect.engine import BEGINNING, DetectReport
 from watchkeeper.errors import ConfigError
 
 
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         """Run Sigma and SQL rules over the lake; findings are stored, never duplicated."""
         workspace = ctx.obj.open(create=False)
         with progress_bar("Detecting", enabled=not json, count=True) as progress:
-            report = detect(workspace.lake, rules or None, parse_since(since), progress)
+            report = workspace.detect(rules or None, parse_since(since), progress=progress)
         if json:
             emit_json(report.to_dict())
         else:
