@@ -27,17 +27,23 @@ EXCEPTIONS: dict[str, str] = {
         "Cisco Dot1x Disabled: the sample is raw Cisco CLI text and its regression test is "
         "commented out in info.yml (no EVTX sample)",
 }
-COUNT_DISAGREEMENTS: dict[str, tuple[int, str]] = {
+#: ``match_count`` is a lower bound in SigmaHQ's own runner (tests/regression_tests_runner.py
+#: passes ``found >= match_count`` and only warns "consider updating match_count in
+#: info.yml" when more fire). These samples hold more events that satisfy the rule text
+#: (all of the rule's own Sysmon EventID, so not a too-broad log-source mapping); we keep
+#: the exact count we find so a change in behaviour is still caught.
+ABOVE_MATCH_COUNT: dict[str, tuple[int, str]] = {
     "0b9ad457-2554-44c1-82c2-d56a99c42377": (
         3, "3 Sysmon 11 events have TargetFilename containing \\AnyDesk\\user.conf "
            "(user.conf.new twice, user.conf~RF…TMP); info.yml says 1"),
     "8fbf3271-1ef6-4e94-8210-03c2317947f6": (
-        3, "procdump.exe, procdump64.exe and procdump64a.exe are each a dropped file the rule "
-           "names; info.yml says 1"),
+        3, "procdump.exe, procdump64.exe and procdump64a.exe (Sysmon 11) are each a dropped "
+           "file the rule names; info.yml says 1"),
     "45e112d0-7759-4c2a-aa36-9f8fb79d3393": (
-        3, "3 ZoneMap\\Domains values set to DWORD 2 (http, https, *); info.yml says 1"),
+        3, "3 Sysmon 13 SetValue events set ZoneMap\\Domains values to DWORD 2 (http, https, "
+           "*); info.yml says 1"),
     "c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e": (
-        2, "AutoShareServer and AutoShareWks both set to 0; info.yml says 1"),
+        2, "Sysmon 13 SetValue of AutoShareServer and AutoShareWks to 0; info.yml says 1"),
 }
 
 
@@ -76,9 +82,10 @@ def evaluate(case: Case, corpus: RuleSet) -> tuple[bool, str]:
                               promote_options="permissive")
     found = run_rules([compiled], connect_table(events)).num_rows
     expected = case.match_count
-    if case.rule_id in COUNT_DISAGREEMENTS:
-        expected = COUNT_DISAGREEMENTS[case.rule_id][0]
-    passed = found == expected if expected is not None else found > 0
+    if case.rule_id in ABOVE_MATCH_COUNT:
+        passed = found == ABOVE_MATCH_COUNT[case.rule_id][0]
+    else:
+        passed = found == expected if expected is not None else found > 0
     return passed, f"{found} matches, expected {expected}"
 
 
@@ -93,9 +100,9 @@ def test_at_least_200_regression_cases_pass(outcomes: dict[str, tuple[bool, str]
         pytest.skip("regression data not available")
     failed = {k: v[1] for k, v in outcomes.items() if not v[0] and k not in EXCEPTIONS}
     assert not failed
-    exact = sum(ok for k, (ok, _) in outcomes.items() if k not in COUNT_DISAGREEMENTS)
-    print(f"\nexact: {exact}/{len(CASES)}; count disagreements: {len(COUNT_DISAGREEMENTS)}; "
-          f"not runnable: {len(EXCEPTIONS)}")
+    exact = sum(ok for k, (ok, _) in outcomes.items() if k not in ABOVE_MATCH_COUNT)
+    print(f"\nexact: {exact}/{len(CASES)}; above match_count (pass as in SigmaHQ): "
+          f"{len(ABOVE_MATCH_COUNT)}; not runnable: {len(EXCEPTIONS)}")
     assert sum(ok for ok, _ in outcomes.values()) >= 200
 
 
