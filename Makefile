@@ -34,6 +34,8 @@ demo: install
 	$(BIN)/watchkeeper -w $(DEMO)/workspace ingest auto $(DEMO)/sim
 	$(BIN)/watchkeeper -w $(DEMO)/workspace status
 	$(BIN)/watchkeeper -w $(DEMO)/workspace detect
+	$(BIN)/watchkeeper -w $(DEMO)/workspace analyze
+	$(BIN)/watchkeeper -w $(DEMO)/workspace evaluate --answers $(DEMO)/sim/answers
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -26,7 +26,9 @@ from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
 
 if TYPE_CHECKING:
+    from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
+    from watchkeeper.evaluate import EvaluationReport
 
 HOME_ENV = "WATCHKEEPER_HOME"
 DEFAULT_HOME = "watchkeeper-data"
@@ -111,6 +113,33 @@ class Workspace:
         """Run detection rules (default: the shipped pack) and store their findings."""
         from watchkeeper.detect.engine import detect
         return detect(self.lake, rules, since, progress)
+
+    @property
+    def analysis(self) -> AnalysisStore:
+        from watchkeeper.analysis import AnalysisStore
+        return AnalysisStore(self.root / "analytics")
+
+    def analyze(self, *, full: bool = False) -> AnalysisReport:
+        """Behaviour analytics and risk scoring, incremental on new days."""
+        from watchkeeper.analysis import analyze
+        return analyze(self.lake, self.analysis, full=full)
+
+    def risk_top(self, day: date | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        from watchkeeper.risk import top
+        stored = self.analysis.load()
+        return top(stored.risk, day or date.fromisoformat(stored.meta["last_day"]), limit)
+
+    def risk_explain(self, user: str, day: date | None = None) -> dict[str, Any]:
+        from watchkeeper.risk import explain
+        stored = self.analysis.load()
+        when = day or date.fromisoformat(stored.meta["last_day"])
+        return explain(stored.risk, stored.behaviour, user, when)
+
+    def evaluate(self, answers: Path) -> EvaluationReport:
+        """Score the stored risk history against a CERT-format answer key."""
+        from watchkeeper.evaluate import evaluate
+        people = self.lake.table("people").to_pyarrow()
+        return evaluate(self.analysis.table("risk_history"), answers, people)
 
     def status(self) -> Status:
         classes: dict[str, ClassStatus] = {}

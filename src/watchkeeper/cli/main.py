@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import rules as rules_cmd
@@ -52,6 +53,7 @@ status_cmd.register(app)
 app.add_typer(ingest_cmd.app, name="ingest")
 detect_cmd.register(app)
 rules_cmd.register(app)
+analyze_cmd.register(app)
 
 
 def run() -> None:
