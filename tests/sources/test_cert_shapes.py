@@ -183,3 +183,27 @@ def test_empty_and_header_only_files(tmp_path: Path) -> None:
     header_only = write(tmp_path / "b" / "device.csv", HEADERS["device_r6"], [])
     _, report = run(tmp_path, [empty, header_only])
     assert (report.read, report.accepted, report.quarantined) == (0, 0, 0)
+
+
+def test_hr_facts_are_visible_only_from_the_day_hr_knew_them(tmp_path: Path) -> None:
+    from watchkeeper.sources.base import SourceContext as Ctx
+
+    ldap = _ldap(tmp_path, "2010-01", [BOSS, ALICE])
+    hr = tmp_path / "in" / "hr_feed.csv"
+    hr.write_text("id,name,email,department,team,role,manager,region,country,hire_date,"
+                  "notice_date,end_date,watchlists\n"
+                  "ALI0002,Alice A,alice@dtaa.com,D1,T1,Salesman,BOB0001,EU,DE,2009-05-01,"
+                  "2010-01-20,2010-02-05,departing;high-value\n")
+    lake = Lake(tmp_path / "lake")
+    ingest(lake, [ldap], "cert", Ctx())
+    ingest(lake, [hr], "hr", Ctx())
+    alice = sorted((r for r in lake.table("people").to_pyarrow().to_pylist()
+                    if r["user"] == "ALI0002"), key=lambda r: r["valid_from"])
+    before = [r for r in alice if r["valid_from"] < date(2010, 1, 20)]
+    after = [r for r in alice if r["valid_from"] >= date(2010, 1, 20)]
+    assert before and all(r["watchlists"] is None and r["notice_date"] is None
+                          and r["end_date"] is None for r in before)
+    assert after[0]["watchlists"] == ["departing", "high-value"]
+    assert after[0]["notice_date"] == date(2010, 1, 20)
+    assert after[0]["end_date"] == date(2010, 2, 5)
+    assert before[-1]["region"] == "EU"  # static HR facts hold from the hire date

@@ -8,7 +8,10 @@ Rules:
   is the day before that next snapshot, unless HR says otherwise.
 - A person first seen in a later LDAP snapshot joined then (unless HR gives a hire date).
 - Facts are visible only from the day they were known: a notice date from that date on,
-  an end date from the notice (or the end itself) on. History never shows a future fact.
+  an end date from the notice (or the end itself) on. An HR feed row is a snapshot taken
+  after the fact, so its watchlists count from the row's notice date when it has one
+  (a "departing" tag cannot have been known before the notice), else from its as-of day.
+  History never shows a future fact.
 """
 
 from __future__ import annotations
@@ -43,9 +46,14 @@ def derive_people(observations: pa.Table) -> pa.Table:
 def _facts(obs: list[Row], snapshots: list[date]) -> Row:
     """Person-level employment facts: HR's word first, then what LDAP implies."""
     facts: Row = {k: None for k in ("employment_start", "notice_date", "end_date")}
+    facts["watchlists"], facts["watch_from"] = None, None
     for r in sorted(obs, key=lambda r: r["as_of"]):
         if r["source"] != "ldap":
-            facts.update({k: r[k] for k in facts if r[k] is not None})
+            facts.update({k: r[k] for k in ("employment_start", "notice_date", "end_date")
+                          if r[k] is not None})
+            if r.get("watchlists"):
+                facts["watchlists"] = r["watchlists"]
+                facts["watch_from"] = r["notice_date"] or r["as_of"]
     seen = sorted({r["as_of"] for r in obs if r["source"] == "ldap"})
     if seen:
         if facts["employment_start"] is None and seen[0] > snapshots[0]:
@@ -60,7 +68,8 @@ def _history(user: str, obs: list[Row], snapshots: list[date]) -> list[Row]:
     facts = _facts(obs, snapshots)
     known_end = facts["notice_date"] or facts["end_date"]
     points = {r["as_of"] for r in obs}
-    points |= {d for d in (facts["notice_date"], known_end) if d is not None}
+    points |= {d for d in (facts["notice_date"], known_end, facts["watch_from"])
+               if d is not None}
     ordered = sorted(obs, key=lambda r: (r["as_of"], r["source"] != "ldap"))
     state: Row = dict.fromkeys(ATTRS)
     history: list[Row] = []
@@ -74,6 +83,9 @@ def _history(user: str, obs: list[Row], snapshots: list[date]) -> list[Row]:
         nd = facts["notice_date"]
         current["notice_date"] = nd if nd is not None and day >= nd else None
         current["end_date"] = facts["end_date"] if known_end and day >= known_end else None
+        watch_from = facts["watch_from"]
+        current["watchlists"] = facts["watchlists"] if watch_from and day >= watch_from \
+            else None
         if history and all(history[-1][k] == current[k] for k in ATTRS):
             continue
         if history:
@@ -85,7 +97,7 @@ def _history(user: str, obs: list[Row], snapshots: list[date]) -> list[Row]:
 def _apply(state: Row, obs: Row) -> None:
     keys = ORG if obs["source"] == "ldap" else ATTRS
     for k in keys:
-        if k in ("employment_start", "notice_date", "end_date"):
+        if k in ("employment_start", "notice_date", "end_date", "watchlists"):
             continue
         value = obs.get(k)
         if obs["source"] == "ldap" or value is not None:
