@@ -25,10 +25,10 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
+from watchkeeper.detect.sigma.build import TEXT_COLUMN
 from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
 from watchkeeper.detect.sigma.pipeline import Route
 from watchkeeper.detect.sigma.sqlgen import (
-    TEXT_COLUMN,
     Schema,
     col,
     condition_sql,

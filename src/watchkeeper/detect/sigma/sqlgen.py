@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 from sqlglot import exp
 
+from watchkeeper.detect.sigma.build import LOWER_PREFIX, TEXT_COLUMN
 from watchkeeper.detect.sigma.ir import (
     KEYWORDS,
     AllOf,
@@ -34,8 +35,6 @@ from watchkeeper.detect.sigma.ir import (
 from watchkeeper.detect.sigma.pipeline import Route
 from watchkeeper.schema.windows import CORE_COLUMNS, find_column
 
-LOWER_PREFIX = "__lc__"
-TEXT_COLUMN = "__text__"
 Sql: TypeAlias = "exp.Expr | bool"
 
 
