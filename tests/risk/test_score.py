@@ -235,3 +235,24 @@ def test_top_and_explain() -> None:
 def test_everything_works_without_findings_or_people() -> None:
     r = _score(behaviour([anomaly("U1", 0, 0.5)]))
     assert r.history.num_rows == 21 and r.alerts.num_rows == 0
+
+
+def test_a_rule_that_flags_many_people_counts_for_less() -> None:
+    from watchkeeper.risk.signals import finding_events
+
+    def f(i: int, rule: str, user: str, d: int) -> dict[str, object]:
+        return {"event_id": f"{rule}{i}", "time": dt.datetime(2025, 1, d, 9, tzinfo=dt.UTC),
+                "user": user, "rule_id": rule, "title": rule, "severity": "high",
+                "tags": [], "vendor": "watchkeeper", "raw": "{}"}
+
+    noisy = [f(i, "noisy", f"U{i:03d}", 10) for i in range(50)]  # half of 100 people
+    rare = [f(0, "rare", "U001", 10)]
+    later = [f(i, "early", f"U{i:03d}", 20) for i in range(50)]  # after the early one
+    early = [f(0, "early", "U000", 5)]
+    rows = pa.Table.from_pylist([*noisy, *noisy[:3], *rare, *early, *later])
+    events = finding_events(rows, RiskConfig(), population=100)
+    by = {(e["reason"].split()[1], e["user"], e["day"].day): e["score"] for e in events}
+    assert by[("rare", "U001", 10)] == pytest.approx(0.75)
+    assert by[("noisy", "U001", 10)] == pytest.approx(0.75 * 0.02 / 0.5)
+    assert len([e for e in events if "noisy" in e["reason"]]) == 50  # one per user and day
+    assert by[("early", "U000", 5)] == pytest.approx(0.75)  # later findings change nothing

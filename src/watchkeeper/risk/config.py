@@ -168,6 +168,9 @@ class RiskConfig(BaseModel):
     sustained_score: float = Field(0.15, ge=0.0)
     severity_scores: dict[str, float] = Field(default_factory=lambda: {
         "informational": 0.05, "low": 0.2, "medium": 0.45, "high": 0.75, "critical": 1.0})
+    rule_prevalence_target: float = Field(0.02, gt=0.0, le=1.0)
+    rule_prevalence_window_days: int = Field(28, ge=1)
+    rule_prevalence_min_people: int = Field(50, ge=1)
     own_vendor: str = "watchkeeper"
     feature_kinds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_FEATURE_KINDS))
     tag_kinds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TAG_KINDS))

@@ -75,7 +75,7 @@ def score_risk(behaviour: Behaviour, findings: pa.Table | None = None,
     rows += sustained_events(behaviour.anomalies, config)
     rows += indicator_events(behaviour.features, config)
     if findings is not None:
-        rows += finding_events(findings, config)
+        rows += finding_events(findings, config, _population(behaviour, people))
     events = events_table(rows)
     grid = _grid(events, behaviour, people)
     ctx = person_context(people, grid, config)
@@ -86,6 +86,11 @@ def score_risk(behaviour: Behaviour, findings: pa.Table | None = None,
     history = history_table(scored, config)
     return RiskResult(events, history, alerts_table(scored, events, config), history.select(
         ["user", "day", "p_alert_14d"]).rename_columns(["user", "day", "probability"]), config)
+
+
+def _population(behaviour: Behaviour, people: pa.Table) -> int:
+    """People a rule's prevalence is measured against: everyone analysed or on record."""
+    return len(set(behaviour.features["user"].to_pylist()) | set(people["user"].to_pylist()))
 
 
 def _grid(events: pa.Table, behaviour: Behaviour, people: pa.Table) -> Grid:

@@ -151,16 +151,62 @@ def _feature_kinds(tops: Iterable[Row], config: RiskConfig) -> set[str]:
     return kinds
 
 
-def finding_events(findings: pa.Table, config: RiskConfig) -> list[Row]:
-    """One event per finding with a user: our own rules are `rule`, the rest `external`."""
+def rule_prevalence(findings: list[Row], population: int,
+                    window_days: int) -> dict[tuple[str, dt.date], float]:
+    """Share of people each rule flagged over the trailing window up to each day.
+
+    Causal: a day's figure uses findings of that day and the days before only.
+    """
+    flagged: dict[str, dict[dt.date, set[str]]] = {}
+    for f in findings:
+        day = f.get("day") or f["time"].date()
+        flagged.setdefault(f.get("rule_id") or "?", {}).setdefault(day, set()).add(f["user"])
+    out: dict[tuple[str, dt.date], float] = {}
+    span = dt.timedelta(days=window_days - 1)
+    for rule, days in flagged.items():
+        for day in days:
+            users: set[str] = set()
+            for other, who in days.items():
+                if day - span <= other <= day:
+                    users |= who
+            out[(rule, day)] = len(users) / max(population, 1)
+    return out
+
+
+def _strongest(findings: list[Row], config: RiskConfig) -> list[Row]:
+    """One finding per (user, day, rule): the most severe."""
+    best: dict[tuple[str, dt.date, str], Row] = {}
+    for f in findings:
+        key = (f["user"], f.get("day") or f["time"].date(), f.get("rule_id") or "?")
+        sev = config.severity_scores.get((f.get("severity") or "medium").lower(), 0.0)
+        old = best.get(key)
+        if old is None or sev > config.severity_scores.get(
+                (old.get("severity") or "medium").lower(), 0.0):
+            best[key] = f
+    return list(best.values())
+
+
+def finding_events(findings: pa.Table, config: RiskConfig,
+                   population: int | None = None) -> list[Row]:
+    """One event per user, day and rule: our own rules are `rule`, the rest `external`.
+
+    A rule that flags many people carries little information about any one of them: its
+    score is scaled by ``min(1, target / prevalence)``, with prevalence the share of
+    `population` it flagged over the trailing window (see `RiskConfig`); populations
+    smaller than ``rule_prevalence_min_people`` are not discounted.
+    """
+    rows = [f for f in findings.to_pylist() if f.get("user")]
+    people = population or len({f["user"] for f in rows})
+    prevalence = rule_prevalence(rows, people, config.rule_prevalence_window_days)
     out: list[Row] = []
-    for f in findings.to_pylist():
-        if not f.get("user"):
-            continue
+    for f in _strongest(rows, config):
         own = (f.get("vendor") or config.own_vendor) == config.own_vendor
         source = Source.RULE if own else Source.EXTERNAL
         severity = (f.get("severity") or "medium").lower()
         base = config.severity_scores.get(severity, config.severity_scores.get("medium", 0.5))
+        share = prevalence[(f.get("rule_id") or "?", f.get("day") or f["time"].date())]
+        if people >= config.rule_prevalence_min_people and share > config.rule_prevalence_target:
+            base *= config.rule_prevalence_target / share
         tags = list(f.get("tags") or [])
         time: dt.datetime = f["time"]
         out.append({
