@@ -45,9 +45,9 @@ def make_lake(root: Path, events: list[dict[str, Any]], people: list[dict[str, A
         for cls, rows in by_cls.items():
             schema = CLASSES[EventClass(cls)].schema
             txn.stage(cls, pa.Table.from_pylist(rows, schema=schema), 0)
-        if people:
-            txn.stage("people", pa.Table.from_pylist(list(people),
-                                                    schema=ENTITIES["people"].schema), 0)
+        if people:  # people history is a derived table: replaced whole, all rows kept
+            txn.replace("people", pa.Table.from_pylist(list(people),
+                                                      schema=ENTITIES["people"].schema))
         if devices:
             txn.stage("devices", pa.Table.from_pylist(list(devices),
                                                      schema=ENTITIES["devices"].schema), 0)

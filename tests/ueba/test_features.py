@@ -74,13 +74,21 @@ def test_email_personal_external_and_datastore_other_region(tmp_path: Path) -> N
            record_count=500, sensitivity="restricted"),
         ev("datastore", "u", t, "read", dataset="p_us", data_region="US", record_count=7,
            sensitivity="low", ticket="TCK-1"),
+        ev("datastore", "u", t, "read", dataset="m_eu", data_region="EU", record_count=3,
+           sensitivity="high", ticket="TCK-2"),
+        ev("datastore", "u", t, "read", dataset="m_us", data_region="US", record_count=2,
+           sensitivity="high"),
     ]
     lake = make_lake(tmp_path, events, [person("u", "US")])
     row = row_of(build_features(lake).table, "u", date(2025, 1, 6))
     assert (row["email_sent"], row["email_personal_recipients"], row["email_bcc"]) == (1, 1, 1)
     assert (row["email_attachments_external"], row["email_size_mb"]) == (2, 2.0)
-    assert (row["ds_records_exported"], row["ds_other_region_records"]) == (500, 500)
-    assert (row["ds_no_ticket_records"], row["ds_records_low"], row["ds_records"]) == (500, 7, 507)
+    assert (row["ds_records_exported"], row["ds_other_region_records"]) == (500, 503)
+    assert (row["ds_no_ticket_records"], row["ds_records_low"], row["ds_records"]) == (502, 7, 512)
+    assert row["email_personal_attachments"] == 2
+    assert row["ds_other_region_no_ticket_records"] == 500     # the ticketed EU read is not
+    assert row["ds_restricted_no_ticket_records"] == 500
+    assert row["ds_sensitive_no_ticket_queries"] == 2          # the export and the m_us read
 
 
 def test_first_time_flags_only_from_the_past(tmp_path: Path) -> None:
@@ -110,3 +118,16 @@ def test_partial_data_reports_skipped_families(tmp_path: Path) -> None:
     fs = build_features(logon_mail)
     assert set(fs.skipped) == {"usb", "file", "web", "datastore"}
     assert "devices" in fs.notes
+
+
+def test_time_zone_follows_the_people_row_valid_that_day(tmp_path: Path) -> None:
+    # moves from New York to Berlin on 2025-01-10; 22:00 UTC is 17:00 in New York (work
+    # hours) but 23:00 in Berlin (after hours)
+    people = [person("u", "US", valid_to=date(2025, 1, 10)),
+              person("u", "EU", valid_from=date(2025, 1, 10))]
+    events = [ev("web", "u", datetime(2025, 1, 9, 22), "visit", domain="bbc.co.uk"),
+              ev("web", "u", datetime(2025, 1, 13, 22), "visit", domain="bbc.co.uk")]
+    table = build_features(make_lake(tmp_path, events, people)).table
+    assert row_of(table, "u", date(2025, 1, 9))["web_visits_work_hours"] == 1
+    assert row_of(table, "u", date(2025, 1, 13))["web_visits_after_hours"] == 1
+    assert table.num_rows == 2                       # no event counted twice

@@ -2,8 +2,9 @@
 
 ::
 
-    features (Ibis over the lake) ─► baselines (self trailing, peers as of the day)
-        ─► detectors (robust deviations, ECOD, rank fusion) ─► explanations
+    features (Ibis over the lake) ─► baselines (self before the week, peers as of the day
+        without the person; day and 7-day sums) ─► detectors (weighted tail surprise,
+        robust deviations, model percentile) ─► explanations
 """
 
 from watchkeeper.ueba.analyze import ANOMALY_SCHEMA, BehaviourResult, analyze_behaviour

@@ -1,10 +1,12 @@
 """Self and peer baselines on the log1p feature scale, and the robust deviations from them.
 
-Self: median and MAD of the person's own active days in the trailing `window_days` days,
-today excluded; fewer than `warmup_active_days` such days → no self baseline (NaN).
-Peers: median and IQR of the same feature the same day over the person's peer group as of
-that day (department + team + role from people history), falling back to department and
-then everyone when a group has fewer than `min_peers` people that day.
+Self: median and MAD of the person's own active days in the `window_days` calendar days
+before the start of the day's baseline step (`baseline_step_days`, weeks starting Monday),
+so a burst inside a week is not absorbed by its own baseline; fewer than
+`warmup_active_days` such days → no self baseline (NaN).
+Peers: median and IQR/1.349 of the same feature the same day over the person's peer group
+as of that day (department + team + role from people history) *without the person*,
+falling back to department and then everyone when fewer than `min_peers` others are active.
 """
 
 from __future__ import annotations
@@ -13,66 +15,72 @@ from dataclasses import dataclass
 
 import ibis
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
+from numpy.lib.stride_tricks import sliding_window_view
 
 from watchkeeper.lake import Lake
 from watchkeeper.ueba.config import UebaConfig
+from watchkeeper.ueba.grid import F32, F64, I64, Grid, make_grid, median_mad
 
-F64 = npt.NDArray[np.float64]
 LEVELS = (("department", "team", "role"), ("department",), ())
+MONDAY_SHIFT = 3   # day 0 (1970-01-01) is a Thursday
 
 
 @dataclass(frozen=True)
 class Baselines:
-    """Per row and feature: medians, scales (NaN self = warm-up) and z-scores."""
+    """Per row and feature: self and peer medians and the combined z-score."""
 
-    self_median: F64
-    self_scale: F64
-    peer_median: F64
-    peer_scale: F64
-    z: F64          # combined, clipped, signed
+    self_median: F32    # NaN during warm-up
+    peer_median: F32
+    z: F32              # combined, clipped, signed
 
 
-def day_numbers(days: pa.Array) -> npt.NDArray[np.int64]:
+def day_numbers(days: pa.Array) -> I64:
     return np.asarray(days.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def self_baseline(x: F64, users: npt.NDArray[np.int64], days: npt.NDArray[np.int64],
-                  cfg: UebaConfig, chunk: int = 8192) -> tuple[F64, F64]:
-    """Trailing median and MAD per row (rows sorted by user, day), NaN during warm-up."""
-    n, f = x.shape
-    w = cfg.window_days
-    med = np.full((n, f), np.nan)
-    mad = np.full((n, f), np.nan)
-    lags = np.arange(1, w + 1)
-    x32 = x.astype(np.float32)
-    for lo in range(0, n, chunk):
-        rows = np.arange(lo, min(n, lo + chunk))
-        idx = rows[:, None] - lags[None, :]
-        safe = np.clip(idx, 0, None)
-        ok = (idx >= 0) & (users[safe] == users[rows, None]) & (days[safe] >= days[rows, None] - w)
-        count = ok.sum(axis=1)
-        warm = count >= cfg.warmup_active_days
-        if not warm.any():
-            continue
-        rows, safe, ok, count = rows[warm], safe[warm], ok[warm], count[warm]
-        # (rows, features, window) with the window last (contiguous) and +inf padding
-        vals = np.where(ok[:, None, :], x32[safe].transpose(0, 2, 1), np.float32(np.inf))
-        m = _padded_median(vals, count)
-        dev = np.where(ok[:, None, :], np.abs(vals - m[:, :, None]), np.float32(np.inf))
-        med[rows] = m
-        mad[rows] = _padded_median(dev, count)
-    return med, mad
+def step_start(days: I64, step: int) -> I64:
+    """First day of each day's baseline step (Monday-aligned weeks for a step of 7)."""
+    return np.asarray(days - (days + MONDAY_SHIFT) % step, dtype=np.int64)
 
 
-def _padded_median(vals: npt.NDArray[np.float32], count: npt.NDArray[np.int64]) -> F64:
-    """Median over the last axis of values padded with +inf; `count` real values per row."""
-    s = np.sort(vals, axis=2)
-    c = np.maximum(count, 1)
-    lo = np.take_along_axis(s, ((c - 1) // 2)[:, None, None], axis=2)[:, :, 0]
-    hi = np.take_along_axis(s, (c // 2)[:, None, None], axis=2)[:, :, 0]
-    return np.asarray((lo.astype(np.float64) + hi) / 2.0)
+@dataclass(frozen=True)
+class SelfWindows:
+    """Where each row's self-baseline window starts: one window per person and step."""
+
+    grid: Grid
+    starts: I64     # grid column of each distinct step start
+    block: I64      # per row: index into `starts`
+
+
+def self_windows(users: I64, days: I64, cfg: UebaConfig) -> SelfWindows:
+    grid = make_grid(users, days)
+    starts = step_start(days, cfg.baseline_step_days) - grid.first_day
+    uniq, block = np.unique(starts, return_inverse=True)
+    return SelfWindows(grid, np.asarray(uniq, np.int64), np.asarray(block.reshape(-1), np.int64))
+
+
+def self_feature(xf: F64, sw: SelfWindows, cfg: UebaConfig) -> tuple[F64, F64]:
+    """Median and MAD per row of one feature over the person's active days in the window
+    before the row's step; NaN when fewer than `warmup_active_days` active days."""
+    w, grid = cfg.window_days, sw.grid
+    pad = w + cfg.baseline_step_days
+    m = grid.dense(xf)
+    padded = np.concatenate([np.full((m.shape[0], pad), np.nan, np.float32), m], axis=1)
+    windows = sliding_window_view(padded, w, axis=1)[:, sw.starts + pad - w]   # (P, K, W)
+    fm, fmad, count = median_mad(windows)
+    warm = count[grid.person, sw.block] >= cfg.warmup_active_days
+    med = np.where(warm, fm[grid.person, sw.block], np.nan)
+    mad = np.where(warm, fmad[grid.person, sw.block], np.nan)
+    return np.asarray(med, np.float64), np.asarray(mad, np.float64)
+
+
+def self_baseline(x: F64, users: I64, days: I64, cfg: UebaConfig) -> tuple[F64, F64]:
+    """`self_feature` for every column of `x`."""
+    sw = self_windows(users, days, cfg)
+    pairs = [self_feature(x[:, f], sw, cfg) for f in range(x.shape[1])]
+    return (np.column_stack([p[0] for p in pairs]) if pairs else np.empty_like(x),
+            np.column_stack([p[1] for p in pairs]) if pairs else np.empty_like(x))
 
 
 def peer_groups(lake: Lake, keys: pa.Table) -> pa.Table:
@@ -94,70 +102,90 @@ def peer_groups(lake: Lake, keys: pa.Table) -> pa.Table:
     return res.sort_by("wk_row")
 
 
-def peer_baseline(lake: Lake, x: F64, days: npt.NDArray[np.int64], groups: pa.Table,
-                  cfg: UebaConfig) -> tuple[F64, F64]:
-    """Same-day median and IQR/1.349 of each feature over the row's peer group."""
-    n, f = x.shape
-    med = np.full((n, f), np.nan)
-    scale = np.full((n, f), np.nan)
-    todo = np.ones(n, dtype=bool)
-    for level in LEVELS:
-        gid = _group_ids(days, groups, level)
-        sizes = np.bincount(gid)
-        use = todo & (sizes[gid] >= cfg.min_peers) if level else todo
-        if not use.any():
-            continue
-        m, q1, q3 = _group_quantiles(lake, x, gid)
-        med[use] = m[gid[use]]
-        scale[use] = (q3 - q1)[gid[use]] / 1.349
-        todo &= ~use
-    return med, scale
-
-
-def _group_ids(days: npt.NDArray[np.int64], groups: pa.Table,
-               level: tuple[str, ...]) -> npt.NDArray[np.int64]:
+def group_ids(days: I64, groups: pa.Table, level: tuple[str, ...]) -> I64:
+    """Dense ids of (day, *level) groups per row."""
     parts = [np.asarray(days)]
     for col in level:
         codes = groups[col].fill_null("").dictionary_encode().combine_chunks().indices
         parts.append(np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64))
-    stacked = np.stack(parts, axis=1)
-    _, gid = np.unique(stacked, axis=0, return_inverse=True)
+    _, gid = np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)
     return np.asarray(gid.reshape(-1), dtype=np.int64)
 
 
-def _group_quantiles(lake: Lake, x: F64, gid: npt.NDArray[np.int64]) -> tuple[F64, F64, F64]:
-    """Median, first and third quartile of each feature per group (x >= 0, log1p scale).
+def peer_group_ids(days: I64, groups: pa.Table, min_peers: int) -> I64:
+    """Each row's peer group: the finest level with at least `min_peers` other people."""
+    final = np.full(days.shape[0], -1, dtype=np.int64)
+    for n, level in enumerate(LEVELS):
+        gid = group_ids(days, groups, level)
+        sizes = np.bincount(gid)
+        use = (final < 0) & ((sizes[gid] - 1 >= min_peers) | (n == len(LEVELS) - 1))
+        final[use] = gid[use] + n * (days.shape[0] + 1)
+    return np.asarray(np.unique(final, return_inverse=True)[1].reshape(-1), dtype=np.int64)
 
-    One float sort per feature: the key ``gid * SPAN + x`` orders by group, then value.
-    """
-    span = float(np.nanmax(x, initial=0.0)) + 1.0
-    gs = np.sort(gid)
+
+@dataclass(frozen=True)
+class PeerOrder:
+    """Rows grouped by peer group: group sizes, starts and each row's group."""
+
+    gid: I64
+    sizes: I64
+    starts: I64
+
+
+def peer_order(gid: I64) -> PeerOrder:
     sizes = np.bincount(gid)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return PeerOrder(gid, sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+
+
+def leave_one_out_quantiles(v: F64, po: PeerOrder, qs: tuple[float, ...]) -> list[F64]:
+    """Quantiles (linear interpolation) of each row's group without the row; NaN alone.
+
+    One sort by (group, value); removing the row at rank r shifts the ranks above it down
+    by one, so the k-th smallest of the others is the (k + [k >= r])-th of the group.
+    """
+    n, gid = v.shape[0], po.gid
+    span = float(np.nanmax(np.abs(v), initial=0.0)) * 2.0 + 1.0
+    order = np.argsort(gid * span + v, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - po.starts[gid[order]]
+    s = v[order]
+    m = po.sizes[gid] - 1                                   # others in the group
+    base = po.starts[gid]
     out = []
-    sorted_cols = [np.sort(gid * span + x[:, i]) - gs * span for i in range(x.shape[1])]
-    for q in (0.5, 0.25, 0.75):
-        pos = starts + (np.maximum(sizes, 1) - 1) * q
-        lo, frac = np.floor(pos).astype(np.int64), pos - np.floor(pos)
-        hi = np.minimum(lo + 1, starts + np.maximum(sizes, 1) - 1)
-        cols = [c[lo] * (1 - frac) + c[hi] * frac for c in sorted_cols]
-        out.append(np.column_stack(cols))
-    return out[0], out[1], out[2]
+    for q in qs:
+        pos = q * np.maximum(m - 1, 0)
+        j = np.floor(pos).astype(np.int64)
+        frac = pos - j
+        j1 = np.minimum(j + 1, np.maximum(m - 1, 0))
+        lo = s[np.minimum(base + j + (j >= rank), n - 1)]
+        hi = s[np.minimum(base + j1 + (j1 >= rank), n - 1)]
+        out.append(np.where(m > 0, lo * (1 - frac) + hi * frac, np.nan))
+    return out
+
+
+def peer_feature(xf: F64, po: PeerOrder) -> tuple[F64, F64]:
+    """Same-day median and IQR/1.349 of one feature over the row's peers (without it)."""
+    m, q1, q3 = leave_one_out_quantiles(xf, po, (0.5, 0.25, 0.75))
+    return m, (q3 - q1) / 1.349
 
 
 def deviations(x: F64, self_m: F64, self_mad: F64, peer_m: F64, peer_s: F64,
-               cfg: UebaConfig) -> F64:
-    """Combined z: mean of self and peer z where the self baseline exists, else peer z."""
+               cfg: UebaConfig) -> tuple[F64, F64, F64]:
+    """Self z (NaN in warm-up), peer z, and combined z: the mean of both (the peer z
+    alone during warm-up), clipped to ±`z_clip`."""
     z_self = (x - self_m) / np.maximum(1.4826 * np.nan_to_num(self_mad), cfg.z_floor)
-    z_peer = (x - peer_m) / np.maximum(np.nan_to_num(peer_s), cfg.z_floor)
-    z_peer = np.nan_to_num(z_peer)
+    z_peer = np.nan_to_num((x - peer_m) / np.maximum(np.nan_to_num(peer_s), cfg.z_floor))
     z = np.where(np.isnan(z_self), z_peer, (np.nan_to_num(z_self) + z_peer) / 2.0)
-    return np.clip(z, -cfg.z_clip, cfg.z_clip)
+    return z_self, z_peer, np.clip(z, -cfg.z_clip, cfg.z_clip)
 
 
-def compute_baselines(lake: Lake, x: F64, users: npt.NDArray[np.int64],
-                      days: npt.NDArray[np.int64], keys: pa.Table,
-                      cfg: UebaConfig) -> Baselines:
-    sm, smad = self_baseline(x, users, days, cfg)
-    pm, ps = peer_baseline(lake, x, days, peer_groups(lake, keys), cfg)
-    return Baselines(sm, smad, pm, ps, deviations(x, sm, smad, pm, ps, cfg))
+def compute_baselines(x: F64, users: I64, days: I64, gid: I64, cfg: UebaConfig) -> Baselines:
+    """Self and peer medians and the combined z, one feature at a time (bounded memory)."""
+    sw, po = self_windows(users, days, cfg), peer_order(gid)
+    out = Baselines(*(np.empty(x.shape, np.float32) for _ in range(3)))
+    for f in range(x.shape[1]):
+        sm, smad = self_feature(x[:, f], sw, cfg)
+        pm, ps = peer_feature(x[:, f], po)
+        out.self_median[:, f], out.peer_median[:, f] = sm, pm
+        out.z[:, f] = deviations(x[:, f], sm, smad, pm, ps, cfg)[2]
+    return out

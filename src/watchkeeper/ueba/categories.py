@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import functools
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +56,14 @@ class Categories:
             "wk_category": pa.array([c for _, c in kept], pa.string()),
         }))
 
-    def keyword_match(self, name: str, text: StringValue) -> BooleanValue:
-        """Whether `text` (URL and content) holds one of the category's keywords."""
+    def keyword_match(self, name: str, texts: list[StringValue]) -> BooleanValue:
+        """Whether one of `texts` (URL, content) holds one of the category's keywords,
+        case-insensitively (ILIKE: far cheaper than lower-casing or a regex; a ``%`` or
+        ``_`` in a keyword is a LIKE wildcard)."""
         cat = next(c for c in self.items if c.name == name)
-        pattern = "(?i)(" + "|".join(re.escape(w) for w in cat.keywords) + ")"
-        return text.re_search(pattern).fill_null(False)
+        hits = [t.ilike(f"%{w}%").fill_null(False)
+                for w in cat.keywords for t in texts]
+        return functools.reduce(operator.or_, hits)
 
 
 def load_categories(path: Path) -> Categories:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import ibis
 import pyarrow as pa
 from ibis.expr.types import Table
 
-from watchkeeper.lake import Lake
+from watchkeeper.lake import Lake, table_spec
 from watchkeeper.ueba.categories import Categories, load_categories
 from watchkeeper.ueba.config import UebaConfig, read_personal_domains
 
@@ -26,6 +28,7 @@ class Context:
     start: date | None               # first local day to compute (None: all)
     present: frozenset[str]          # event classes with rows
     persons: Table                   # user, region, manager (latest known row)
+    regions: Table                   # wk_r_user, wk_r_day, wk_region_at (movers only)
     categories: Categories
     personal_domains: tuple[str, ...]
     has_devices: bool
@@ -39,8 +42,20 @@ class Context:
         return table
 
 
+def _partition_day(path: str) -> date | None:
+    """The day of a ``…/day=YYYY-MM-DD/…`` partition path, if it is one."""
+    match = re.search(r"/day=(\d{4}-\d{2}-\d{2})/", path)
+    return date.fromisoformat(match.group(1)) if match else None
+
+
 def data_span(lake: Lake, present: frozenset[str]) -> tuple[date, date] | None:
-    """First and last event day over all event tables with rows."""
+    """First and last event day over all event tables with rows: from the manifest's
+    partition paths when every file has one (no scan), else by a query."""
+    files = [f.path for n in sorted(present) for f in lake.manifest().files(table_spec(n).name)]
+    days = [_partition_day(p) for p in files]
+    if days and all(d is not None for d in days):
+        known = [d for d in days if d is not None]
+        return min(known), max(known)
     lows, highs = [], []
     for name in sorted(present):
         t = lake.table(name)
@@ -62,6 +77,38 @@ def persons(lake: Lake) -> Table:
     return p.select("user", "region", "manager")
 
 
+def region_days(lake: Lake, span: tuple[date, date]) -> Table:
+    """(wk_r_user, wk_r_day, wk_region_at): the region valid on each UTC day of the span,
+    only for people whose region changes (everyone else: their latest row). A small
+    equi-join table, so localizing events stays a hash join."""
+    cols = {"wk_r_user": pa.string(), "wk_r_day": pa.date32(), "wk_region_at": pa.string()}
+    rows: list[dict[str, object]] = []
+    if lake.rows("people") > 0:
+        p = lake.table("people")
+        hist = lake.ibis().to_pyarrow(p.select("user", "valid_from", "valid_to", "region"))
+        by_user: dict[str, list[dict[str, Any]]] = {}
+        for r in hist.to_pylist():
+            by_user.setdefault(r["user"], []).append(r)
+        for user, periods in sorted(by_user.items()):
+            if len({r["region"] for r in periods}) > 1:
+                rows += _days_of(user, sorted(periods, key=lambda r: r["valid_from"]), span)
+    return ibis.memtable(pa.Table.from_pylist(rows, schema=pa.schema(cols)))
+
+
+def _days_of(user: str, periods: list[dict[str, Any]],
+             span: tuple[date, date]) -> list[dict[str, object]]:
+    """One row per day of the span covered by a period (a later period wins)."""
+    region: dict[date, str] = {}
+    for r in periods:
+        day = max(r["valid_from"], span[0] - timedelta(days=1))
+        end = min(r["valid_to"] or span[1] + timedelta(days=1), span[1] + timedelta(days=1))
+        while day < end:
+            region[day] = r["region"]
+            day += timedelta(days=1)
+    return [{"wk_r_user": user, "wk_r_day": d, "wk_region_at": g}
+            for d, g in sorted(region.items())]
+
+
 def build_context(lake: Lake, cfg: UebaConfig, start: date | None) -> Context | None:
     """The run's context, or None when the lake holds no events at all."""
     present = frozenset(n for n in EVENT_CLASSES if lake.rows(n) > 0)
@@ -70,7 +117,9 @@ def build_context(lake: Lake, cfg: UebaConfig, start: date | None) -> Context | 
         return None
     return Context(
         lake=lake, cfg=cfg, span=span, start=start, present=present,
-        persons=persons(lake), categories=load_categories(cfg.categories_path),
+        persons=ibis.memtable(lake.ibis().to_pyarrow(persons(lake))),  # small: read once
+        regions=region_days(lake, span),
+        categories=load_categories(cfg.categories_path),
         personal_domains=read_personal_domains(cfg.personal_domains_path),
         has_devices=lake.rows("devices") > 0, has_people=lake.rows("people") > 0)
 

@@ -1,71 +1,100 @@
-"""Anomaly detectors: robust deviation score, ECOD (PyOD) on past data, rank fusion.
+"""Anomaly detectors over the deviation matrices; every score of a day uses only rows of
+that day and earlier days.
 
-Every score of a day uses only rows of that day and earlier days.
+- surprise: per feature, how rare a row's deviation is among all person-days of the
+  `model_history_days` before its block of `model_block_days` (−log10 of the right-tail
+  probability, add-one smoothed; the first block is compared with itself). The day and
+  week scores sum the weighted surprise above `surprise_floor` over all features.
+- robust: the k most deviating families' largest weighted z.
+- model: the unweighted surprise sum as a percentile among the history rows' own sums.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from watchkeeper.ueba.config import UebaConfig
+from watchkeeper.ueba.grid import F64, I64, Floats
 
-F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
-
-
-def robust_score(z: F64, k: int = 3, scale: float = 10.0) -> F64:
-    """Sum of the k largest positive deviations, squashed to [0, 1)."""
-    pos = np.clip(z, 0.0, None)
-    k = min(k, pos.shape[1])
-    if k == 0:
-        return np.zeros(pos.shape[0])
-    top = -np.partition(-pos, k - 1, axis=1)[:, :k]
-    return np.asarray(1.0 - np.exp(-top.sum(axis=1) / scale))
+Mask = npt.NDArray[np.bool_]
 
 
-def ecod_score(z: F64, days: I64, cfg: UebaConfig) -> F64:
-    """ECOD outlier scores as a percentile of the fit data's scores, per block of days.
+@dataclass(frozen=True)
+class Surprise:
+    """Per row: weighted surprise above the floor, and the unweighted surprise sum."""
 
-    Each block of `model_block_days` is scored by a model fit on the `model_history_days`
-    before it; the first block (no history yet) is fit on itself.
-    """
-    from pyod.models.ecod import ECOD
+    weighted: F64
+    total: F64
 
-    out = np.zeros(z.shape[0])
-    live = np.flatnonzero(z.std(axis=0) > 0)
-    if z.shape[0] == 0 or live.size == 0:
-        return out
-    x = z[:, live]
-    first = int(days.min())
-    for lo in range(first, int(days.max()) + 1, cfg.model_block_days):
-        block = (days >= lo) & (days < lo + cfg.model_block_days)
-        if not block.any():
-            continue
+
+def weighted_sum(z: Floats, weights: F64, family: I64, k: int, cap: float) -> F64:
+    """Sum over the k most deviating families of each family's largest weighted positive
+    z (each z capped at `cap`): several kinds of unusual behaviour outweigh one feature
+    far off, and features counting the same events are not counted twice."""
+    if z.shape[0] == 0 or z.shape[1] == 0:
+        return np.zeros(z.shape[0])
+    pos = np.clip(z, 0.0, cap) * weights[None, :]
+    n_fam = int(family.max()) + 1
+    per_family = np.zeros((z.shape[0], n_fam))
+    for g in range(n_fam):
+        cols = np.flatnonzero(family == g)
+        if cols.size:
+            per_family[:, g] = pos[:, cols].max(axis=1)
+    k = min(k, n_fam)
+    return np.asarray(-np.partition(-per_family, k - 1, axis=1)[:, :k].sum(axis=1))
+
+
+def squash(s: F64, scale: float) -> F64:
+    """Map a non-negative sum to [0, 1)."""
+    return np.asarray(1.0 - np.exp(-np.clip(s, 0.0, None) / scale))
+
+
+def blocks(days: I64, cfg: UebaConfig) -> Iterator[tuple[Mask, Mask]]:
+    """(rows of a block, its reference rows): blocks aligned to absolute day numbers, the
+    reference the `model_history_days` before (the block itself when under 50 rows)."""
+    block = days // cfg.model_block_days
+    for b in np.unique(block):
+        rows = block == b
+        lo = int(b) * cfg.model_block_days
         past = (days < lo) & (days >= lo - cfg.model_history_days)
-        train = x[past] if past.sum() >= 50 else x[block]
-        model = ECOD()
-        model.fit(train)
-        ref = np.sort(np.asarray(model.decision_scores_, dtype=np.float64))
-        scores = np.asarray(model.decision_function(x[block]), dtype=np.float64)
-        out[block] = np.searchsorted(ref, scores, side="right") / max(len(ref), 1)
+        yield rows, past if past.sum() >= 50 else rows
+
+
+def tail_surprise(ref: Floats, x: Floats, weights: F64, floor: float) -> Surprise:
+    """Surprise of the rows `x` against the reference rows `ref`, feature by feature."""
+    n = ref.shape[0]
+    weighted = np.zeros(x.shape[0])
+    total = np.zeros(x.shape[0])
+    for f in range(x.shape[1]):
+        col = np.sort(ref[:, f])
+        above = n - np.searchsorted(col, x[:, f], side="left")
+        s = -np.log10((above + 1.0) / (n + 1.0))
+        total += s
+        if weights[f] > 0:
+            weighted += weights[f] * np.clip(s - floor, 0.0, None)
+    return Surprise(weighted, total)
+
+
+def surprise(z: Floats, days: I64, weights: F64, cfg: UebaConfig) -> Surprise:
+    """`tail_surprise` of every row against its block's reference rows."""
+    weighted = np.zeros(z.shape[0])
+    total = np.zeros(z.shape[0])
+    for rows, ref in blocks(days, cfg):
+        s = tail_surprise(z[ref], z[rows], weights, cfg.surprise_floor)
+        weighted[rows], total[rows] = s.weighted, s.total
+    return Surprise(weighted, total)
+
+
+def model_score(z: Floats, days: I64, total: F64, cfg: UebaConfig) -> F64:
+    """Each row's unweighted surprise as a percentile among its reference rows' own
+    surprise (against the same reference), [0, 1]."""
+    out = np.zeros(z.shape[0])
+    none = np.zeros(z.shape[1])
+    for rows, ref in blocks(days, cfg):
+        own = np.sort(tail_surprise(z[ref], z[ref], none, cfg.surprise_floor).total)
+        out[rows] = np.searchsorted(own, total[rows], side="right") / max(len(own), 1)
     return out
-
-
-def trailing_percentile(values: F64, days: I64, window: int) -> F64:
-    """Percentile of each value among all values of its day and the `window`-1 days before."""
-    out = np.zeros(values.shape[0])
-    order = np.argsort(days, kind="stable")
-    sd = days[order]
-    for d in np.unique(sd):
-        lo, hi = np.searchsorted(sd, [d - window + 1, d + 1])
-        pool = np.sort(values[order[lo:hi]])
-        today = order[np.searchsorted(sd, d):hi]
-        out[today] = np.searchsorted(pool, values[today], side="right") / len(pool)
-    return out
-
-
-def fuse(robust: F64, model: F64, days: I64, window: int) -> F64:
-    """Rank fusion: the mean of both scores' trailing percentiles, in [0, 1]."""
-    return (trailing_percentile(robust, days, window)
-            + trailing_percentile(model, days, window)) / 2.0

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from watchkeeper.ueba.catalog import Catalog
 from watchkeeper.ueba.config import UebaConfig
+from watchkeeper.ueba.grid import Floats
 from watchkeeper.ueba.timeclass import offset_changes
 
 F64 = npt.NDArray[np.float64]
@@ -39,6 +40,12 @@ _SPECIFIC = {
     "ds_other_region_records": "data_region != person's region",
     "ds_other_region_exported": "activity = 'export' AND data_region != person's region",
     "ds_no_ticket_records": "ticket IS NULL",
+    "ds_other_region_no_ticket_records": "data_region != person's region AND ticket IS NULL",
+    "ds_restricted_no_ticket_records": "sensitivity = 'restricted' AND ticket IS NULL",
+    "ds_sensitive_no_ticket_queries": "sensitivity IN ('high', 'restricted') AND "
+                                      "ticket IS NULL",
+    "email_personal_attachments": "activity = 'send' AND recipient domain is personal "
+                                  "AND attachment_count > 0",
     "first_usb": "activity = 'connect' (first ever)",
     "first_after_hours_logon": "activity = 'logon' AND local time outside working hours "
                                "(first ever)",
@@ -95,8 +102,8 @@ class DayBounds:
         return self.cache[key]
 
 
-def top_features(z: F64, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Indices of the k largest z per row (descending) and which of them are positive."""
+def top_features(z: Floats, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Indices of the k largest values per row (descending) and which of them are > 0."""
     k = min(k, z.shape[1])
     part = np.argpartition(-z, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(z, part, axis=1), axis=1)
@@ -105,10 +112,11 @@ def top_features(z: F64, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
 
 
 def explanations(cat: Catalog, columns: tuple[str, ...], users: list[str], days: list[date],
-                 zones: dict[str, str], values: F64, self_med: F64, peer_med: F64,
-                 z: F64, cfg: UebaConfig) -> tuple[pa.Array, pa.Array]:
-    """The ``top_features`` and ``evidence`` list columns (features with z > 0 only)."""
-    idx, keep = top_features(z, cfg.top_k)
+                 zones: dict[str, str], values: F64, self_med: Floats, peer_med: Floats,
+                 z: Floats, weights: F64, cfg: UebaConfig) -> tuple[pa.Array, pa.Array]:
+    """The ``top_features`` and ``evidence`` list columns: features with z > 0 ranked by
+    weighted z (what drives the score), largest first."""
+    idx, keep = top_features(z * weights[None, :], cfg.top_k)
     rows = np.repeat(np.arange(z.shape[0]), idx.shape[1])[keep.reshape(-1)]
     feats = idx.reshape(-1)[keep.reshape(-1)]
     offsets = pa.array(np.concatenate([[0], np.cumsum(keep.sum(axis=1))]), pa.int32())
@@ -117,9 +125,10 @@ def explanations(cat: Catalog, columns: tuple[str, ...], users: list[str], days:
     event_classes = [cat.event_class(c) for c in columns]
     structs = pa.StructArray.from_arrays([
         pa.array(names, pa.string()), pa.array(values[rows, feats]),
-        pa.array(np.expm1(self_med[rows, feats]), from_pandas=True),
-        pa.array(np.expm1(peer_med[rows, feats]), from_pandas=True),
-        pa.array(z[rows, feats]), pa.array([families[i] for i in feats], pa.string()),
+        pa.array(np.expm1(self_med[rows, feats].astype(np.float64)), from_pandas=True),
+        pa.array(np.expm1(peer_med[rows, feats].astype(np.float64)), from_pandas=True),
+        pa.array(z[rows, feats].astype(np.float64)),
+        pa.array([families[i] for i in feats], pa.string()),
     ], fields=list(TOP_TYPE))
     bounds = DayBounds(cfg, min(days), max(days)) if days else None
     classes, filters = [], []

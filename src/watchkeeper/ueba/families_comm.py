@@ -29,6 +29,7 @@ def email_family(ctx: Context, mail: Table) -> Table:
         wk_bcc=sent.bcc.length().fill_null(0),
         wk_ext_att=ibis.ifelse(external > 0, attachments, 0),
     )
+    ev = ev.mutate(wk_pers_att=ibis.ifelse(ev.wk_personal > 0, attachments, 0))
     return ev.group_by(*KEYS).aggregate(
         email_sent=ev.count(),
         **by_time_class(ev, "email_sent"),
@@ -39,6 +40,7 @@ def email_family(ctx: Context, mail: Table) -> Table:
         email_attachments=ev.attachment_count.fill_null(0).sum(),
         email_attachments_external=ev.wk_ext_att.sum(),
         email_size_mb=(ev["size"].fill_null(0).cast("float64") / 1e6).sum(),
+        email_personal_attachments=ev.wk_pers_att.sum(),
     )
 
 
@@ -47,12 +49,12 @@ def web_family(ctx: Context, web: Table) -> Table:
     domains = ctx.lake.ibis().to_pyarrow(web.select("domain").distinct())["domain"]
     table = cats.domain_table([d for d in domains.to_pylist() if d])
     ev = web.left_join(table, web.domain.lower() == table.wk_domain)
-    text: StringValue = ev.url.fill_null("") + " " + ev.content.fill_null("")
+    texts: list[StringValue] = [ev.url, ev.content]
     flags = {}
     for c in cats.items:
         hit = (ev.wk_category == c.name).fill_null(False)
         if c.keywords:
-            hit = hit | cats.keyword_match(c.name, text)
+            hit = hit | cats.keyword_match(c.name, texts)
         flags[f"wk_is_{c.name}"] = hit
     ev = ev.mutate(**flags)
     upload = ev.activity == "upload"
@@ -95,6 +97,11 @@ def datastore_family(ev: Table) -> Table:
         ds_other_region_records=ev.wk_records.sum(where=ev.wk_other),
         ds_other_region_exported=ev.wk_records.sum(where=ev.wk_other & export),
         ds_no_ticket_records=ev.wk_records.sum(where=no_ticket),
+        ds_other_region_no_ticket_records=ev.wk_records.sum(where=ev.wk_other & no_ticket),
+        ds_restricted_no_ticket_records=ev.wk_records.sum(
+            where=(ev.wk_sens == "restricted") & no_ticket),
+        ds_sensitive_no_ticket_queries=ev.count(
+            where=ev.wk_sens.isin(["high", "restricted"]) & no_ticket),
         **{f"ds_records_{s}": ev.wk_records.sum(where=ev.wk_sens == s) for s in SENSITIVITIES},
         ds_datasets=ev.dataset.nunique(),
     )

@@ -42,9 +42,12 @@ class FeatureSet:
 
 def prepared_tables(ctx: Context) -> dict[str, Table]:
     """Every present event table, localized and time-classed, over its whole history."""
-    local = {n: localize(ctx.lake.table(n), ctx.persons, ctx.cfg, ctx.span)
+    local = {n: localize(ctx.lake.table(n), ctx.persons, ctx.regions, ctx.cfg, ctx.span)
              for n in sorted(ctx.present)}
-    hours = learned_hours(local["authentication"], ctx.cfg) if "authentication" in local else None
+    hours = None
+    if "authentication" in local:  # small (one row a person): computed once, not per family
+        hours = ibis.memtable(ctx.lake.ibis().to_pyarrow(
+            learned_hours(local["authentication"], ctx.cfg)))
     out = {n: with_time_class(t, hours, ctx.cfg) for n, t in local.items()}
     if "datastore" in out:
         out["datastore"] = datastore_prepare(ctx, out["datastore"])

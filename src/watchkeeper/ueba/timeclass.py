@@ -52,10 +52,15 @@ def offset_expr(time: TimestampValue, region: StringValue, cfg: UebaConfig,
     return ibis.cases(*branches, else_=0)
 
 
-def localize(events: Table, persons: Table, cfg: UebaConfig, span: tuple[date, date]) -> Table:
-    """Events plus the person's region, local day, local minute of day and weekday."""
-    ev = events.left_join(persons.select("user", wk_region="region"), "user")
+def localize(events: Table, persons: Table, regions: Table, cfg: UebaConfig,
+             span: tuple[date, date]) -> Table:
+    """Events plus the person's region (from the people-history row valid on the event's
+    UTC day, else their latest row), local day, local minute of day and weekday."""
+    ev = events.left_join(persons.select("user", wk_latest="region"), "user")
     ev = ev.drop(*[c for c in ev.columns if c.endswith("_right")])
+    ev = ev.left_join(regions, [ev.user == regions.wk_r_user, ev.day == regions.wk_r_day])
+    ev = ev.mutate(wk_region=ev.wk_region_at.fill_null(ev.wk_latest)).drop(
+        "wk_r_user", "wk_r_day", "wk_region_at", "wk_latest")
     local = ev.time + offset_expr(ev.time, ev.wk_region, cfg, span).as_interval("m")
     ev = ev.mutate(wk_local=local)
     return ev.mutate(
