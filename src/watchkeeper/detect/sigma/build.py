@@ -8,7 +8,8 @@ false, so ``not selection`` matches events where the selected field is absent (a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import chain
 from typing import Any, TypeAlias
 
 import ibis
@@ -27,6 +28,8 @@ from watchkeeper.detect.sigma.ir import (
     Not,
     NumCompare,
     StrMatch,
+    fold_terms,
+    split_equalities,
 )
 from watchkeeper.detect.sigma.pipeline import Route
 from watchkeeper.schema.windows import CORE_COLUMNS, find_column
@@ -119,18 +122,9 @@ def _node(node: Node, columns: Columns) -> Expr:
 
 
 def _combine(node: AllOf | AnyOf, columns: Columns) -> Expr:
-    is_and = isinstance(node, AllOf)
-    parts: list[ir.BooleanValue] = []
-    for item in _group_equalities(node, columns):
-        value = _node(item, columns) if not isinstance(item, ir.Expr) else item
-        if isinstance(value, bool):
-            if value != is_and:
-                return value
-            continue
-        parts.append(value)
-    if not parts:
-        return is_and
-    return balanced(parts, is_and)
+    items, groups = split_equalities(node)
+    terms = chain((_node(item, columns) for item in items), _in_lists(groups, columns))
+    return fold_terms(terms, isinstance(node, AllOf), balanced)
 
 
 def balanced(parts: list[ir.BooleanValue], is_and: bool) -> ir.BooleanValue:
@@ -147,22 +141,11 @@ def balanced(parts: list[ir.BooleanValue], is_and: bool) -> ir.BooleanValue:
     return result
 
 
-def _group_equalities(node: AllOf | AnyOf, columns: Columns) -> list[Any]:
-    """In an OR, fold case-insensitive equalities on one field into one ``IN`` list."""
-    if isinstance(node, AllOf):
-        return list(node.items)
-    groups: dict[str, list[str]] = {}
-    rest: list[Any] = []
-    for item in node.items:
-        if isinstance(item, StrMatch) and item.kind == "eq" and not item.cased:
-            groups.setdefault(item.field, []).append(item.value)
-        else:
-            rest.append(item)
+def _in_lists(groups: dict[str, list[str]], columns: Columns) -> Iterator[ir.BooleanValue]:
     for field, values in groups.items():
         column = columns.lower(field)
         if column is not None:
-            rest.append(column.isin(values) if len(values) > 1 else column == values[0])
-    return rest
+            yield column.isin(values) if len(values) > 1 else column == values[0]
 
 
 def _str_match(node: StrMatch, columns: Columns) -> Expr:

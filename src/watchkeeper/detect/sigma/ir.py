@@ -11,9 +11,11 @@ case-insensitive). :data:`KEYWORDS` stands for "any text of the event".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
 
 KEYWORDS = "*"
 
@@ -154,3 +156,33 @@ def lowered_fields(node: Node) -> set[str]:
 
 def uses_keywords(node: Node) -> bool:
     return any(getattr(item, "field", None) == KEYWORDS for item in walk(node))
+
+
+def split_equalities(node: AllOf | AnyOf) -> tuple[list[Node], dict[str, list[str]]]:
+    """A node's items; in an OR, case-insensitive equalities are pulled out and grouped by
+    field, so a backend can test each group as one ``IN`` list."""
+    if isinstance(node, AllOf):
+        return list(node.items), {}
+    groups: dict[str, list[str]] = {}
+    rest: list[Node] = []
+    for item in node.items:
+        if isinstance(item, StrMatch) and item.kind == "eq" and not item.cased:
+            groups.setdefault(item.field, []).append(item.value)
+        else:
+            rest.append(item)
+    return rest, groups
+
+
+def fold_terms(terms: Iterable[T | bool], is_and: bool,
+               combine: Callable[[list[T], bool], T]) -> T | bool:
+    """AND/OR of backend terms: constants fold (stopping at the first decisive one, so the
+    rest are never built), the others are combined by the backend."""
+    parts: list[T] = []
+    for value in terms:
+        if isinstance(value, bool):
+            if value != is_and:
+                return value
+            continue
+        parts.append(value)
+    return combine(parts, is_and) if parts else is_and
+

@@ -11,9 +11,10 @@ Case-insensitive tests read ``__lc__<column>``: the runner adds each such column
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any, TypeAlias
 
 from sqlglot import exp
@@ -31,6 +32,8 @@ from watchkeeper.detect.sigma.ir import (
     Not,
     NumCompare,
     StrMatch,
+    fold_terms,
+    split_equalities,
 )
 from watchkeeper.detect.sigma.pipeline import Route
 from watchkeeper.schema.windows import CORE_COLUMNS, find_column
@@ -126,18 +129,9 @@ def _node(node: Node, schema: Schema) -> Sql:
 
 
 def _combine(node: AllOf | AnyOf, schema: Schema) -> Sql:
-    is_and = isinstance(node, AllOf)
-    parts: list[exp.Expr] = []
-    for item in _group_equalities(node, schema):
-        value = item if isinstance(item, exp.Expr) else _node(item, schema)
-        if isinstance(value, bool):
-            if value != is_and:
-                return value
-            continue
-        parts.append(value)
-    if not parts:
-        return is_and
-    return balanced(parts, is_and)
+    items, groups = split_equalities(node)
+    terms = chain((_node(item, schema) for item in items), _in_lists(groups, schema))
+    return fold_terms(terms, isinstance(node, AllOf), balanced)
 
 
 def balanced(parts: Sequence[exp.Expr], is_and: bool) -> exp.Expr:
@@ -150,24 +144,13 @@ def balanced(parts: Sequence[exp.Expr], is_and: bool) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=left, true=then)], default=otherwise)
 
 
-def _group_equalities(node: AllOf | AnyOf, schema: Schema) -> list[Any]:
-    """In an OR, fold case-insensitive equalities on one field into one ``IN`` list."""
-    if isinstance(node, AllOf):
-        return list(node.items)
-    groups: dict[str, list[str]] = {}
-    rest: list[Any] = []
-    for item in node.items:
-        if isinstance(item, StrMatch) and item.kind == "eq" and not item.cased:
-            groups.setdefault(item.field, []).append(item.value)
-        else:
-            rest.append(item)
+def _in_lists(groups: dict[str, list[str]], schema: Schema) -> Iterator[exp.Expr]:
     for field, values in groups.items():
         column = _lower(field, schema)
         if column is not None:
             literals = [exp.Literal.string(v) for v in values]
-            rest.append(column.isin(*literals) if len(literals) > 1
-                        else exp.EQ(this=column, expression=literals[0]))
-    return rest
+            yield (column.isin(*literals) if len(literals) > 1
+                   else exp.EQ(this=column, expression=literals[0]))
 
 
 def _text(name: str, schema: Schema) -> exp.Expr:
