@@ -29,14 +29,9 @@ CHUNK = 100
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     require_spark()
-    from pyspark.sql import SparkSession
+    from watchkeeper.lake import spark as lake_spark
 
-    session = (SparkSession.builder.master("local[2]").appName("watchkeeper-parity")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2").getOrCreate())
-    yield session
-    session.stop()
+    yield lake_spark.session()  # the lake's own session, shared by every Spark test
 
 
 @pytest.fixture(scope="module")

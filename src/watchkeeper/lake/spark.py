@@ -7,6 +7,7 @@ are optional (the ``spark`` extra).
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import ibis
@@ -32,6 +33,10 @@ def session() -> Any:
                     .config("spark.sql.session.timeZone", "UTC")
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.shuffle.partitions", "4")
+                    # the lake only registers temporary views; anything managed goes to a
+                    # private folder, never the working directory
+                    .config("spark.sql.warehouse.dir",
+                            tempfile.mkdtemp(prefix="watchkeeper-spark-"))
                     .getOrCreate())
         _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
