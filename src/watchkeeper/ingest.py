@@ -147,14 +147,14 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
     """Stage every file: DuckDB-backed readers on two workers (their scans and Parquet
     writes overlap on the cores), row-wise readers meanwhile on this thread."""
     done = 0
+    stagers = [run.sql_stager(plan) for plan in plans]  # a mapping compiles its SQL once
     with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
         futures: dict[Future[StagedFile], int] = {}
-        for file_no, plan in enumerate(plans):
-            stager = run.sql_stager(plan)
+        for file_no, (plan, stager) in enumerate(zip(plans, stagers, strict=True)):
             if stager is not None:
                 futures[pool.submit(stager.stage, plan.path, run.ctx, run.txn, file_no)] = file_no
-        for file_no, plan in enumerate(plans):
-            if run.sql_stager(plan) is None:
+        for file_no, (plan, stager) in enumerate(zip(plans, stagers, strict=True)):
+            if stager is None:
                 if progress:
                     progress(done, total, plan.path.name)
                 run.stage(file_no, plan, reports[file_no])
