@@ -54,6 +54,7 @@ def test_detect_json_and_backtest(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["alerts"]["insider.exfil.leak_site_upload"] == 3
     assert report["total"] >= 3 and report["scanned"]["web"] == 3 and "seconds" in report
+    assert report["suppressed"] == {}
     again = json.loads(cli("-w", str(ws), "detect", "--since", "all", "--json").stdout)
     assert again["stored"] == 0
     answers = tmp_path / "answers"

@@ -40,9 +40,21 @@ def test_every_rule_has_required_metadata_and_both_kinds_of_case() -> None:
         assert kinds == {True, False}, rule.rule_id
 
 
-def test_pack_has_both_sigma_and_sql_rules() -> None:
+def test_pack_has_sigma_sql_and_correlation_rules() -> None:
     kinds = {r.kind for r in PACK.rules}
-    assert kinds == {"sigma", "sql"}
+    assert kinds == {"sigma", "sql", "correlation"}
+    helpers = {h.rule.rule_id for h in PACK.helpers}
+    assert helpers == {"insider.sabotage.tool_download_then_usb.usb_connect",
+                       "insider.sabotage.tool_download_then_usb.program_to_usb"}
+
+
+def test_noisy_rules_carry_allow_lists_with_reasons() -> None:
+    for rule_id in ("insider.access.logon_other_users_machine",
+                    "insider.dataaccess.sensitive_without_ticket"):
+        rule = PACK.get(rule_id)
+        assert rule.allow and all(a.reason and a.where for a in rule.allow)
+        names = {c.name for c in rule.tests.cases}
+        assert any("allowed" in n for n in names), rule_id  # exceptions have golden cases
 
 
 def test_mismatched_file_name_and_missing_negative_are_reported(tmp_path: Path) -> None:

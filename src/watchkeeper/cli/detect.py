@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
                             "last run, minus one day of overlap.")] = None,
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Run Sigma and SQL rules over the lake; findings are stored, never duplicated."""
+        """Run Sigma, SQL and correlation rules over the lake; findings are stored, never
+        duplicated; matches allowed by a rule's `allow:` or the workspace's exceptions.yml
+        are counted as suppressed."""
         workspace = ctx.obj.open(create=False)
         with progress_bar("Detecting", enabled=not json, count=True) as progress:
             report = workspace.detect(rules or None, parse_since(since), progress=progress)
@@ -54,8 +56,9 @@ def show(report: DetectReport) -> None:
     table = Table(title="Alerts per rule")
     table.add_column("rule")
     table.add_column("alerts", justify="right")
+    table.add_column("suppressed", justify="right")
     for rule_id, n in sorted(report.alerts.items()):
-        table.add_row(rule_id, f"{n:,}")
+        table.add_row(rule_id, f"{n:,}", f"{report.suppressed.get(rule_id, 0):,}")
     out.print(table)
     for e in report.errors:
         out.print(f"[yellow]rule error[/]: {e}")

@@ -1,7 +1,9 @@
 """Testing rules: golden events (each rule's own cases) and backtests against answer keys.
 
 ``run_golden_tests(pack)`` builds each case's tables from the rule's base rows, background
-and case rows, runs the rule on real DuckDB and checks the case's expectation.
+and case rows, runs the rule on real DuckDB (a correlation: its base rules, then the
+sliding windows), drops matches the rule's ``allow:`` list covers (``person.*`` keys read
+the case's ``people`` rows) and checks the case's expectation.
 ``backtest(lake, rule_id, answers_dir)`` counts a rule's stored findings per day and scores
 them against a CERT-format ``answers/insiders.csv``: a finding is a true positive when its
 user has an incident and its time lies within the incident's ``[start, end]``.
@@ -20,9 +22,22 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from watchkeeper.detect.engine import (
+    base_fields,
+    base_hits,
+    correlation_matches,
+    people_attributes,
+    sigma_matches,
+)
+from watchkeeper.detect.findings import suppress
 from watchkeeper.detect.ruleset import Pack, PackRule, Row, TestCase
 from watchkeeper.detect.runner import connect_table, run_rules
-from watchkeeper.detect.sql_rules import register_tables, run_sql_rule, view_schema
+from watchkeeper.detect.sql_rules import (
+    MATCH_SCHEMA,
+    register_tables,
+    run_sql_rule,
+    view_schema,
+)
 from watchkeeper.errors import InputError, RuleError
 from watchkeeper.lake.store import Lake
 from watchkeeper.schema.windows import windows_schema
@@ -63,18 +78,39 @@ def _run_case(rule: PackRule, case: TestCase) -> CaseResult:
 
 
 def _matches(rule: PackRule, tables: Mapping[str, pa.Table]) -> int:
+    found = case_matches(rule, tables)
+    people = people_attributes(tables["people"]) if "people" in tables else {}
+    kept, _ = suppress(found, {rule.rule_id: list(rule.allow)}, people)
+    return int(kept.num_rows)
+
+
+def case_matches(rule: PackRule, tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The rule's match rows (``sql_rules.MATCH_SCHEMA``) on a case's tables."""
+    if rule.correlation is not None:
+        correlation = rule.correlation
+        fields = base_fields([correlation])
+        parts = []
+        for name in correlation.tables:
+            data = tables.get(name)
+            if data is None or data.num_rows == 0:
+                continue
+            bases = [b for b in correlation.bases if b.table == name]
+            parts.append(base_hits(bases, connect_table(data, name), fields))
+        if not parts:
+            return MATCH_SCHEMA.empty_table()
+        return correlation_matches(correlation, pa.concat_tables(parts))
     if rule.sigma is not None and rule.table is not None:
         data = tables.get(rule.table)
         if data is None or data.num_rows == 0:
-            return 0
-        return int(run_rules([rule.sigma], connect_table(data, rule.table)).num_rows)
+            return MATCH_SCHEMA.empty_table()
+        return sigma_matches(run_rules([rule.sigma], connect_table(data, rule.table)), data)
     if rule.sql is None:
         raise RuleError("rule has neither a Sigma nor a SQL form", rule_id=rule.rule_id)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         register_tables(con, tables)
-        return int(run_sql_rule(con, rule.sql, FIRST, LAST).num_rows)
+        return run_sql_rule(con, rule.sql, FIRST, LAST)
     finally:
         con.close()
 
@@ -185,5 +221,5 @@ def backtest(lake: Lake, rule_id: str, answers_dir: Path | str) -> dict[str, Any
             "detected": sorted(f"{s}:{u}" for s, u in hit)}
 
 
-__all__ = ["CaseResult", "Incident", "backtest", "case_tables", "read_answers",
-           "run_golden_tests"]
+__all__ = ["CaseResult", "Incident", "backtest", "case_matches", "case_tables",
+           "read_answers", "run_golden_tests"]

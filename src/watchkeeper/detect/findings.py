@@ -8,11 +8,16 @@ same rules over the same events again yields the same ids, and the lake's dedupe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+import operator
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa
 
-from watchkeeper.detect.ruleset import RuleMeta
+from watchkeeper.detect.ruleset import Allow, Condition, RuleMeta
 from watchkeeper.schema.events import class_spec
 
 VENDOR = "watchkeeper"
@@ -48,4 +53,89 @@ def finding_rows(matches: pa.Table, meta: Mapping[str, RuleMeta]) -> pa.Table:
     return pa.table(out, schema=FINDING_SCHEMA)
 
 
-__all__ = ["FINDING_SCHEMA", "VENDOR", "finding_id", "finding_rows"]
+_NUMERIC: Mapping[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+Person = Mapping[str, Any]
+
+
+def suppress(matches: pa.Table, allows: Mapping[str, Sequence[Allow]],
+             people: Mapping[str, Person] | None = None) -> tuple[pa.Table, Counter[str]]:
+    """Matches no exception allows, and the number suppressed per rule.
+
+    ``allows`` maps rule id to the exceptions that apply to it; ``people`` maps user id to
+    that person's attributes, read by ``person.<column>`` keys.
+    """
+    if matches.num_rows == 0 or not any(allows.values()):
+        return matches, Counter()
+    keep: list[bool] = []
+    dropped: Counter[str] = Counter()
+    for row in matches.to_pylist():
+        entries = allows.get(row["rule_id"], ())
+        hit = bool(entries) and allowed(row, entries, people or {}) is not None
+        keep.append(not hit)
+        if hit:
+            dropped[str(row["rule_id"])] += 1
+    return matches.filter(pa.array(keep, pa.bool_())), dropped
+
+
+def allowed(row: Mapping[str, Any], entries: Sequence[Allow],
+            people: Mapping[str, Person]) -> Allow | None:
+    """The first exception that covers this match row (``MATCH_SCHEMA``), if any."""
+    raw = row.get("raw")
+    fields: dict[str, Any] = json.loads(raw) if isinstance(raw, str) and raw else {}
+    when = row.get("time")
+    for entry in entries:
+        if entry.until is not None and isinstance(when, datetime) and when.date() > entry.until:
+            continue
+        if all(_holds(c, _lookup(c.key, row, fields, people)) for c in entry.where):
+            return entry
+    return None
+
+
+def _lookup(key: str, row: Mapping[str, Any], fields: Mapping[str, Any],
+            people: Mapping[str, Person]) -> Any:
+    if key.startswith("person."):
+        person = people.get(str(row.get("user")), {})
+        return person.get(key.split(".", 1)[1])
+    if key in ("user", "host"):
+        return row.get(key)
+    if key in fields:
+        return fields[key]
+    lowered = {k.lower(): v for k, v in fields.items()}
+    return lowered.get(key.lower(), row.get(key))
+
+
+def _holds(condition: Condition, actual: Any) -> bool:
+    values = actual if isinstance(actual, list | tuple) else [actual]
+    if condition.op in _NUMERIC:
+        compare = _NUMERIC[condition.op]
+        return any(_number(v) is not None and compare(_number(v) or 0.0, float(want))
+                   for v in values for want in condition.values)
+    wanted = {_norm(v) for v in condition.values}
+    found = any(_norm(v) in wanted for v in values)
+    return not found if condition.op == "neq" else found
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _norm(value: Any) -> str | None:
+    """Values compared as case-folded text: booleans ``true``/``false``, ``1.0`` as ``1``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).casefold()
+
+
+__all__ = ["FINDING_SCHEMA", "VENDOR", "allowed", "finding_id", "finding_rows", "suppress"]

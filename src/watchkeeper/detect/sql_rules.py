@@ -8,7 +8,8 @@ as the parameters ``$start`` and ``$end``: the query reads all history it needs 
 the events with ``$start <= time < $end``. Each row must carry ``time``, ``user``, ``host``
 and ``event_id`` or ``event_refs`` (a list); ``window_start`` is optional; every column
 returned goes into the finding's ``raw`` JSON. ``transpile(rule, "spark")`` gives the query
-in another dialect through sqlglot.
+in another dialect through sqlglot; :func:`run_sql_rule_spark` runs that form on a Spark
+session (``$start``/``$end`` become Spark's named parameters ``:start``/``:end``).
 """
 
 from __future__ import annotations
@@ -121,6 +122,24 @@ def run_sql_rule(con: duckdb.DuckDBPyConnection, rule: SqlRule, start: datetime,
     return _matches(rule, result)
 
 
+def run_sql_rule_spark(session: Any, rule: SqlRule, start: datetime,
+                       end: datetime) -> pa.Table:
+    """Matches of ``rule`` in ``[start, end)`` on a Spark session whose temporary views are
+    named like :data:`VIEWS`; the query is transpiled from DuckDB SQL by sqlglot."""
+    try:
+        query = transpile(rule, "spark")
+    except sqlglot.errors.SqlglotError as exc:
+        raise RuleError(f"query does not transpile to Spark SQL: {exc}", path=rule.path,
+                        rule_id=rule.rule_id) from exc
+    try:
+        frame = session.sql(query, args={"start": start, "end": end})
+        result: pa.Table = frame.toArrow()
+    except Exception as exc:  # Spark raises its own (Py4J/analysis) exception classes
+        raise RuleError(f"query failed on Spark: {str(exc).splitlines()[0]}",
+                        path=rule.path, rule_id=rule.rule_id) from exc
+    return _matches(rule, result)
+
+
 def _matches(rule: SqlRule, result: pa.Table) -> pa.Table:
     rows = result.to_pylist()
     names = {n.lower(): n for n in result.column_names}
@@ -151,4 +170,4 @@ def _json_default(value: Any) -> Any:
 
 
 __all__ = ["MATCH_SCHEMA", "VIEWS", "SqlRule", "parse_sql_rule", "register_tables",
-           "run_sql_rule", "to_json", "transpile", "view_schema"]
+           "run_sql_rule", "run_sql_rule_spark", "to_json", "transpile", "view_schema"]

@@ -1,8 +1,8 @@
 """Sigma correlation rules (event_count, value_count, temporal, …) as plain specifications.
 
 A :class:`CorrelationSpec` names the rules it correlates, the grouping fields, the time
-window and the threshold. Evaluating it over the match table of :func:`run_rules` (sliding
-windows per group) is not implemented yet; the spec is what that evaluation will read.
+window and the threshold; :func:`~watchkeeper.detect.sigma.correlate.run_correlations`
+evaluates it over the match table of :func:`run_rules` (sliding windows per group).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class CorrelationSpec:
 
 def compile_correlation(rule: SigmaCorrelationRule) -> CorrelationSpec:
     """The specification of a parsed correlation rule."""
+    if rule.aliases is not None and len(rule.aliases):
+        raise UnsupportedRuleError("correlation field 'aliases' are not supported",
+                                   rule_id=str(rule.id) if rule.id else rule.name)
     condition = rule.condition
     threshold = None
     if isinstance(condition, SigmaCorrelationCondition):

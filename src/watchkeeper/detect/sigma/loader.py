@@ -97,7 +97,8 @@ def _resolved(rule: SigmaCorrelationRule, collection: SigmaCollection,
         rule.resolve_rule_references(collection)
     except SigmaError as exc:
         path = rule.source.path if rule.source else None
-        errors.append(RuleError(str(exc), path=path, rule_id=str(rule.id) if rule.id else None))
+        errors.append(RuleError(str(exc), path=path,
+                                rule_id=str(rule.id) if rule.id else rule.name or None))
         return False
     return True
 
