@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import LakeError
+from watchkeeper.lake.daysplit import DAY, DaySplitWriter
 from watchkeeper.lake.faults import checkpoint
 from watchkeeper.lake.manifest import Commit, DataFile, Manifest
 from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
@@ -33,6 +35,8 @@ from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
 if TYPE_CHECKING:
     from watchkeeper.lake.store import Lake
+
+BATCH_ROWS = 131_072  # rows per Arrow batch read from a staged relation
 
 
 @dataclass
@@ -129,13 +133,11 @@ class Transaction:
         select = ", ".join([*cols, "_file", "_problem",
                             "CASE WHEN _problem IS NOT NULL THEN _key END AS _key"])
         if spec.by_day:
-            relation.select(select + ', CAST("time" AS DATE) AS day').write_parquet(
-                str(out), partition_by=["day"], compression=self.lake.compression,
-                filename_pattern=f"{self.txn}-{{i}}")
-        else:
-            out.mkdir()
-            relation.select(select).write_parquet(str(out / "part.parquet"),
-                                                  compression=self.lake.compression)
+            return self._split_by_day(relation.select(select + f', CAST("time" AS DATE) AS {DAY}'),
+                                      out, self.txn)
+        out.mkdir()
+        relation.select(select).write_parquet(str(out / "part.parquet"),
+                                              compression=self.lake.compression)
         files = sorted(str(p) for p in out.rglob("*.parquet"))
         if not files:
             return StagedRelation(0, [])
@@ -143,6 +145,27 @@ class Transaction:
         total = int(written.aggregate("count(*)").fetchall()[0][0])
         problems = written.filter("_problem IS NOT NULL").select("_key, _problem").fetchall()
         return StagedRelation(total, [(k, str(p)) for k, p in problems])
+
+    def _split_by_day(self, relation: duckdb.DuckDBPyRelation, out: Path,
+                      prefix: str) -> StagedRelation:
+        """Stream a relation with a `day` column into day folders under `out`, counting its
+        rows and collecting its problem rows on the way (no second read of the files)."""
+        writer = DaySplitWriter(out, prefix, self.lake.compression)
+        total, problems = 0, list[tuple[str | None, str]]()
+        try:
+            for batch in relation.to_arrow_reader(BATCH_ROWS):
+                total += batch.num_rows
+                if "_problem" in batch.schema.names:
+                    flagged = batch.filter(pc.is_valid(batch.column("_problem")))
+                    problems += [(k, str(p)) for k, p in zip(
+                        flagged.column("_key").to_pylist(),
+                        flagged.column("_problem").to_pylist(), strict=True)]
+                writer.write(batch)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        return StagedRelation(total, problems)
 
     def staged_parts(self, table: str) -> list[Path]:
         """Every staged file of a table so far (flushing open writers first)."""
@@ -207,9 +230,7 @@ class Transaction:
         out = self.dir / "rel" / spec.name / "arrow"
         out.parent.mkdir(parents=True, exist_ok=True)
         rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
-        rel.select('*, CAST("time" AS DATE) AS day').write_parquet(
-            str(out), partition_by=["day"], compression=self.lake.compression,
-            filename_pattern=f"{self.txn}-a{{i}}")
+        self._split_by_day(rel.select(f'*, CAST("time" AS DATE) AS {DAY}'), out, f"{self.txn}-a")
         return sorted(out.rglob("*.parquet"))
 
     def _destinations(self, spec: TableSpec, files: list[Path]) -> list[tuple[Path, str]]:
