@@ -1,21 +1,24 @@
-"""Run compiled rules over a table: fused (one scan per log source) or one query per rule.
+"""Run compiled rules over a table: fused (one read of the rows, dictionary evaluation) or
+one query per rule.
 
-Fused evaluation groups the rules' branches by route (the rows of one log source). For each
-group it filters the table to those rows once, lower-cases every column the group compares
-case-insensitively once, and computes one boolean column per rule in a single ``SELECT``
-(chunks of ``chunk_size`` rules). The SQL is built from sqlglot syntax trees
-(:mod:`.sigma.sqlgen`, cached per rule condition and table schema) and run on the table's
-DuckDB connection; the boolean columns become match rows on the client with Arrow.
+Fused evaluation binds each rule branch to the table schema (:func:`.sigma.dictionary.bind`,
+cached), then reads every route's rows in one DuckDB query (the columns the rules test, one
+flag per route, requested ``fields``) in batches of ``batch_rows``. Per batch, each column
+is dictionary-encoded and every field test runs once per distinct value (string tests on
+Python strings, every other test as the SQL :mod:`.sigma.sqlgen` generates, evaluated by
+DuckDB on the distinct values); rule conditions are combined per row from those results,
+skipping rules a test already rules out on the values alone. See :mod:`.sigma.dictionary`.
 
+:func:`run_rules_per_rule` runs the same semantics as one SQL query per rule branch (the
+baseline, and the reference the fused runner is tested against);
 :meth:`CompiledRule.predicate` (Ibis) stays the portable path for other engines (Spark).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import ibis
 import ibis.expr.types as ir
@@ -27,12 +30,20 @@ from sqlglot import exp
 
 from watchkeeper.detect.sigma.build import TEXT_COLUMN
 from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
+from watchkeeper.detect.sigma.dictionary import (
+    Batch,
+    Bound,
+    GroupRows,
+    Probe,
+    bind,
+    columns_read,
+    probes,
+)
 from watchkeeper.detect.sigma.pipeline import Route
 from watchkeeper.detect.sigma.sqlgen import (
     Schema,
     col,
     condition_sql,
-    condition_text,
     lower_alias,
     lower_expr,
     read_columns,
@@ -47,7 +58,8 @@ MATCH_SCHEMA = pa.schema([
     pa.field("event_id", pa.string()),
     pa.field("time", pa.timestamp("us", tz="UTC")),
 ])
-DEFAULT_CHUNK = 250
+#: Rows read (and dictionary-encoded) at a time.
+BATCH_ROWS = 1 << 20
 DIALECT = "duckdb"
 
 
@@ -72,18 +84,38 @@ def match_schema(fields: Sequence[str] = ()) -> pa.Schema:
 
 
 def run_rules(rules: Sequence[CompiledRule], table: ir.Table,
-              chunk_size: int = DEFAULT_CHUNK, fields: Sequence[str] = ()) -> pa.Table:
+              fields: Sequence[str] = (), batch_rows: int = BATCH_ROWS) -> pa.Table:
     """Matches of all ``rules`` on ``table`` (one row per rule and event), fused.
 
     ``fields`` (Sigma field names, e.g. a correlation's group-by) are returned as string
     columns, each read with the matching branch's field names (null when absent).
     """
     source = _source(table)
-    groups: dict[tuple[tuple[str, ...], tuple[int, ...]], list[_Job]] = defaultdict(list)
+    groups: dict[tuple[tuple[str, ...], tuple[int, ...]], list[tuple[_Job, Bound]]] = {}
     for rule in rules:
         for branch in rule.branches:
-            groups[branch.route.key].append(_Job(rule, branch))
-    parts = [_run_group(jobs, source, fields, chunk_size) for jobs in groups.values()]
+            bound = bind(branch.condition, source.schema)
+            if bound is not False:
+                groups.setdefault(branch.route.key, []).append((_Job(rule, branch), bound))
+    if not groups:
+        return match_schema(fields).empty_table()
+    plan = _plan(list(groups.values()), source, fields)
+    con = source.backend.con  # type: ignore[attr-defined]
+    cursor = con.cursor()  # per-value queries run while the row reader streams
+    parts: list[pa.Table] = []
+    try:
+        reader = con.sql(plan.query).to_arrow_reader(batch_rows)
+        for data in _batches(reader, batch_rows):
+            batch = Batch(data, plan.names, source.schema, cursor)
+            batch.prepare(plan.probes)
+            for number, jobs in enumerate(groups.values()):
+                flags = data.column(f"__wk_g{number}").to_numpy(zero_copy_only=False)
+                rows = np.flatnonzero(flags)
+                if rows.size:
+                    parts.append(_run_group(jobs, GroupRows(batch, rows), data,
+                                            plan.fields[number], fields))
+    finally:
+        cursor.close()
     return _distinct(parts, fields)
 
 
@@ -124,43 +156,84 @@ def _source(table: ir.Table) -> _Source:
     ))
 
 
-def _run_group(jobs: list[_Job], source: _Source, fields: Sequence[str],
-               chunk_size: int) -> pa.Table:
-    """Stage the route's rows once (needed columns only, lower-cased once), then the chunks."""
-    schema, route = source.schema, jobs[0].branch.route
-    flags = [condition_sql(job.branch.condition, schema) for job in jobs]
-    name = f"__wk_rows_{uuid.uuid4().hex}"
-    con = source.backend.con  # type: ignore[attr-defined]
-    staged = exp.Create(this=_table(name), kind="TABLE",
-                        expression=_rows(route, source, flags, fields),
-                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
-    con.execute(staged.sql(DIALECT))
-    try:
-        parts = [_run_chunk(jobs[i:i + chunk_size], source, fields, name)
-                 for i in range(0, len(jobs), chunk_size)]
-    finally:
-        con.execute(exp.Drop(tables=[_table(name)], kind="TABLE", exists=True).sql(DIALECT))
-    return _distinct(parts, fields)
+def _batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
+    """The reader's record batches joined into batches of at least ``rows`` rows (DuckDB
+    streams smaller ones; the per-value work is done once per batch)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for data in reader:
+        pending.append(data)
+        count += data.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
-def _table(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name, quoted=True))
+@dataclass(frozen=True)
+class _Plan:
+    """One query reading every route's rows once, and where its columns are."""
+
+    query: str
+    names: dict[str, str]  # table column (or the keyword text) -> result column
+    probes: list[Probe]  # every distinct probe of the rules
+    fields: list[list[str | None]]  # per group, per requested field: result column
 
 
-def _run_chunk(jobs: list[_Job], source: _Source, fields: Sequence[str],
-               staged: str) -> pa.Table:
-    # Each rule's condition is generated once per table schema by sqlglot (literals escaped
-    # there) and cached as text; the fused SELECT only lists those texts as columns.
-    texts = [condition_text(job.branch.condition, source.schema, DIALECT) for job in jobs]
-    columns = ["event_id", "time", *[f"f{i}" for i in range(len(fields))]]
-    head = ", ".join(exp.column(c, quoted=True).sql(DIALECT) for c in columns)
-    flags = ", ".join(f"{text} AS r{i}" for i, text in enumerate(texts))
-    table = _table(staged).sql(DIALECT)
-    result = _execute(source, f"SELECT {head}, {flags} FROM {table}")
-    hits = [(job.rule, np.flatnonzero(result[f"r{i}"].to_numpy(zero_copy_only=False)))
-            for i, job in enumerate(jobs)]
-    rows = result.select(columns).rename_columns(["event_id", "time", *fields])
-    return _matches([(r, index) for r, index in hits if len(index)], rows, fields)
+def _plan(groups: Sequence[Sequence[tuple[_Job, Bound]]], source: _Source,
+          fields: Sequence[str]) -> _Plan:
+    """SELECT ids, requested fields, the raw columns the probes read, the keyword text
+    (rows of routes with keyword detections only) and one flag per route."""
+    schema = source.schema
+    keys = [[p.key for _, bound in jobs for p in probes(bound)]
+            for jobs in groups]
+    read = set().union(*[columns_read(k) for k in keys])
+    names: dict[str, str] = {}
+    out: list[exp.Expr] = [col("event_id"), col("time")]
+    for number, name in enumerate(n for n in schema.names if n in read):
+        names[name] = f"__wk_c{number}"
+        out.append(col(name).as_(names[name], quoted=True, copy=False))
+    routes = [jobs[0][0].branch.route for jobs in groups]
+    flags = [exp.Coalesce(this=route_sql(route, schema), expressions=[exp.false()])
+             for route in routes]
+    text = text_expr(schema)
+    with_text = [flag for flag, k in zip(flags, keys, strict=True)
+                 if any(key == (TEXT_COLUMN,) for key in k)]
+    if with_text and text is not None:
+        names[TEXT_COLUMN] = "__wk_text"
+        out.append(exp.Case(ifs=[exp.If(this=exp.or_(*with_text), true=text)])
+                   .as_("__wk_text", quoted=True, copy=False))
+    field_columns: dict[str, str] = {}
+    per_group: list[list[str | None]] = []
+    for route in routes:
+        row: list[str | None] = []
+        for field in fields:
+            found = schema.name(route.column(field))
+            if found is not None and found not in field_columns:
+                field_columns[found] = f"__wk_f{len(field_columns)}"
+                out.append(exp.cast(col(found), "text").as_(field_columns[found], quoted=True,
+                                                              copy=False))
+            row.append(field_columns[found] if found is not None else None)
+        per_group.append(row)
+    out += [flag.as_(f"__wk_g{i}", quoted=True, copy=False) for i, flag in enumerate(flags)]
+    query = exp.select(*out, copy=False).from_(source.relation, copy=False).where(
+        exp.or_(*flags), copy=False)
+    unique = list(dict.fromkeys(p for _, bound in chain(*groups) for p in probes(bound)))
+    return _Plan(query.sql(DIALECT), names, unique, per_group)
+
+
+def _run_group(jobs: Sequence[tuple[_Job, Bound]], rows: GroupRows, data: pa.RecordBatch,
+               columns: Sequence[str | None], fields: Sequence[str]) -> pa.Table:
+    hits = [(job.rule, rows.matches(bound)) for job, bound in jobs]
+    hits = [(rule, index) for rule, index in hits if len(index)]
+    if not hits:
+        return match_schema(fields).empty_table()
+    view = {"event_id": data.column("event_id"), "time": data.column("time")}
+    for field, name in zip(fields, columns, strict=True):
+        view[field] = (data.column(name) if name is not None
+                       else pa.nulls(data.num_rows, pa.string()))
+    return _matches(hits, pa.table(view), fields)
 
 
 def _rows(route: Route, source: _Source, flags: Sequence[exp.Expr],

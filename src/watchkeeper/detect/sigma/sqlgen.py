@@ -32,6 +32,7 @@ from watchkeeper.detect.sigma.ir import (
     Not,
     NumCompare,
     StrMatch,
+    Test,
     fold_terms,
     split_equalities,
 )
@@ -71,10 +72,16 @@ def lower_expr(name: str, schema: Schema) -> exp.Expr:
     return exp.Lower(this=_text(name, schema))
 
 
+@lru_cache(maxsize=1024)
+def text_columns(schema: Schema) -> tuple[str, ...]:
+    """The columns whose text keyword detections search (string event fields)."""
+    return tuple(n for n in schema.names if n in schema.strings and n not in CORE_COLUMNS
+                 and not n.startswith("__"))
+
+
 def text_expr(schema: Schema) -> exp.Expr | None:
     """All event-field text of a row, lower case, joined by newlines (keyword search)."""
-    names = [n for n in schema.names if n in schema.strings and n not in CORE_COLUMNS
-             and not n.startswith("__")]
+    names = text_columns(schema)
     if not names:
         return None
     parts = [exp.Coalesce(this=col(n), expressions=[exp.Literal.string("")]) for n in names]
@@ -107,6 +114,18 @@ def condition_sql(node: Node, schema: Schema) -> exp.Expr:
 def condition_text(node: Node, schema: Schema, dialect: str) -> str:
     """:func:`condition_sql` generated for ``dialect`` (cached: generating is the cost)."""
     return condition_sql(node, schema).sql(dialect)
+
+
+def leaf_sql(test: Test, schema: Schema) -> Sql:
+    """One field test as SQL (may be null: callers coalesce), or a constant when the
+    column is missing."""
+    return _TESTS[type(test)](test, schema)
+
+
+@lru_cache(maxsize=65536)
+def has_text(schema: Schema) -> bool:
+    """Whether the table has event-field text for keyword detections."""
+    return bool(text_columns(schema))
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,620 @@
+"""Dictionary evaluation: every field test runs once per *distinct* value of its column.
+
+The fused runner reads a batch of rows once, dictionary-encodes each column the rules
+read (one code per row, one slot for null), and evaluates each field test on the distinct
+values only. A rule's condition is then combined per row from those per-value results.
+
+* **Binding** (:func:`bind`, cached per condition and table schema) turns an :mod:`.ir`
+  tree into :class:`Probe` leaves keyed by the column(s) they read, folds missing columns to
+  constants exactly like :mod:`.sqlgen`, and regroups the items of every AND/OR by column,
+  so a sub-tree reading one column (``Image|endswith: [...]``, ``CommandLine|contains|all``)
+  becomes one vector over that column's distinct values.
+* **Probes**: ``eq``/``contains``/``startswith``/``endswith`` run as Arrow kernels on the
+  lower-cased (``lower()`` computed by DuckDB, as in the SQL path) or raw values; these are
+  byte comparisons, identical in both engines. Every other test (``LIKE``, regex, numbers,
+  null/exists, fieldref, cased tests on non-string columns) runs as the very SQL
+  :mod:`.sqlgen` generates, in one DuckDB query per column over the distinct values, so its
+  semantics are DuckDB's by construction. ``FieldRef`` reads a column *pair*, encoded as the
+  distinct pairs of codes. Keyword detections read the lower-cased event text as a column.
+* **Rows**: an AND evaluates its most selective item first (an item whose per-value vector
+  is all false stops the rule without touching the rows), then the others only on the rows
+  still passing; an OR only on the rows not yet matched. Null counts as false everywhere
+  (as the SQL's ``CASE``/``COALESCE`` trees do), so two-valued logic per row is exact.
+* Columns with a large dictionary (more than :data:`EAGER_LIMIT` distinct values and more
+  than a quarter of the rows) are evaluated lazily: a test runs only on the distinct values
+  of the rows that reach it, and remembers them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from watchkeeper.detect.sigma.build import LOWER_PREFIX, TEXT_COLUMN
+from watchkeeper.detect.sigma.ir import KEYWORDS, AllOf, AnyOf, Const, Node, Not, StrMatch, Test
+from watchkeeper.detect.sigma.sqlgen import (
+    Schema,
+    col,
+    has_text,
+    leaf_sql,
+    lower_alias,
+    lower_expr,
+    read_columns,
+    text_columns,
+)
+
+DIALECT = "duckdb"
+#: Dictionaries up to this size, or up to this share of the batch's rows, are evaluated
+#: whole; larger ones lazily, on the values of the rows a test is reached on.
+EAGER_LIMIT = 4096
+EAGER_SHARE = 0.25
+#: String tests on dictionaries up to this size run on Python strings (after one search of
+#: the joined values); larger dictionaries and lazy subsets use Arrow's kernels.
+PYTHON_LIMIT = 2048
+ARROW_KINDS = frozenset({"eq", "contains", "startswith", "endswith"})
+Key: TypeAlias = tuple[str, ...]
+Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
+Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
+
+
+@dataclass(frozen=True, eq=False)
+class Probe:
+    """One field test on the distinct values of ``key`` (one column, the keyword text, or a
+    column pair): an Arrow string test (``kind`` in :data:`ARROW_KINDS`, ``value`` the
+    literal) on the lower-cased (``lowered``) or raw values, or ``kind == "sql"`` with
+    ``value`` a DuckDB condition over the key's raw and lower-cased columns."""
+
+    key: Key
+    kind: str
+    value: str
+    lowered: bool = False
+
+
+_PROBES: dict[tuple[Key, str, str, bool], Probe] = {}
+
+
+def probe(key: Key, kind: str, value: str, lowered: bool = False) -> Probe:
+    """The one :class:`Probe` object for this test (probes hash by identity: cheap lookups;
+    equal tests share one result)."""
+    if len(_PROBES) > 1 << 20:  # a bound on the memory; fresh objects stay correct
+        _PROBES.clear()
+    spec = (key, kind, value, lowered)
+    found = _PROBES.get(spec)
+    if found is None:
+        found = _PROBES[spec] = Probe(key, kind, value, lowered)
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class Combo:
+    """AND (``is_and``) or OR of bound items; ``keys``: every key the items read."""
+
+    items: tuple[Bound, ...]
+    is_and: bool
+    keys: frozenset[Key]
+
+
+@dataclass(frozen=True, eq=False)
+class Negation:
+    item: Bound
+    keys: frozenset[Key]
+
+
+Bound: TypeAlias = "Probe | Combo | Negation | bool"
+
+
+def keys_of(node: Probe | Combo | Negation) -> frozenset[Key]:
+    return frozenset((node.key,)) if isinstance(node, Probe) else node.keys
+
+
+@lru_cache(maxsize=65536)
+def bind(node: Node, schema: Schema) -> Bound:
+    """The condition bound to a table of ``schema`` (``True``/``False`` when constant)."""
+    return _bind(node, schema)
+
+
+def _bind(node: Node, schema: Schema) -> Bound:
+    if isinstance(node, AllOf | AnyOf):
+        is_and = isinstance(node, AllOf)
+        items: list[Probe | Combo | Negation] = []
+        for item in node.items:
+            bound = _bind(item, schema)
+            if isinstance(bound, bool):
+                if bound != is_and:
+                    return bound
+                continue
+            items.append(bound)
+        return _combine(items, is_and)
+    if isinstance(node, Not):
+        inner = _bind(node.item, schema)
+        return (not inner) if isinstance(inner, bool) else Negation(inner, keys_of(inner))
+    if isinstance(node, Const):
+        return node.value
+    return _probe(node, schema)
+
+
+def _combine(items: list[Probe | Combo | Negation], is_and: bool) -> Bound:
+    """Flatten same-kind children and group the single-key ones by key (AND and OR are
+    commutative once null counts as false), so each group is one per-value vector."""
+    flat: list[Probe | Combo | Negation] = []
+    for item in items:
+        if isinstance(item, Combo) and item.is_and == is_and:
+            flat.extend(i for i in item.items if not isinstance(i, bool))
+        else:
+            flat.append(item)
+    by_key: dict[Key, list[Probe | Combo | Negation]] = {}
+    mixed: list[Probe | Combo | Negation] = []
+    for item in flat:
+        keys = keys_of(item)
+        if len(keys) == 1:
+            by_key.setdefault(next(iter(keys)), []).append(item)
+        else:
+            mixed.append(item)
+    out = [group[0] if len(group) == 1 else Combo(tuple(group), is_and, frozenset((key,)))
+           for key, group in by_key.items()] + mixed
+    if not out:
+        return is_and
+    if len(out) == 1:
+        return out[0]
+    return Combo(tuple(out), is_and, frozenset().union(*[keys_of(i) for i in out]))
+
+
+def _probe(test: Test, schema: Schema) -> Bound:
+    if isinstance(test, StrMatch) and test.kind in ARROW_KINDS:
+        # the columns sqlgen._str_match reads: keyword text; __lc__name; raw string column
+        if test.field == KEYWORDS:
+            return _keyword(test, schema)
+        name = schema.name(test.field)
+        if name is None:
+            return False
+        if not test.cased:
+            return probe((name,), test.kind, test.value, lowered=True)
+        if name in schema.strings:
+            return probe((name,), test.kind, test.value)
+    sql = leaf_sql(test, schema)
+    if isinstance(sql, bool):
+        return sql
+    names = {c.removeprefix(LOWER_PREFIX) for c in read_columns(sql)}
+    if not names:  # pragma: no cover - every generated test reads a column
+        raise ValueError(f"test {test!r} reads no column")
+    return probe(tuple(sorted(names)), "sql", sql.sql(DIALECT))
+
+
+def _keyword(test: StrMatch, schema: Schema) -> Bound:
+    """A keyword test. The event text is ``lower(concat_ws('\\n', coalesce(field, '')...))``
+    and ``lower`` maps each character on its own, so a ``contains`` text without a newline
+    is in the event text exactly when it is in one field's lower-cased text: the test runs
+    on each field's distinct values instead of building the text of every row."""
+    if not has_text(schema):
+        return False
+    if test.kind == "contains" and "\n" not in test.value:
+        if not test.value:
+            return True
+        return _combine([probe((name,), "contains", test.value, lowered=True)
+                         for name in text_columns(schema)], is_and=False)
+    return probe((TEXT_COLUMN,), test.kind, test.value)
+
+
+def probes(node: Bound) -> Iterator[Probe]:
+    if isinstance(node, Probe):
+        yield node
+    elif isinstance(node, Combo):
+        for item in node.items:
+            yield from probes(item)
+    elif isinstance(node, Negation):
+        yield from probes(node.item)
+
+
+def columns_read(keys: Sequence[Key]) -> set[str]:
+    """Table columns behind the keys (the keyword text is not a table column)."""
+    return {name for key in keys for name in key if name != TEXT_COLUMN}
+
+
+class _Strings:
+    """The values of a one-column key as Python strings (null slot excluded), for the
+    string probes. ``contains``/``startswith``/``endswith``/``=`` on Python strings agree
+    with DuckDB's byte-wise functions on valid UTF-8 (which DuckDB guarantees)."""
+
+    SEPARATOR = "\x00"
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = values
+        sep = self.SEPARATOR
+        joined = sep + sep.join(values) + sep
+        # one search of the joined text rules out most tests; only a hit is checked per value
+        # (a separator inside a value would fake hits: then every test is checked per value)
+        self.joined = joined if joined.count(sep) == len(values) + 1 else None
+        self._index: dict[str, list[int]] | None = None
+
+    def evaluate(self, kind: str, value: str, entries: Index | None) -> Mask:
+        if entries is not None:
+            chosen = [self.values[i] for i in entries]
+            return np.fromiter((_TEST[kind](s, value) for s in chosen), np.bool_, len(chosen))
+        out = np.zeros(len(self.values), np.bool_)
+        if kind == "eq":
+            out[self.index().get(value, [])] = True
+            return out
+        needle = {"contains": value, "startswith": self.SEPARATOR + value,
+                  "endswith": value + self.SEPARATOR}[kind]
+        if self.joined is None or needle in self.joined:
+            test = _TEST[kind]
+            out[:] = np.fromiter((test(s, value) for s in self.values), np.bool_,
+                                 len(self.values))
+        return out
+
+    def index(self) -> dict[str, list[int]]:
+        if self._index is None:
+            self._index = {}
+            for number, text in enumerate(self.values):
+                self._index.setdefault(text, []).append(number)
+        return self._index
+
+
+def _kernel(function: Callable[..., Any]) -> Callable[[pa.Array, str], Mask]:
+    def run(data: pa.Array, value: str) -> Mask:
+        flags: Mask = function(data, value).fill_null(False).to_numpy(zero_copy_only=False)
+        return flags
+    return run
+
+
+_KERNELS: dict[str, Callable[[pa.Array, str], Mask]] = {
+    "eq": _kernel(lambda data, value: pc.equal(data, pa.scalar(value, pa.string()))),
+    "contains": _kernel(pc.match_substring),
+    "startswith": _kernel(pc.starts_with),
+    "endswith": _kernel(pc.ends_with),
+}
+
+_TEST: dict[str, Callable[[str, str], bool]] = {
+    "eq": lambda s, v: s == v,
+    "contains": lambda s, v: v in s,
+    "startswith": lambda s, v: s.startswith(v),
+    "endswith": lambda s, v: s.endswith(v),
+}
+
+
+class _Column:
+    """One key's dictionary in a batch: a code per row, the distinct values (last = null)
+    and the per-value results of the probes evaluated so far."""
+
+    def __init__(self, batch: Batch, key: Key, codes: Index, values: pa.Table) -> None:
+        self.batch, self.key = batch, key
+        self.codes = codes
+        self.values = values  # the key's columns, one row per code
+        self.size = values.num_rows
+        self.eager = self.size <= max(EAGER_LIMIT, batch.num_rows * EAGER_SHARE)
+        self.results: dict[Probe, Mask] = {}
+        self.known: dict[Probe, Mask] = {}
+        self._none = np.zeros(self.size, np.bool_)
+        self.complete: set[Probe] = set()  # known on every value
+        self._lowered: pa.Array | None = None
+        self._strings: dict[bool, _Strings] = {}
+
+    def set_lowered(self, lowered: pa.Array) -> None:
+        self._lowered = lowered
+
+    def lowered(self) -> pa.Array:
+        """Lower-cased text of a one-column key (DuckDB's ``lower``, as the SQL path)."""
+        if self._lowered is None:
+            expr = lower_expr(self.key[0], self.batch.schema).sql(DIALECT)
+            self._lowered = self.batch.query(self.values, [expr]).column(0).combine_chunks()
+        return self._lowered
+
+    def strings(self, lowered: bool) -> _Strings:
+        found = self._strings.get(lowered)
+        if found is None:
+            data = self.lowered() if lowered else self.values.column(0)
+            values = data.slice(0, self.size - 1).to_pylist()  # the last slot is null
+            found = self._strings[lowered] = _Strings(values)
+        return found
+
+    def evaluate(self, wanted: Sequence[Probe], entries: Index | None) -> None:
+        """Make every probe's result known on ``entries`` (all values when None)."""
+        if entries is None:
+            todo = [p for p in wanted if p not in self.complete]
+        else:
+            todo = [p for p in wanted
+                    if p not in self.complete and not self.known.get(p, self._none)[entries].all()]
+        if not todo:
+            return
+        if entries is not None:
+            known = np.logical_and.reduce([self.known.get(p, self._none) for p in todo])
+            entries = entries[~known[entries]]
+        self._run(todo, entries)
+
+    def _run(self, todo: Sequence[Probe], entries: Index | None) -> None:
+        for probe in todo:
+            if probe not in self.results:
+                self.results[probe] = np.zeros(self.size, np.bool_)
+                self.known[probe] = np.zeros(self.size, np.bool_)
+        where = slice(None) if entries is None else entries
+        sql = [p for p in todo if p.kind == "sql"]
+        if len(sql) < len(todo):
+            # string tests: the null slot (last) never matches
+            values = None if entries is None else entries[entries < self.size - 1]
+            texts = [p for p in todo if p.kind != "sql"]
+            if values is None and self.size <= PYTHON_LIMIT:
+                for probe in texts:
+                    found = self.strings(probe.lowered).evaluate(probe.kind, probe.value, None)
+                    self.results[probe][:-1] = found
+            else:  # many values: Arrow's byte-wise kernels (the same result, vectorized)
+                chosen = slice(None, -1) if values is None else values
+                data: dict[bool, pa.Array] = {}
+                for probe in texts:
+                    if probe.lowered not in data:
+                        whole = self.lowered() if probe.lowered else self.values.column(0)
+                        whole = whole.slice(0, self.size - 1) if values is None else \
+                            whole.take(pa.array(values))
+                        data[probe.lowered] = pc.cast(whole, pa.string())
+                    self.results[probe][chosen] = _KERNELS[probe.kind](data[probe.lowered],
+                                                                       probe.value)
+        if sql:
+            table = self.values if entries is None else self.values.take(entries)
+            flags = [f"COALESCE({p.value}, FALSE)" for p in sql]
+            lowered = [n for n in self.key if n != TEXT_COLUMN]
+            result = self.batch.query(table, flags, lowered)
+            for i, probe in enumerate(sql):
+                self.results[probe][where] = result.column(i).to_numpy(zero_copy_only=False)
+        for probe in todo:
+            self.known[probe][where] = True
+            if entries is None:
+                self.complete.add(probe)
+
+    def set_results(self, found: Probe, result: Mask) -> None:
+        self.results[found] = result
+        self.known[found] = np.ones(self.size, np.bool_)
+        self.complete.add(found)
+
+    def vector(self, node: Probe | Combo | Negation, entries: Index | None) -> Mask:
+        """The node's result per value (on ``entries`` only, when given)."""
+        self.evaluate(list(probes(node)), entries)
+        return self._combine(node, slice(None) if entries is None else entries)
+
+    def _combine(self, node: Bound, where: slice | Index) -> Mask:
+        if isinstance(node, Probe):
+            return self.results[node][where]
+        if isinstance(node, Negation):
+            return ~self._combine(node.item, where)
+        if isinstance(node, bool):  # pragma: no cover - constants are folded when binding
+            return np.full(self.size, node)[where]
+        parts = [self._combine(i, where) for i in node.items]
+        reduce = np.logical_and.reduce if node.is_and else np.logical_or.reduce
+        result: Mask = reduce(parts)
+        return result
+
+
+class Batch:
+    """Rows read once from the table (columns by name) and their dictionaries."""
+
+    def __init__(self, data: pa.RecordBatch, names: dict[str, str], schema: Schema,
+                 con: Any) -> None:
+        self.data = data
+        self.names = names  # table column (or the keyword text) -> column of ``data``
+        self.schema = schema
+        self.con = con  # a DuckDB cursor for the per-value SQL probes
+        self.num_rows = data.num_rows
+        self._columns: dict[Key, _Column] = {}
+        self._vectors: dict[int, tuple[Bound, Mask]] = {}
+
+    def prepare(self, wanted: Sequence[Probe]) -> None:
+        """Evaluate the probes on every value of the small dictionaries at once: one
+        ``lower`` query for all string columns, one SQL query per column."""
+        by_key: dict[Key, list[Probe]] = {}
+        for probe in wanted:
+            by_key.setdefault(probe.key, []).append(probe)
+        lower = [self.column(key) for key, found in by_key.items()
+                 if len(key) == 1 and key[0] != TEXT_COLUMN and key[0] in self.schema.strings
+                 and any(p.lowered for p in found)]
+        if lower:
+            values = pa.chunked_array([c.values.column(0).cast(pa.string()) for c in lower],
+                                      pa.string())
+            lowered = self.query(pa.table({"v": values}), ['lower("v")']).column(0)
+            start = 0
+            for column in lower:
+                column.set_lowered(lowered.slice(start, column.size).combine_chunks())
+                start += column.size
+        combined: list[tuple[_Column, list[Probe]]] = []
+        for key, found in by_key.items():
+            column = self.column(key)
+            if not column.eager:
+                continue
+            sql = [p for p in found if p.kind == "sql"]
+            if sql and len(key) == 1:
+                combined.append((column, sql))
+                found = [p for p in found if p.kind != "sql"]
+            column.evaluate(found, None)
+        if combined:
+            self._sql_probes(combined)
+
+    def _sql_probes(self, work: Sequence[tuple[_Column, list[Probe]]]) -> None:
+        """The SQL probes of many one-column keys in one query: each key's values form one
+        column of a table as long as the longest dictionary (shorter ones padded with
+        nulls, whose results are ignored)."""
+        longest = max(column.size for column, _ in work)
+        values: dict[str, pa.Array] = {}
+        lowered: list[str] = []
+        for column, _ in work:
+            name = column.key[0]
+            data = column.values.column(0).combine_chunks()
+            values[name] = pa.concat_arrays([data, pa.nulls(longest - column.size, data.type)])
+            if name != TEXT_COLUMN:
+                lowered.append(name)
+        flags = [f"COALESCE({p.value}, FALSE)" for _, found in work for p in found]
+        result = self.query(pa.table(values), flags, lowered)
+        number = 0
+        for column, found in work:
+            for found_probe in found:
+                flags_of = result.column(number).to_numpy(zero_copy_only=False)
+                column.set_results(found_probe, flags_of[:column.size].copy())
+                number += 1
+
+    def column(self, key: Key) -> _Column:
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = (self._single(key[0]) if len(key) == 1
+                                          else self._pair(key))
+        return found
+
+    def _single(self, name: str) -> _Column:
+        array = self.data.column(self.names[name])
+        encoded = pc.dictionary_encode(array)
+        dictionary = encoded.dictionary
+        values = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        codes: Index = encoded.indices.fill_null(len(dictionary)).to_numpy().astype(np.intp)
+        return _Column(self, (name,), codes, pa.table({name: values}))
+
+    def _pair(self, key: Key) -> _Column:
+        parts = [self.column((name,)) for name in key]
+        combined = np.zeros(self.num_rows, np.int64)
+        for part in parts:
+            combined = combined * part.size + part.codes
+        unique, inverse = np.unique(combined, return_inverse=True)
+        columns: dict[str, pa.Array] = {}
+        rest = unique
+        for part, name in reversed(list(zip(parts, key, strict=True))):
+            columns[name] = part.values.column(0).take(pa.array(rest % part.size))
+            rest = rest // part.size
+        values = pa.table({name: columns[name] for name in key})
+        return _Column(self, key, inverse.astype(np.intp).reshape(-1), values)
+
+    def vector(self, node: Probe | Combo | Negation, column: _Column) -> Mask:
+        """A single-key node's result on every value of an eager column (cached)."""
+        found = self._vectors.get(id(node))
+        if found is None:
+            found = self._vectors[id(node)] = (node, column.vector(node, None))
+        return found[1]
+
+    def query(self, values: pa.Table, select: Sequence[str],
+              lowered: Sequence[str] = ()) -> pa.Table:
+        """Evaluate SQL expressions (generated text) over ``values`` (plus the ``__lc__``
+        columns of ``lowered``) in DuckDB, one output column each, in row order."""
+        name = f"__wk_values_{uuid.uuid4().hex}"
+        # a lake connection does not preserve insertion order: the position column and
+        # ORDER BY keep each result row next to its value
+        values = values.append_column(_POSITION, pa.array(np.arange(values.num_rows)))
+        inner: list[exp.Expr] = [col(n) for n in values.column_names]
+        inner += [lower_expr(n, self.schema).as_(lower_alias(n), quoted=True)
+                  for n in lowered]
+        table = exp.Table(this=exp.to_identifier(name, quoted=True))
+        source = exp.select(*inner).from_(table).sql(DIALECT)
+        items = ", ".join(f"{text} AS p{i}" for i, text in enumerate(select))
+        text = f'SELECT {items} FROM ({source}) AS v ORDER BY v."{_POSITION}"'
+        self.con.register(name, values)
+        try:
+            result: pa.Table = self.con.sql(text).to_arrow_table()
+        finally:
+            self.con.unregister(name)
+        return result
+
+
+_POSITION = "__wk_position"
+
+
+class GroupRows:
+    """Evaluates bound conditions on the rows of one route within a batch."""
+
+    def __init__(self, batch: Batch, rows: Index) -> None:
+        self.batch = batch
+        self.rows = rows
+        self._codes: dict[Key, Index] = {}
+
+    def matches(self, node: Bound) -> Index:
+        """Batch row numbers where ``node`` holds."""
+        hits: Index = self.rows[self.mask(node, None)]
+        return hits
+
+    def _codes_at(self, key: Key, sel: Index | None) -> Index:
+        codes = self._codes.get(key)
+        if codes is None:
+            codes = self._codes[key] = self.batch.column(key).codes[self.rows]
+        return codes if sel is None else codes[sel]
+
+    def mask(self, node: Bound, sel: Index | None) -> Mask:
+        """``node`` on the group's rows (``sel``: positions among them)."""
+        n = len(self.rows) if sel is None else len(sel)
+        if isinstance(node, bool):
+            return np.full(n, node)
+        keys = keys_of(node)
+        if len(keys) == 1:
+            return self._single(node, next(iter(keys)), sel, n)
+        if isinstance(node, Negation):
+            return ~self.mask(node.item, sel)
+        assert isinstance(node, Combo)  # a probe reads one key
+        items = self._decide(node)
+        if isinstance(items, bool):
+            return np.full(n, items)
+        kept: Index = np.arange(n)
+        out = np.zeros(n, np.bool_)
+        for item in items:
+            hit = self.mask(item, kept if sel is None else sel[kept])
+            if node.is_and:
+                kept = kept[hit]
+            else:
+                out[kept[hit]] = True
+                kept = kept[~hit]
+            if not kept.size:
+                break
+        if node.is_and:
+            out[kept] = True
+        return out
+
+    def _decide(self, node: Combo) -> list[Probe | Combo | Negation] | bool:
+        """The items still to evaluate on rows, most selective first for an AND, or the
+        result when a one-key item decides it on its values alone (all false in an AND,
+        all true in an OR); items that cannot change the result are dropped."""
+        ranked: list[tuple[float, int, Probe | Combo | Negation]] = []
+        for number, item in enumerate(node.items):
+            if isinstance(item, bool):  # pragma: no cover - constants are folded when binding
+                if item != node.is_and:
+                    return item
+                continue
+            rank = 2.0
+            keys = keys_of(item)
+            if len(keys) == 1:
+                column = self.batch.column(next(iter(keys)))
+                if column.eager:
+                    vector = self.batch.vector(item, column)
+                    if not vector.any():
+                        if node.is_and:
+                            return False
+                        continue
+                    if vector.all():
+                        if not node.is_and:
+                            return True
+                        continue
+                    rank = float(vector.mean())
+                else:
+                    rank = 1.5
+            ranked.append((rank if node.is_and else 0.0, number, item))
+        if not ranked:
+            return node.is_and
+        return [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+    def _single(self, node: Probe | Combo | Negation, key: Key, sel: Index | None,
+                n: int) -> Mask:
+        column = self.batch.column(key)
+        if column.eager:
+            vector = self.batch.vector(node, column)
+            if not vector.any():
+                return np.zeros(n, np.bool_)
+            result: Mask = vector[self._codes_at(key, sel)]
+            return result
+        codes = self._codes_at(key, sel)
+        present = np.zeros(column.size, np.bool_)
+        present[codes] = True
+        entries: Index = np.flatnonzero(present)
+        lookup = np.zeros(column.size, np.bool_)
+        lookup[entries] = column.vector(node, entries)
+        found: Mask = lookup[codes]
+        return found
+
+
+__all__ = ["Batch", "Bound", "Combo", "GroupRows", "Key", "Negation", "Probe", "bind",
+           "columns_read", "keys_of", "probes"]
