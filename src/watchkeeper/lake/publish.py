@@ -51,24 +51,38 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
     seq = "_seq" if "_seq" in cols else "NULL::BIGINT AS _seq"
     scan.select(f"filename, file_row_number, _file, {seq}, {quote(spec.key)} AS k, {bad} AS bad"
                 ).create_view("wk_scan", replace=True)
-    counts = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_scan GROUP BY 1")
+    # One read of the keys, hashed: counts, and the few hashes that may be duplicates
+    # (seen twice in this run, or stored already); only rows with such a hash, or with a
+    # problem, are looked at again, by their exact key.
+    con.execute("CREATE OR REPLACE TEMP TABLE wk_keys AS "
+                "SELECT hash(k) AS h, _file, bad FROM wk_scan")
+    counts = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_keys GROUP BY 1")
     candidates = Counter({int(f): int(n) for f, n in counts.fetchall()})
+    suspects = ["SELECT h FROM wk_keys WHERE NOT bad GROUP BY h HAVING count(*) > 1"]
     if existing:
         con.read_parquet([str(p) for p in existing], union_by_name=True).select(
             f"{quote(spec.key)} AS k").create_view("wk_old", replace=True)
+        suspects.append("SELECT h FROM wk_keys WHERE NOT bad INTERSECT "
+                        "SELECT hash(k) FROM wk_old")
         stored = "OR k IN (SELECT k FROM wk_old)"
     else:
         stored = ""
+    con.execute("CREATE OR REPLACE TEMP TABLE wk_suspect AS " + " UNION ".join(suspects))
     con.execute("DROP TABLE IF EXISTS wk_drop")
+    clean = con.sql("SELECT NOT EXISTS (SELECT 1 FROM wk_suspect) AND "
+                    "NOT EXISTS (SELECT 1 FROM wk_keys WHERE bad)").fetchall()[0][0]
+    look = "SELECT * FROM wk_scan WHERE " + (
+        "false" if clean else "bad OR hash(k) IN (SELECT h FROM wk_suspect)")
     con.execute(f"""
         CREATE TEMP TABLE wk_drop AS
-        WITH twice AS (SELECT k FROM wk_scan WHERE NOT bad GROUP BY k HAVING count(*) > 1),
+        WITH look AS MATERIALIZED ({look}),
+        twice AS (SELECT k FROM look WHERE NOT bad GROUP BY k HAVING count(*) > 1),
         repeated AS (
             SELECT filename, file_row_number, _file FROM (
                 SELECT *, row_number() OVER (PARTITION BY k
                     ORDER BY _file, _seq NULLS LAST, filename, file_row_number) AS o
-                FROM wk_scan WHERE NOT bad AND k IN (SELECT k FROM twice)) WHERE o > 1)
-        SELECT filename, file_row_number, _file, bad FROM wk_scan WHERE bad {stored}
+                FROM look WHERE NOT bad AND k IN (SELECT k FROM twice)) WHERE o > 1)
+        SELECT filename, file_row_number, _file, bad FROM look WHERE bad {stored}
         UNION
         SELECT filename, file_row_number, _file, false FROM repeated""")
     dropped = con.sql("SELECT _file, count(*) FILTER (NOT bad) FROM wk_drop GROUP BY 1")
