@@ -16,8 +16,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
-
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
@@ -26,6 +24,8 @@ from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
 
 if TYPE_CHECKING:
+    from ibis.expr.types import StringValue
+
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.evaluate import EvaluationReport
@@ -150,6 +150,8 @@ class Workspace:
             classes[cls.value] = st = self._class_status(cls.value)
             for src, n in st.sources.items():
                 by_source[src] = by_source.get(src, 0) + n
+        import ibis
+
         people = self.lake.table("people")
         quarantine = self.lake.table("quarantine")
         reasons = (quarantine.group_by(reason=_reason_kind(quarantine.reason))
@@ -184,6 +186,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _reason_kind(reason: ibis.expr.types.StringValue) -> ibis.expr.types.StringValue:
+def _reason_kind(reason: StringValue) -> StringValue:
     """Group quarantine reasons by their first words, not their quoted values."""
     return reason.re_replace(r"(parse|value|class_uid) (\S+|'[^']*') ", r"\1 … ").strip()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from watchkeeper.cli.render import emit_json, out, progress_bar
-from watchkeeper.detect.engine import BEGINNING, DetectReport
 from watchkeeper.errors import ConfigError
+
+if TYPE_CHECKING:  # the engine (Ibis, pySigma) loads only when a command needs it
+    from watchkeeper.detect.engine import DetectReport
 
 
 def parse_since(value: str | None) -> date | None:
@@ -19,6 +21,7 @@ def parse_since(value: str | None) -> date | None:
     if value is None:
         return None
     if value.lower() in ("all", "beginning"):
+        from watchkeeper.detect.engine import BEGINNING
         return BEGINNING
     try:
         return date.fromisoformat(value[:10])

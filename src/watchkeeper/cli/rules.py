@@ -9,8 +9,6 @@ import typer
 from rich.table import Table
 
 from watchkeeper.cli.render import emit_json, error_line, out
-from watchkeeper.detect.backtest import backtest, run_golden_tests
-from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
 
 app = typer.Typer(name="rules", no_args_is_help=True,
                   help="Validate, test and backtest detection rules.")
@@ -23,6 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("validate")
 def validate(path: PathArg = None, json: JsonOpt = False) -> None:
     """Parse and compile every rule; list errors with file and rule id; exit 1 if any."""
+    from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
     pack = load_pack([path or DEFAULT_RULES])
     if json:
         emit_json({"rules": len(pack.rules), "errors": [str(e) for e in pack.errors]})
@@ -37,6 +36,8 @@ def validate(path: PathArg = None, json: JsonOpt = False) -> None:
 @app.command("test")
 def test(path: PathArg = None, json: JsonOpt = False) -> None:
     """Run every rule's golden positive and negative cases; exit 1 on any failure."""
+    from watchkeeper.detect.backtest import run_golden_tests
+    from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
     pack = load_pack([path or DEFAULT_RULES])
     results = run_golden_tests(pack)
     failed = [r for r in results if not r.passed]
@@ -65,6 +66,7 @@ def backtest_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Matches per day and true/false positives of a rule's stored findings."""
+    from watchkeeper.detect.backtest import backtest
     result = backtest(ctx.obj.open(create=False).lake, rule, answers)
     if json:
         emit_json(result)

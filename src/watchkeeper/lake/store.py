@@ -18,17 +18,19 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import ibis
 import pyarrow as pa
-from ibis.backends import BaseBackend
-from ibis.expr.types import Table
 
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake.manifest import Manifest
 from watchkeeper.lake.tables import TABLES, WriteMode, table_spec
 from watchkeeper.lake.transaction import Transaction
+
+if TYPE_CHECKING:  # Ibis loads on the first query: ingest and the CLI start without it
+    from ibis.backends import BaseBackend
+    from ibis.expr.types import Table
 
 ENGINES = ("duckdb", "pyspark")
 BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
@@ -77,6 +79,7 @@ class Lake:
     def ibis(self) -> BaseBackend:
         """The Ibis backend queries run on: DuckDB, or PySpark for `engine="pyspark"`."""
         if self._ibis is None:
+            import ibis
             if self.engine == "pyspark":
                 from watchkeeper.lake import spark
                 self._ibis = spark.backend()
@@ -96,6 +99,8 @@ class Lake:
         if cached is not None and cached[0] == manifest.seq:
             return cached[1]
         files = [str(self.root / f.path) for f in manifest.files(spec.name)]
+        import ibis
+
         backend = self.ibis()
         view_name = "wk_" + spec.name.replace("/", "_")
         if not files:
