@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,7 +152,7 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
     parallel = [n for n, stager in enumerate(stagers) if stager is not None]
     parallel.sort(key=lambda n: plans[n].size, reverse=True)
     cores = run.txn.lake.threads
-    with _single_threaded(run.txn, cores > 1), ThreadPoolExecutor(max_workers=cores) as pool:
+    with run.txn.one_thread_per_query(cores > 1), ThreadPoolExecutor(cores) as pool:
         futures: dict[Future[StagedFile], int] = {}
         for file_no in parallel:
             stager, plan = stagers[file_no], plans[file_no]
@@ -171,19 +170,6 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
             done += plans[file_no].size
             if progress:
                 progress(done, total, plans[file_no].path.name)
-
-
-@contextmanager
-def _single_threaded(txn: Transaction, enabled: bool) -> Iterator[None]:
-    """DuckDB on one thread per query for the block (the setting is per database)."""
-    if not enabled:
-        yield
-        return
-    txn.con.execute("SET threads = 1")
-    try:
-        yield
-    finally:
-        txn.con.execute(f"SET threads = {int(txn.lake.threads)}")
 
 
 def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,

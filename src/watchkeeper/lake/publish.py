@@ -38,6 +38,12 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _temp_view(con: duckdb.DuckDBPyConnection, name: str,
+               relation: duckdb.DuckDBPyRelation) -> None:
+    """A view only this connection sees (tables are published on parallel cursors)."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation.sql_query()}")
+
+
 def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],
                    existing: list[Path], compression: str) -> Published:
     """Drop problem rows, stored keys and repeated keys from day-partitioned staged files."""
@@ -49,8 +55,8 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
     cols = set(scan.columns)
     bad = "_problem IS NOT NULL" if "_problem" in cols else "false"
     seq = "_seq" if "_seq" in cols else "NULL::BIGINT AS _seq"
-    scan.select(f"filename, file_row_number, _file, {seq}, {quote(spec.key)} AS k, {bad} AS bad"
-                ).create_view("wk_scan", replace=True)
+    _temp_view(con, "wk_scan", scan.select(
+        f"filename, file_row_number, _file, {seq}, {quote(spec.key)} AS k, {bad} AS bad"))
     # One read of the keys, hashed: counts, and the few hashes that may be duplicates
     # (seen twice in this run, or stored already); only rows with such a hash, or with a
     # problem, are looked at again, by their exact key.
@@ -60,8 +66,9 @@ def publish_events(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list
     candidates = Counter({int(f): int(n) for f, n in counts.fetchall()})
     suspects = ["SELECT h FROM wk_keys WHERE NOT bad GROUP BY h HAVING count(*) > 1"]
     if existing:
-        con.read_parquet([str(p) for p in existing], union_by_name=True).select(
-            f"{quote(spec.key)} AS k").create_view("wk_old", replace=True)
+        _temp_view(con, "wk_old", con.read_parquet([str(p) for p in existing],
+                                                   union_by_name=True).select(
+            f"{quote(spec.key)} AS k"))
         suspects.append("SELECT h FROM wk_keys WHERE NOT bad INTERSECT "
                         "SELECT hash(k) FROM wk_old")
         stored = "OR k IN (SELECT k FROM wk_old)"
@@ -125,7 +132,7 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
     names = ", ".join(quote(c) for c in spec.schema.names)
     row_hash = f"hash({names}) AS wk_row_hash"
     order = "_seq" if "_seq" in rel.columns else "NULL::BIGINT AS _seq"
-    rel.select(f"{names}, _file, {order}, {row_hash}").create_view("wk_small", replace=True)
+    _temp_view(con, "wk_small", rel.select(f"{names}, _file, {order}, {row_hash}"))
     dedup = "wk_row_hash" if spec.mode is WriteMode.UPSERT else quote(spec.key)
     first = con.sql(f"SELECT * EXCLUDE (wk_rn) FROM (SELECT *, row_number() OVER "
                     f"(PARTITION BY {dedup} ORDER BY _file, _seq NULLS LAST) AS wk_rn "
@@ -138,7 +145,7 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
         else:
             first = first.join(old.select(quote(spec.key)), spec.key, how="anti")
     con.execute("DROP TABLE IF EXISTS wk_kept")
-    first.to_table("wk_kept")
+    con.execute(f"CREATE TEMP TABLE wk_kept AS {first.sql_query()}")  # this connection's own
     kept = con.table("wk_kept")
     accepted = Counter({int(f): int(n) for f, n in
                         kept.aggregate("_file, count(*)", "_file").fetchall()})
