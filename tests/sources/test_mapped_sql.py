@@ -168,6 +168,22 @@ def test_garbage_falls_back_to_the_python_path(tmp_path: Path) -> None:
     same(tmp_path, m, text)
 
 
+@pytest.mark.parametrize("line", [
+    '{"id": "d1", "id": "d2", "timestamp": "2025-01-06T09:12:33Z", "user": "u", '
+    '"dataset": "x", "operation": "read"}',                 # a mapped key twice: last wins
+    '{"id": "d2", "noise": 1, "noise": 2, "timestamp": "2025-01-06T09:12:33Z", '
+    '"user": "u", "dataset": "x", "operation": "read"}',    # an unmapped key twice
+    '{"id": "d2", "\\u0075ser": "v", "user": "u", "timestamp": "2025-01-06T09:12:33Z", '
+    '"dataset": "x", "operation": "read"}',                 # the same key, spelled escaped
+])
+def test_repeated_keys_read_as_python_does(tmp_path: Path, line: str) -> None:
+    """DuckDB's JSON reader is asked first whether any line repeats a mapped key; either
+    answer must give the Python path's rows (Python keeps a repeated key's last value)."""
+    m = builtin_mapping("watchkeeper_datastore")
+    rows, _ = same(tmp_path, m, sim_lines(3) + line + "\n" + sim_lines(2, 7))
+    assert "d2" in rows.column("event_id").to_pylist()
+
+
 # ---------------------------------------------------------------- corrupted inputs
 
 SETTINGS = settings(max_examples=40, deadline=None,

@@ -364,12 +364,14 @@ def _json_value(parts: tuple[str | int, ...]) -> str:
     return top if len(parts) == 1 else f"json_extract({top}, {_lit(_json_path(parts[1:]))})"
 
 
-def _typed(plan: SqlMapping) -> str:
+def _typed(plan: SqlMapping, unique_keys: bool = False) -> str:
     """Per-path JSON type and text, and whether the line is a JSON object the SQL reads
     exactly as Python does (no duplicate keys on a path, no DuckDB-only syntax).
 
     Each line is parsed three times (validity, its keys, one transform of every top-level
-    key the mapping reads to its JSON text); types and texts come from those texts."""
+    key the mapping reads to its JSON text); types and texts come from those texts.
+    `unique_keys`: the file is known to hold no line repeating a top-level key the mapping
+    reads (`MappedSqlSource` asks DuckDB's JSON reader first), so the keys are not listed."""
     keys = _top_keys(plan)
     struct = _lit(json.dumps({k: "JSON" for k in keys}))
     n = len(plan.paths)
@@ -379,13 +381,13 @@ def _typed(plan: SqlMapping) -> str:
                          for i in range(1, n + 1))
     nested = [f"coalesce(list_unique(json_keys({d})) = len(json_keys({d})), true)"
               for d in (_json_value(_split_json(p)) for p in plan.dup_paths)]
-    unique = ["list_unique(wk_keys) = len(wk_keys)", *nested]
+    unique = [*([] if unique_keys else ["list_unique(wk_keys) = len(wk_keys)"]), *nested, "true"]
     return (
         "SELECT line, CASE WHEN wk_obj THEN " + " AND ".join(unique) +
         f" ELSE false END AS wk_sure, {per_path} FROM ("
         f"SELECT line, wk_obj, wk_keys, wk_j, {values} FROM ("
         f"SELECT line, wk_obj, CASE WHEN wk_obj THEN json_transform(line, {struct}) END AS wk_j, "
-        "CASE WHEN wk_obj THEN json_keys(line) END AS wk_keys "
+        f"{'NULL' if unique_keys else 'CASE WHEN wk_obj THEN json_keys(line) END'} AS wk_keys "
         # a valid JSON text is an object exactly when it starts with '{'
         f"FROM (SELECT line, CASE WHEN json_valid(line) THEN left(ltrim(line, {_BLANK_SQL}), 1)"
         f" = '{{' AND NOT ({_LENIENT_SQL}) ELSE false END AS wk_obj "
@@ -407,7 +409,7 @@ def _time_sql(local_utc: bool) -> tuple[str, str]:
     return time, f"({in_range} AND {steady})"
 
 
-def build_query(plan: SqlMapping, tz: str) -> str:
+def build_query(plan: SqlMapping, tz: str, unique_keys: bool = False) -> str:
     """The full query: schema columns plus `_file`, `_problem` and `_key`."""
     extra = ", ".join(f"{expr} AS {name}" for name, expr in plan.extra.items())
     time, time_ok = _time_sql(tz == "UTC")
@@ -417,7 +419,8 @@ def build_query(plan: SqlMapping, tz: str) -> str:
     return (
         f"SELECT {', '.join(plan.columns)}, $file_no::INTEGER AS _file, "
         f"CASE WHEN NOT ({sure}) THEN $p_defer END AS _problem, line AS _key "
-        f"FROM (SELECT *, {time} AS wk_time FROM (SELECT *, {extra} FROM ({_typed(plan)}))) "
+        f"FROM (SELECT *, {time} AS wk_time FROM (SELECT *, {extra} FROM ("
+        f"{_typed(plan, unique_keys)}))) "
         f"WHERE NOT wk_sure OR ({keep})")
 
 
@@ -464,7 +467,7 @@ class MappedSqlSource:
         if not _clean(path):
             return self._python(path, ctx, txn, file_no)
         tz = self.plan.mapping.time.timezone or ctx.timezone
-        sql = build_query(self.plan, tz)
+        sql = build_query(self.plan, tz, self._unique_keys(txn, path))
         scan = f"wk_mapped_{id(self)}_{next(self._scans)}"
         params = {**self.plan.params, "path": str(path), "delim": "\x1f", "tz": tz,
                   "rtable": f"{scan}_rejects", "rscan": f"{scan}_scans", "file_no": file_no,
@@ -482,6 +485,21 @@ class MappedSqlSource:
         keys = Counter(str(key) for key, _ in staged.problems)
         rows, rejects = self._recheck(path, ctx, txn, file_no, (keys, unread))
         return StagedFile(self.table, staged.rows - len(staged.problems) + rows, rejects)
+
+    def _unique_keys(self, txn: Transaction, path: Path) -> bool:
+        """True when DuckDB's JSON reader reads every line as an object without a repeated
+        key among those the mapping reads (it refuses such a line). Any refusal (a bad line,
+        a repeated key) only means the query checks each line's keys itself."""
+        keys = _top_keys(self.plan)
+        columns = "{" + ", ".join(f"{_lit(k)}: 'JSON'" for k in keys) + "}"
+        try:
+            # every column is read (a bare count(*) would not look at the keys)
+            txn.con.sql(f"SELECT count(COLUMNS(*)) FROM read_json($path, format = "
+                        f"'newline_delimited', columns = {columns})",
+                        params={"path": str(path)}).fetchall()
+        except duckdb.Error:
+            return False
+        return True
 
     def _recheck(self, path: Path, ctx: SourceContext, txn: Transaction, file_no: int,
                  todo: tuple[Counter[str], int]) -> tuple[int, list[Reject]]:
