@@ -29,7 +29,15 @@ class Layout:
 
 
 def _lst(col: str) -> str:
-    return f"list_filter(string_split(coalesce(\"{col}\", ''), ';'), lambda x: trim(x) <> '')"
+    """A ';'-separated list without blank items. An ASCII value without spaces, empty
+    items or an edge ';' (nearly every CERT value) is just split, twice as fast as the
+    filter, which the rest take (DuckDB's trim strips spaces, Unicode ones included)."""
+    c = f'"{col}"'
+    general = f"list_filter(string_split(coalesce({c}, ''), ';'), lambda x: trim(x) <> '')"
+    simple = (f"strlen({c}) = length({c}) AND NOT (contains({c}, ' ') OR contains({c}, ';;') "
+              f"OR starts_with({c}, ';') OR ends_with({c}, ';'))")
+    return (f"CASE WHEN {c} IS NULL OR {c} = '' THEN []::VARCHAR[] WHEN {simple} "
+            f"THEN string_split({c}, ';') ELSE {general} END")
 
 
 _CORE = (
