@@ -220,3 +220,8 @@ def test_corrupted_inputs_match_the_python_path(tmp_path_factory: pytest.TempPat
                                                 content: bytes) -> None:
     tmp = tmp_path_factory.mktemp("c")
     same(tmp, builtin_mapping("watchkeeper_datastore"), content)
+
+
+def test_white_space_list_is_pythons() -> None:
+    from watchkeeper.sources.mapped_sql import _PY_SPACE
+    assert "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) == _PY_SPACE
