@@ -1,12 +1,14 @@
 """`analyze`: behaviour analytics, then risk scoring; results kept in the workspace.
 
 Results live under ``<workspace>/analytics/``: each run writes its tables (features,
-anomalies, risk events, risk history, risk alerts, forecast) into a folder of its own,
+anomalies, risk events, risk history, risk alerts, forecast, and the behaviour state an
+incremental run continues from; Arrow IPC files) into a folder of its own,
 then replaces ``current.json`` naming it, in one rename; readers see one whole run or
 the previous one, never half. An incremental run computes behaviour only for days after
-the last analysed day (with the look-back its baselines need), keeps the stored days
-before them, and rescores risk over the whole history (risk is cheap; its decay and
-alert episodes need the whole trajectory).
+the last analysed day, reading only their events (the look-back its baselines need comes
+from the stored features, deviations and state), keeps the stored days before them, and
+rescores risk over the whole history (risk is cheap; its decay and alert episodes need
+the whole trajectory). Its results equal a full run's over the same events.
 """
 
 from __future__ import annotations
@@ -22,15 +24,21 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake import Lake
 from watchkeeper.lake.manifest import write_atomically
 from watchkeeper.risk import RiskConfig, RiskResult, score_lake, top
-from watchkeeper.ueba import BehaviourResult, analyze_behaviour
+from watchkeeper.risk.inputs import touched
+from watchkeeper.ueba import BehaviourResult, UebaConfig, analyze_behaviour
+from watchkeeper.ueba.features import FeatureState
 
 TABLES = ("features", "anomalies", "risk_events", "risk_history", "risk_alerts", "forecast")
+# Arrow IPC files: an order of magnitude faster to read and write than Parquet, which
+# matters as every run reads and rewrites them; lz4 reads the explanation strings fastest
+COMPRESSION = {"anomalies": "lz4"}
 
 
 @dataclass
@@ -83,28 +91,60 @@ class AnalysisStore:
         if meta is None:
             raise WorkspaceError(f"{self.root.parent}: nothing analysed yet; run "
                                  "`watchkeeper analyze` first")
-        return pq.read_table(self.root / meta["run"] / f"{name}.parquet")
+        return _read(self.root / meta["run"] / f"{name}.arrow")
 
     def save(self, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
         run = f"run-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         folder = self.root / run
         folder.mkdir(parents=True)
         for name, table in tables.items():
-            pq.write_table(table, folder / f"{name}.parquet", compression="snappy")
+            feather.write_feather(table, folder / f"{name}.arrow",
+                                  compression=COMPRESSION.get(name, "zstd"))
         write_atomically(self.pointer, json.dumps({**meta, "run": run}, indent=1,
                                                   default=str).encode())
         for stale in self.root.glob("run-*"):  # superseded runs, and any a crash left
             if stale.name != run:
                 shutil.rmtree(stale, ignore_errors=True)
 
+    def optional(self, name: str) -> pa.Table | None:
+        """A stored table, or None when the run has none of that name."""
+        meta = self.meta()
+        if meta is None:
+            return None
+        path = self.root / meta["run"] / f"{name}.arrow"
+        return _read(path) if path.exists() or path.with_suffix(".parquet").exists() else None
+
+    def state_tables(self) -> dict[str, pa.Table]:
+        """The stored behaviour state (``state_*`` tables), if the run kept one."""
+        meta = self.meta()
+        if meta is None:
+            return {}
+        folder = self.root / meta["run"]
+        return {p.stem: _read(p) for p in sorted([*folder.glob("state_*.arrow"),
+                                                   *folder.glob("state_*.parquet")])}
+
+    def behaviour(self) -> BehaviourResult:
+        """The stored behaviour results, with the state an incremental run continues from."""
+        meta = self.meta() or {}
+        return BehaviourResult(self.table("features"), self.table("anomalies"),
+                               meta.get("skipped", {}), meta.get("notes", {}),
+                               state=FeatureState.from_tables(self.state_tables()),
+                               zcache=self.optional("zcache"))
+
     def load(self) -> Stored:
         meta = self.meta() or {}
-        behaviour = BehaviourResult(self.table("features"), self.table("anomalies"),
-                                    meta.get("skipped", {}), meta.get("notes", {}))
+        behaviour = self.behaviour()
         risk = RiskResult(self.table("risk_events"), self.table("risk_history"),
                           self.table("risk_alerts"), self.table("forecast"),
                           RiskConfig.model_validate(meta.get("risk_config", {})))
         return Stored(behaviour, risk, meta)
+
+
+def _read(path: Path) -> pa.Table:
+    """A stored table: Arrow IPC (``.arrow``), or Parquet as runs before it wrote."""
+    if path.exists():
+        return feather.read_table(path)
+    return pq.read_table(path.with_suffix(".parquet"))
 
 
 def _before(table: pa.Table, day: date) -> pa.Table:
@@ -117,21 +157,39 @@ def _merge(old: BehaviourResult, new: BehaviourResult, since: date) -> Behaviour
     anomalies = pa.concat_tables([_before(old.anomalies, since), new.anomalies],
                                  promote_options="default")
     return BehaviourResult(features, anomalies, {**old.skipped, **new.skipped},
-                           {**old.notes, **new.notes}, new.timings)
+                           {**old.notes, **new.notes}, new.timings, new.state, new.zcache)
+
+
+def _touched(lake: Lake, store: AnalysisStore, since: date | None) -> pa.Table:
+    """Data touched per person and UTC day: the stored days and the new ones."""
+    old = store.optional("touched") if since is not None else None
+    if since is None or old is None:
+        return touched(lake)
+    cut = since - timedelta(days=1)   # the UTC day the new local days may start on
+    return pa.concat_tables([_before(old, cut), touched(lake, cut).cast(old.schema)])
 
 
 def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
-            config: RiskConfig | None = None) -> AnalysisReport:
-    """Analyse new days (or everything with `full`) and store the results."""
+            config: RiskConfig | None = None,
+            behaviour_config: UebaConfig | None = None) -> AnalysisReport:
+    """Analyse new days (or everything with `full`) and store the results.
+
+    An incremental run reads only the new events: the look-back its baselines need comes
+    from the stored features and the whole-history aggregates from the stored state, so
+    its results equal those of a full run over the same events.
+    """
     meta = None if full else store.meta()
     since = date.fromisoformat(meta["last_day"]) + timedelta(days=1) if meta else None
     started = time.perf_counter()
-    behaviour = analyze_behaviour(lake, since=since)
+    previous = store.behaviour() if meta is not None else None
+    behaviour = analyze_behaviour(lake, since=since, previous=previous,
+                                  config=behaviour_config)
     new_days = len(set(behaviour.features["day"].to_pylist()))
-    if meta is not None and since is not None:
-        behaviour = _merge(store.load().behaviour, behaviour, since)
+    if previous is not None and since is not None:
+        behaviour = _merge(previous, behaviour, since)
     behaviour_s = time.perf_counter() - started
-    risk = score_lake(lake, behaviour, config)
+    data = _touched(lake, store, since)
+    risk = score_lake(lake, behaviour, config, data)
     days = behaviour.features["day"]
     last = pc.max(days).as_py() if len(days) else None
     first = pc.min(days).as_py() if len(days) else None
@@ -146,9 +204,13 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
         seconds={"behaviour": round(behaviour_s, 2),
                  "risk": round(time.perf_counter() - started - behaviour_s, 2)},
         top=top(risk, last, 10) if last else [])
+    state = behaviour.state.tables() if behaviour.state is not None else {}
+    if behaviour.zcache is not None:
+        state["zcache"] = behaviour.zcache
     store.save({"features": behaviour.features, "anomalies": behaviour.anomalies,
                 "risk_events": risk.events, "risk_history": risk.history,
-                "risk_alerts": risk.alerts, "forecast": risk.forecast},
+                "risk_alerts": risk.alerts, "forecast": risk.forecast, "touched": data,
+                **state},
                {"first_day": report.first_day, "last_day": report.last_day,
                 "skipped": behaviour.skipped, "notes": behaviour.notes,
                 "risk_config": cfg.model_dump(mode="json")})

@@ -256,3 +256,74 @@ def test_a_rule_that_flags_many_people_counts_for_less() -> None:
     assert by[("noisy", "U001", 10)] == pytest.approx(0.75 * 0.02 / 0.5)
     assert len([e for e in events if "noisy" in e["reason"]]) == 50  # one per user and day
     assert by[("early", "U000", 5)] == pytest.approx(0.75)  # later findings change nothing
+
+
+def test_escalation_inside_an_episode_raises_a_new_alert() -> None:
+    """A person whose risk stays over the re-arm level (a noisy administrator) alerts again
+    when risk doubles over its recent maximum, not when it merely stays high."""
+    steady = [anomaly("U1", n, 0.1) for n in range(0, 36)]    # levels off near 1.06
+    findings = pa.Table.from_pylist([
+        {"event_id": f"f{k}", "time": dt.datetime(2025, 2, 5, 9, tzinfo=dt.UTC), "user": "U1",
+         "rule_id": f"r{k}", "title": "t", "severity": "critical", "tags": [],
+         "vendor": "watchkeeper", "raw": "{}"} for k in range(3)])           # day 30
+    r = _score(behaviour(steady, last=35), findings, people=people(person("U1")))
+    assert r.alerts["day"].to_pylist() == [day(8), day(30)]
+    strict = _score(behaviour(steady, last=35), findings, people=people(person("U1")),
+                    config=RiskConfig(anomaly_scale="raw", escalation_factor=0.0,
+                                      realert_on_new_scenario=False))
+    assert strict.alerts["day"].to_pylist() == [day(8)]
+    assert min(scores(strict, "U1")[8:]) > 0.2     # never re-armed
+
+
+def test_escalation_waits_after_the_last_alert() -> None:
+    from watchkeeper.risk.entity import alert_days
+
+    score = pa.array([0.7, 1.5, 3.1, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9]).to_numpy()[None, :]
+    fired = alert_days(score, 0.6, 0.2, escalation_factor=2.0, escalation_window_days=14,
+                       escalation_min_gap_days=7)
+    # day 1 and 2 double the day before but come too soon after day 0's alert; day 10
+    # is not an escalation (below twice the recent maximum) and the person is not re-armed
+    assert fired[0].tolist() == [True] + [False] * 10
+    fired = alert_days(score, 0.6, 0.2, escalation_factor=2.0, escalation_window_days=14,
+                       escalation_min_gap_days=1)
+    assert fired[0].tolist() == [True, True, True] + [False] * 8
+
+
+def test_a_scenario_completing_inside_an_episode_alerts_again() -> None:
+    rows = [anomaly("U1", n, 0.5) for n in range(0, 6)]
+    feats = [{"user": "U1", "day": day(4), "first_after_hours_logon": 1.0},
+             {"user": "U1", "day": day(5), "web_cloud_uploads": 1.0}]
+    r = _score(behaviour(rows, feats, last=8), people=people(person("U1")))
+    alerts = r.alerts.to_pylist()
+    assert [(a["day"], a["scenario"]) for a in alerts] == [(day(1), None),
+                                                          (day(5), "data-leak")]
+    off = _score(behaviour(rows, feats, last=8), people=people(person("U1")),
+                 config=RiskConfig(anomaly_scale="raw", realert_on_new_scenario=False,
+                                   escalation_factor=0.0))
+    assert off.alerts["day"].to_pylist() == [day(1)]
+
+
+def test_data_access_without_a_declared_purpose_is_an_indicator() -> None:
+    feats = [{"user": "U1", "day": day(3), "ds_no_purpose_queries": 2.0}]
+    touched = pa.table({"user": ["U1"], "day": pa.array([day(3)], pa.date32()),
+                        "sensitivity": ["restricted"]})
+    r = _score(behaviour([], feats), people=people(person("U1", role="DataEngineer")),
+               touched=touched)
+    assert r.events["signal_id"].to_pylist() == ["indicator:no_purpose:U1:2025-01-09"]
+    assert sorted(r.events["kinds"][0].as_py()) == ["data_access", "no_purpose"]
+    # 0.5, x1.4 for restricted data, x1.1 for a privileged role: an alert on the first day
+    assert scores(r, "U1")[3] == pytest.approx(0.5 * 1.4 * 1.1)
+    assert r.alerts["day"].to_pylist() == [day(3)]
+
+
+def test_an_indicator_many_people_show_counts_for_less() -> None:
+    from watchkeeper.risk.signals import indicator_events
+
+    feats = pa.Table.from_pylist(
+        [{"user": f"U{i:03d}", "day": day(1), "web_job": 1.0 if i < 20 else 0.0}
+         for i in range(100)])
+    events = indicator_events(feats, RiskConfig(), population=100)
+    assert len(events) == 20 and "flags 20.0% of people" in events[0]["reason"]
+    assert events[0]["score"] == pytest.approx(0.5 * 0.05 / 0.2)
+    rare = indicator_events(feats.slice(15), RiskConfig(), population=100)   # 5 of 100
+    assert [e["score"] for e in rare] == [pytest.approx(0.5)] * 5

@@ -78,17 +78,23 @@ def test_email_personal_external_and_datastore_other_region(tmp_path: Path) -> N
            sensitivity="high", ticket="TCK-2"),
         ev("datastore", "u", t, "read", dataset="m_us", data_region="US", record_count=2,
            sensitivity="high"),
+        ev("datastore", "u", t, "query", dataset="m_us", data_region="US", record_count=9,
+           sensitivity="high", purpose="support"),
     ]
+    for e in events[2:5]:
+        e["purpose"] = "support"
     lake = make_lake(tmp_path, events, [person("u", "US")])
     row = row_of(build_features(lake).table, "u", date(2025, 1, 6))
     assert (row["email_sent"], row["email_personal_recipients"], row["email_bcc"]) == (1, 1, 1)
     assert (row["email_attachments_external"], row["email_size_mb"]) == (2, 2.0)
     assert (row["ds_records_exported"], row["ds_other_region_records"]) == (500, 503)
-    assert (row["ds_no_ticket_records"], row["ds_records_low"], row["ds_records"]) == (502, 7, 512)
+    assert (row["ds_no_ticket_records"], row["ds_records_low"], row["ds_records"]) == (511, 7, 521)
     assert row["email_personal_attachments"] == 2
     assert row["ds_other_region_no_ticket_records"] == 500     # the ticketed EU read is not
     assert row["ds_restricted_no_ticket_records"] == 500
-    assert row["ds_sensitive_no_ticket_queries"] == 2          # the export and the m_us read
+    assert row["ds_sensitive_no_ticket_queries"] == 3   # the export and the m_us read, query
+    assert row["ds_sensitive_no_ticket_reads"] == 1     # the m_us read (a lookup, no ticket)
+    assert row["ds_no_purpose_queries"] == 1            # the m_us read declared no purpose
 
 
 def test_first_time_flags_only_from_the_past(tmp_path: Path) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from ueba.lakes import ev, make_lake, person
@@ -67,6 +69,42 @@ def test_incremental_matches_full_run(tmp_path: Path) -> None:
         want = [r for r in all_days.to_pylist() if r["day"] >= date(2025, 2, 10)]
         assert sorted(got.to_pylist(), key=lambda r: (r["user"], r["day"])) == \
             sorted(want, key=lambda r: (r["user"], r["day"]))
+
+
+def test_incremental_from_a_kept_state_matches_full_run(tmp_path: Path) -> None:
+    """A later run continues from the earlier run's state and features: it reads only
+    the new events and still returns what a full run over all events returns."""
+    lake = population(tmp_path)
+    events = [ev("peripheral", "u1", datetime(2025, 2, 11, 15), "connect"),
+              ev("peripheral", "u1", datetime(2025, 2, 13, 15), "connect"),
+              ev("authentication", "u2", datetime(2025, 2, 12, 23), "logon",
+                 status="success", host="PC-new")]
+    with lake.transaction("more") as txn:
+        from watchkeeper.schema import CLASSES, EventClass
+        for cls in ("peripheral", "authentication"):
+            rows = [e for e in events if e["class"] == cls]
+            txn.stage(cls, pa.Table.from_pylist(rows, schema=CLASSES[EventClass(cls)].schema), 1)
+        txn.commit({})
+    cfg = UebaConfig(min_peers=3, model_history_days=10, model_block_days=7,
+                     first_time_min_history_days=7)
+    full = analyze_behaviour(lake, config=cfg)
+    assert full.state is not None and "first_usb" in full.state.firsts["flag"].to_pylist()
+    cut = date(2025, 2, 12)
+    keep = pc.less(full.features["day"], pa.scalar(cut, pa.date32()))
+    earlier = replace(full, features=full.features.filter(keep),
+                      anomalies=full.anomalies.filter(
+                          pc.less(full.anomalies["day"], pa.scalar(cut, pa.date32()))))
+    # the kept state may know days after the cut: taking the earlier first day is exact
+    part = analyze_behaviour(lake, since=cut, config=cfg, previous=earlier)
+    for got, all_days in ((part.features, full.features), (part.anomalies, full.anomalies)):
+        want = [r for r in all_days.to_pylist() if r["day"] >= cut]
+        assert sorted(got.to_pylist(), key=lambda r: (r["user"], r["day"])) == \
+            sorted(want, key=lambda r: (r["user"], r["day"]))
+    flags = {(r["user"], r["day"]): r["first_usb"] for r in part.features.to_pylist()}
+    assert flags[("u1", date(2025, 2, 13))] == 0          # u1's first USB was on the 11th
+    row = {(r["user"], r["day"]): r for r in full.features.to_pylist()}
+    assert row[("u1", date(2025, 2, 11))]["first_usb"] == 1
+    assert row[("u2", date(2025, 2, 12))]["first_new_machine"] == 1
 
 
 def test_peer_group_is_taken_as_of_the_day(tmp_path: Path) -> None:

@@ -90,6 +90,7 @@ DEFAULT_INDICATORS: dict[str, str] = {
     "logon_other_users_pc": "other_pc",
     "email_personal_recipients": "personal_email",
     "ds_other_region_exported": "other_region_export",
+    "ds_no_purpose_queries": "no_purpose",
 }
 
 DEFAULT_FEATURE_KINDS: dict[str, str] = {
@@ -108,6 +109,8 @@ DEFAULT_FEATURE_KINDS: dict[str, str] = {
     "session_after_hours_minutes": "after_hours",
     "logon_manager_pc": "other_pc",
     "ds_no_ticket_records": "no_ticket",
+    "ds_sensitive_no_ticket_reads": "no_ticket",
+    "ds_no_purpose_queries": "no_ticket",
     "ds_other_region_exported": "bulk_export",
     "web_leak": "leak_site",
     "web_job": "job_search",
@@ -180,7 +183,8 @@ class RiskConfig(BaseModel):
         "ds_other_region_exported": 50_000.0})
     indicator_scores: dict[str, float] = Field(default_factory=lambda: {
         "job_search": 0.5, "leak_site": 0.6, "hacking_tool": 0.6, "usb_after_hours": 0.3,
-        "other_region_export": 0.6, "manager_pc": 0.3})
+        "other_region_export": 0.6, "manager_pc": 0.3, "no_purpose": 0.5})
+    indicator_prevalence_target: float = Field(0.05, gt=0.0, le=1.0)
     leaving_factor: float = Field(1.5, ge=1.0)
     leaving_soon_days: int = Field(30, ge=0)
     privileged_roles: tuple[str, ...] = ("admin", "sysadmin", "data ?engineer", "dba")
@@ -193,5 +197,9 @@ class RiskConfig(BaseModel):
     scenarios: tuple[ScenarioTemplate, ...] = DEFAULT_SCENARIOS
     threshold: float = Field(0.6, gt=0.0)
     rearm: float = Field(0.2, ge=0.0)
+    escalation_factor: float = Field(2.0, ge=0.0)
+    escalation_window_days: int = Field(14, ge=1)
+    escalation_min_gap_days: int = Field(7, ge=0)
+    realert_on_new_scenario: bool = True
     reasons_per_alert: int = Field(3, ge=1)
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)

@@ -113,9 +113,15 @@ def sensitivity_factor(touched: pa.Table | None, grid: Grid, config: RiskConfig)
     if touched is None or touched.num_rows == 0:
         return out
     index = grid.index()
-    for user, day, level in zip(touched["user"].to_pylist(), touched["day"].to_pylist(),
-                                touched["sensitivity"].to_pylist(), strict=True):
-        i, j = index.get(user), grid.col(day)
-        if i is not None and 0 <= j < grid.days and level:
-            out[i, j] = max(out[i, j], config.sensitivity_factors.get(level.lower(), 1.0))
+    names, inverse = np.unique(np.asarray(touched["user"].fill_null("").to_pylist(),
+                                          dtype=object), return_inverse=True)
+    at = np.asarray([index.get(u, -1) for u in names], dtype=np.int64)[inverse.reshape(-1)]
+    days = np.asarray(touched["day"].cast(pa.int32()).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+    col = days - (grid.first - dt.date(1970, 1, 1)).days
+    levels = touched["sensitivity"].to_pylist()
+    factor = np.asarray([config.sensitivity_factors.get(v.lower(), 1.0) if v else 1.0
+                         for v in levels], dtype=np.float64)
+    ok = (at >= 0) & (col >= 0) & (col < grid.days)
+    np.maximum.at(out, (at[ok], col[ok]), factor[ok])
     return out

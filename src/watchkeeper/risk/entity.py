@@ -25,16 +25,47 @@ def decayed_sum(new: np.ndarray, half_life_days: float, cap: float) -> np.ndarra
     return out
 
 
-def alert_days(score: np.ndarray, threshold: float, rearm: float) -> np.ndarray:
-    """True on the person-days that open an alert episode.
+def alert_days(score: np.ndarray, threshold: float, rearm: float, *,
+               escalation_factor: float = 0.0, escalation_window_days: int = 14,
+               escalation_min_gap_days: int = 7,
+               new_scenario: np.ndarray | None = None) -> np.ndarray:
+    """True on the person-days that raise a risk alert.
 
     An episode opens when the score reaches `threshold` while armed; the person is armed
-    again only after the score falls below `rearm`.
+    again only after the score falls below `rearm`. Inside an episode a new alert is
+    raised on *escalation* only:
+
+    - the score reaches `threshold` and at least `escalation_factor` times its maximum
+      over the `escalation_window_days` days before (0 turns this off), provided the
+      last alert is at least `escalation_min_gap_days` old, or
+    - a scenario template starts boosting the person (`new_scenario` True that day).
     """
     fired = np.zeros(score.shape, dtype=bool)
     armed = np.ones(score.shape[0], dtype=bool)
-    for j in range(score.shape[1]):
-        fire = armed & (score[:, j] >= threshold)
+    since_alert = np.full(score.shape[0], np.iinfo(np.int64).max // 2, dtype=np.int64)
+    users, days = score.shape
+    for j in range(days):
+        over = score[:, j] >= threshold
+        fire = armed & over
+        if j and (escalation_factor > 0 or new_scenario is not None):
+            held = ~armed & over
+            esc = np.zeros(users, dtype=bool)
+            if escalation_factor > 0:
+                recent = score[:, max(0, j - escalation_window_days):j].max(axis=1)
+                esc |= (score[:, j] >= escalation_factor * recent) & \
+                    (since_alert + 1 >= escalation_min_gap_days)
+            if new_scenario is not None:
+                esc |= new_scenario[:, j]
+            fire |= held & esc
         fired[:, j] = fire
+        since_alert = np.where(fire, 0, since_alert + 1)
         armed = (armed & ~fire) | (score[:, j] < rearm)
     return fired
+
+
+def new_boosts(which: np.ndarray) -> np.ndarray:
+    """True where a scenario template starts boosting a person: the boosting template
+    differs from the day before and is one (not "none")."""
+    out = which >= 0
+    out[:, 1:] &= which[:, 1:] != which[:, :-1]
+    return np.asarray(out, dtype=bool)

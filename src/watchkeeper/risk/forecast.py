@@ -77,11 +77,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 20,
-                 weight: np.ndarray | None = None) -> np.ndarray:
-    """L2-penalised (weighted) logistic regression by Newton steps; bias first."""
+                 weight: np.ndarray | None = None, start: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """L2-penalised (weighted) logistic regression by Newton steps; bias first. `start`:
+    initial weights (the previous refit's: a few steps then suffice)."""
     xb = np.hstack([np.ones((x.shape[0], 1)), x])
     sw = np.ones(x.shape[0]) if weight is None else weight
-    w = np.zeros(xb.shape[1])
+    w = np.zeros(xb.shape[1]) if start is None else start.copy()
     penalty = np.full(xb.shape[1], l2)
     penalty[0] = 0.0
     for _ in range(iters):
@@ -98,11 +100,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 20,
 def _thin(x: np.ndarray, y: np.ndarray, limit: int
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep every positive and every k-th negative (weighted k) to bound the fit's cost."""
+    keep, weight = _thin_rows(y, limit)
+    return x[keep], y[keep], weight
+
+
+def _thin_rows(y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows `_thin` keeps, and their weights."""
     negatives = np.flatnonzero(y == 0)
     stride = max(1, int(np.ceil(len(negatives) / max(limit - int(y.sum()), 1))))
     keep = np.sort(np.concatenate([np.flatnonzero(y == 1), negatives[::stride]]))
-    weight = np.where(y[keep] == 1, 1.0, float(stride))
-    return x[keep], y[keep], weight
+    return keep, np.where(y[keep] == 1, 1.0, float(stride))
 
 
 def prior(x: np.ndarray) -> np.ndarray:
@@ -116,17 +123,23 @@ def forecast(t: Trajectory, threshold: float, config: ForecastConfig) -> np.ndar
     y = labels(t.score, threshold, config.horizon_days)
     out = prior(cube)
     days = t.score.shape[1]
+    # present person-days in user then day order, as a mask over the grid gives them;
+    # a refit's training rows are those before `usable`, thinned before they are copied
+    ui, di = np.nonzero(t.present)
+    x_all, y_all = cube[ui, di], y[ui, di]
+    w: np.ndarray | None = None
     for start in range(0, days, config.retrain_every_days):
         usable = start - config.horizon_days + 1
         if usable <= 0:
             continue
-        mask = t.present[:, :usable]
-        x, target = cube[:, :usable][mask], y[:, :usable][mask]
+        rows = np.flatnonzero(di < usable)
+        target = y_all[rows]
         if target.sum() < config.min_positives or target.sum() == len(target):
             continue
-        x, target, weight = _thin(x, target, config.max_training_rows)
+        keep, weight = _thin_rows(target, config.max_training_rows)
+        x, target = x_all[rows[keep]], target[keep]
         mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-        w = fit_logistic((x - mean) / std, target, config.l2, weight=weight)
+        w = fit_logistic((x - mean) / std, target, config.l2, weight=weight, start=w)
         block = cube[:, start:start + config.retrain_every_days]
         out[:, start:start + config.retrain_every_days] = _sigmoid(
             w[0] + ((block - mean) / std) @ w[1:])

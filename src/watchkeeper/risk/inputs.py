@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import pyarrow as pa
 
@@ -21,12 +23,15 @@ def people(lake: Lake) -> pa.Table:
     return lake.table("people").to_pyarrow()
 
 
-def touched(lake: Lake) -> pa.Table:
-    """Per user-day the most sensitive data store accessed (catalog level, else the event's).
+def touched(lake: Lake, since: dt.date | None = None) -> pa.Table:
+    """Per user-day the most sensitive data store accessed (catalog level, else the event's),
+    on (UTC) days >= `since` when given.
 
     Columns: user, day, sensitivity.
     """
     ds, assets = lake.table("datastore"), lake.table("data_assets")
+    if since is not None:
+        ds = ds.filter(ds.day >= ibis.literal(since))
     joined = ds.left_join(assets, ds.dataset == assets.dataset)
     level = ibis.coalesce(joined.sensitivity_right, joined.sensitivity).lower()
     rank = ibis.cases(*((level == name, k) for k, name in enumerate(_LEVELS)), else_=-1)
@@ -37,7 +42,9 @@ def touched(lake: Lake) -> pa.Table:
     return per_day.select("user", "day", sensitivity=name).to_pyarrow()
 
 
-def score_lake(lake: Lake, behaviour: Behaviour, config: RiskConfig | None = None
-               ) -> RiskResult:
-    """Score risk with findings, people history and data touched read from the lake."""
-    return score_risk(behaviour, findings(lake), people(lake), touched(lake), config)
+def score_lake(lake: Lake, behaviour: Behaviour, config: RiskConfig | None = None,
+               data_touched: pa.Table | None = None) -> RiskResult:
+    """Score risk with findings, people history and data touched read from the lake
+    (`data_touched`: the `touched` table when the caller has it already)."""
+    seen = data_touched if data_touched is not None else touched(lake)
+    return score_risk(behaviour, findings(lake), people(lake), seen, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ class ScenarioMatch:
 
 
 def match_in_order(template: ScenarioTemplate, kinds: Mapping[dt.date, set[str]],
-                   end: dt.date) -> tuple[dt.date, ...] | None:
+                   end: dt.date, ordered: list[dt.date] | None = None
+                   ) -> tuple[dt.date, ...] | None:
     """Days of the template's steps if it completes on `end`, else None.
 
     The last step must be seen on `end`; the earlier ones greedily, in order, within the
@@ -35,7 +37,11 @@ def match_in_order(template: ScenarioTemplate, kinds: Mapping[dt.date, set[str]]
     start = end - dt.timedelta(days=template.window_days - 1)
     need = template.steps[:-1]
     found: list[dt.date] = []
-    for day in sorted(d for d in kinds if start <= d <= end):
+    if not need:
+        return (end,)
+    days = ordered if ordered is not None else sorted(kinds)
+    window = days[bisect.bisect_left(days, start):bisect.bisect_right(days, end)]
+    for day in window:
         while len(found) < len(need) and need[len(found)] & kinds[day]:
             found.append(day)
     return (*found, end) if len(found) == len(need) else None
@@ -58,9 +64,11 @@ def find_matches(kind_days: Mapping[str, Mapping[dt.date, set[str]]], grid: Grid
         if i is None:
             continue
         days = kind_days[user]
+        ordered = sorted(days)
         for template in templates:
-            for end in sorted(days):
-                steps = match_in_order(template, days, end)
+            last = template.steps[-1]
+            for end in [d for d in ordered if not last.isdisjoint(days[d])]:
+                steps = match_in_order(template, days, end, ordered)
                 j = grid.col(end)
                 if steps and 0 <= j < grid.days and _context_holds(template, ctx, i, j):
                     out.append(ScenarioMatch(user, template.name, end, steps))

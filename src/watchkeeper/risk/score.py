@@ -12,7 +12,7 @@ import pyarrow as pa
 from watchkeeper.risk.alerts import alerts_table, history_table
 from watchkeeper.risk.config import RiskConfig, Source
 from watchkeeper.risk.context import Grid, PersonContext, person_context, sensitivity_factor
-from watchkeeper.risk.entity import alert_days, decayed_sum
+from watchkeeper.risk.entity import alert_days, decayed_sum, new_boosts
 from watchkeeper.risk.forecast import PRECURSORS, Trajectory, forecast
 from watchkeeper.risk.scenarios import ScenarioMatch, boost_arrays, find_matches
 from watchkeeper.risk.signals import (
@@ -73,9 +73,10 @@ def score_risk(behaviour: Behaviour, findings: pa.Table | None = None,
     people = people if people is not None else PEOPLE.schema.empty_table()
     rows = anomaly_events(behaviour.anomalies, config)
     rows += sustained_events(behaviour.anomalies, config)
-    rows += indicator_events(behaviour.features, config)
+    population = _population(behaviour, people)
+    rows += indicator_events(behaviour.features, config, population)
     if findings is not None:
-        rows += finding_events(findings, config, _population(behaviour, people))
+        rows += finding_events(findings, config, population)
     events = events_table(rows)
     grid = _grid(events, behaviour, people)
     ctx = person_context(people, grid, config)
@@ -143,7 +144,12 @@ def _score(events: pa.Table, kinds: KindDays, matches: list[ScenarioMatch],
     base = np.sum(np.stack(list(per_source.values())), axis=0) if grid.days else \
         np.zeros((len(grid.users), 0))
     score = base * modifier * boost
-    fired = alert_days(score, config.threshold, config.rearm)
+    fired = alert_days(score, config.threshold, config.rearm,
+                       escalation_factor=config.escalation_factor,
+                       escalation_window_days=config.escalation_window_days,
+                       escalation_min_gap_days=config.escalation_min_gap_days,
+                       new_scenario=new_boosts(which) if config.realert_on_new_scenario
+                       else None)
     trajectory = Trajectory(score, sum(news.values(), np.zeros_like(score)),
                             _kind_array(kinds, grid, None), ctx.leaving, ctx.privileged,
                             {k: _kind_array(kinds, grid, k) for k in PRECURSORS}, ctx.present)

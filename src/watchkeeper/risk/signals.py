@@ -227,8 +227,17 @@ def _above(features: pa.Table, name: str, config: RiskConfig) -> pa.Table:
     return features.filter(pc.greater(pc.fill_null(features[name], 0), least))
 
 
-def indicator_events(features: pa.Table, config: RiskConfig) -> list[Row]:
-    """Rare indicators with a score of their own: one `rule` event per user, day and kind."""
+def indicator_events(features: pa.Table, config: RiskConfig,
+                     population: int | None = None) -> list[Row]:
+    """Rare indicators with a score of their own: one `rule` event per user, day and kind.
+
+    An indicator is meant to be rare: when it flags more than
+    ``indicator_prevalence_target`` of `population` (default: everyone in `features`)
+    over the trailing ``rule_prevalence_window_days``, its score is scaled by
+    ``min(1, target / prevalence)``, as for rules (causal: that day and earlier only).
+    Indicators of data-store features carry the `data_access` kind, so the sensitivity
+    modifier applies to them.
+    """
     seen: dict[tuple[str, dt.date, str], str] = {}
     for name, kind in sorted(config.indicator_features.items()):
         if config.indicator_scores.get(kind, 0.0) <= 0 or name not in features.column_names:
@@ -236,13 +245,27 @@ def indicator_events(features: pa.Table, config: RiskConfig) -> list[Row]:
         hits = _above(features, name, config)
         for user, day in zip(hits["user"].to_pylist(), hits["day"].to_pylist(), strict=True):
             seen.setdefault((user, day, kind), name)
+    people = population or len(set(features["user"].to_pylist()))
+    prevalence = rule_prevalence([{"user": u, "day": d, "rule_id": k} for u, d, k in seen],
+                                 people, config.rule_prevalence_window_days)
     weight = config.source_weights.get(Source.RULE, 1.0)
-    return [{"user": user, "day": day, "time": None, "source": Source.RULE.value,
-             "signal_id": f"indicator:{kind}:{user}:{day.isoformat()}",
-             "score": config.indicator_scores[kind] * weight,
-             "reason": f"indicator {kind}: {name} > {config.indicator_min_values.get(name, 0):g}",
-             "kinds": [kind],
-             "refs": [f"feature:{name}"]} for (user, day, kind), name in sorted(seen.items())]
+    out: list[Row] = []
+    for (user, day, kind), name in sorted(seen.items()):
+        share = prevalence[(kind, day)]
+        factor = 1.0
+        if people >= config.rule_prevalence_min_people and \
+                share > config.indicator_prevalence_target:
+            factor = config.indicator_prevalence_target / share
+        out.append({
+            "user": user, "day": day, "time": None, "source": Source.RULE.value,
+            "signal_id": f"indicator:{kind}:{user}:{day.isoformat()}",
+            "score": config.indicator_scores[kind] * weight * factor,
+            "reason": f"indicator {kind}: {name} > "
+                      f"{config.indicator_min_values.get(name, 0):g}"
+                      + (f" (flags {share:.1%} of people: x{factor:.2f})" if factor < 1 else ""),
+            "kinds": [kind, DATA_ACCESS] if name.startswith("ds_") else [kind],
+            "refs": [f"feature:{name}"]})
+    return out
 
 
 def scenario_events(matches: Iterable[ScenarioMatch], config: RiskConfig) -> list[Row]:

@@ -50,14 +50,19 @@ class SelfWindows:
 
     grid: Grid
     starts: I64     # grid column of each distinct step start
-    block: I64      # per row: index into `starts`
+    block: I64      # per row (of `rows`): index into `starts`
+    person: I64     # per row (of `rows`): grid row of the person
 
 
-def self_windows(users: I64, days: I64, cfg: UebaConfig) -> SelfWindows:
+def self_windows(users: I64, days: I64, cfg: UebaConfig, rows: I64 | None = None
+                 ) -> SelfWindows:
+    """The windows of `rows` (all rows when None) over the grid of all rows."""
     grid = make_grid(users, days)
-    starts = step_start(days, cfg.baseline_step_days) - grid.first_day
+    pick = slice(None) if rows is None else rows
+    starts = step_start(days[pick], cfg.baseline_step_days) - grid.first_day
     uniq, block = np.unique(starts, return_inverse=True)
-    return SelfWindows(grid, np.asarray(uniq, np.int64), np.asarray(block.reshape(-1), np.int64))
+    return SelfWindows(grid, np.asarray(uniq, np.int64), np.asarray(block.reshape(-1), np.int64),
+                       np.asarray(grid.person[pick], np.int64))
 
 
 def self_feature(xf: F64, sw: SelfWindows, cfg: UebaConfig) -> tuple[F64, F64]:
@@ -69,9 +74,9 @@ def self_feature(xf: F64, sw: SelfWindows, cfg: UebaConfig) -> tuple[F64, F64]:
     padded = np.concatenate([np.full((m.shape[0], pad), np.nan, np.float32), m], axis=1)
     windows = sliding_window_view(padded, w, axis=1)[:, sw.starts + pad - w]   # (P, K, W)
     fm, fmad, count = median_mad(windows)
-    warm = count[grid.person, sw.block] >= cfg.warmup_active_days
-    med = np.where(warm, fm[grid.person, sw.block], np.nan)
-    mad = np.where(warm, fmad[grid.person, sw.block], np.nan)
+    warm = count[sw.person, sw.block] >= cfg.warmup_active_days
+    med = np.where(warm, fm[sw.person, sw.block], np.nan)
+    mad = np.where(warm, fmad[sw.person, sw.block], np.nan)
     return np.asarray(med, np.float64), np.asarray(mad, np.float64)
 
 
@@ -179,13 +184,27 @@ def deviations(x: F64, self_m: F64, self_mad: F64, peer_m: F64, peer_s: F64,
     return z_self, z_peer, np.clip(z, -cfg.z_clip, cfg.z_clip)
 
 
-def compute_baselines(x: F64, users: I64, days: I64, gid: I64, cfg: UebaConfig) -> Baselines:
-    """Self and peer medians and the combined z, one feature at a time (bounded memory)."""
-    sw, po = self_windows(users, days, cfg), peer_order(gid)
-    out = Baselines(*(np.empty(x.shape, np.float32) for _ in range(3)))
+def compute_baselines(x: F64, users: I64, days: I64, gid: I64, cfg: UebaConfig,
+                      rows: I64 | None = None) -> Baselines:
+    """Self and peer medians and the combined z, one feature at a time (bounded memory).
+
+    With `rows` (whole days: peers are compared within a day) only those rows are
+    computed; the others hold NaN medians and z 0. Every row's values still serve as
+    self history.
+    """
+    pick = np.arange(x.shape[0]) if rows is None else rows
+    sw, po = self_windows(users, days, cfg, pick), peer_order(dense_ids(gid[pick]))
+    out = Baselines(np.full(x.shape, np.nan, np.float32), np.full(x.shape, np.nan, np.float32),
+                    np.zeros(x.shape, np.float32))
     for f in range(x.shape[1]):
         sm, smad = self_feature(x[:, f], sw, cfg)
-        pm, ps = peer_feature(x[:, f], po)
-        out.self_median[:, f], out.peer_median[:, f] = sm, pm
-        out.z[:, f] = deviations(x[:, f], sm, smad, pm, ps, cfg)[2]
+        xs = x[pick, f]
+        pm, ps = peer_feature(xs, po)
+        out.self_median[pick, f], out.peer_median[pick, f] = sm, pm
+        out.z[pick, f] = deviations(xs, sm, smad, pm, ps, cfg)[2]
     return out
+
+
+def dense_ids(gid: I64) -> I64:
+    """Group ids renumbered 0..n-1 (a subset of rows leaves gaps)."""
+    return np.asarray(np.unique(gid, return_inverse=True)[1].reshape(-1), dtype=np.int64)

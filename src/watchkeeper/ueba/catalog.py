@@ -60,6 +60,7 @@ def catalog(categories: Categories) -> Catalog:
                       "ds_other_region_exported", "ds_no_ticket_records",
                       *(f"ds_records_{s}" for s in SENSITIVITIES), "ds_datasets",
                       "ds_other_region_no_ticket_records", "ds_restricted_no_ticket_records",
-                      "ds_sensitive_no_ticket_queries"),
+                      "ds_sensitive_no_ticket_queries", "ds_sensitive_no_ticket_reads",
+                      "ds_no_purpose_queries"),
         "first_time": FIRST_FLAGS,
     })

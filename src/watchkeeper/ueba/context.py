@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,13 +33,40 @@ class Context:
     personal_domains: tuple[str, ...]
     has_devices: bool
     has_people: bool
+    window: dict[str, Table] = field(default_factory=dict)  # events read, when cut
+    window_users: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def events(self, name: str) -> Table:
-        """An event table, cut to the days needed (one UTC day of margin for time zones)."""
-        table = self.lake.table(name)
-        if self.start is not None:
-            table = table.filter(table.day >= ibis.literal(self.start) - ibis.interval(days=1))
-        return table
+        """An event table, cut to the days needed (from one UTC day before the start, as
+        local days begin there at the earliest); read once into memory when cut."""
+        if name in self.window:
+            return self.window[name]
+        return since_day(self.lake.table(name), self.start)
+
+
+def window_events(lake: Lake, name: str, start: date) -> Table:
+    """`since_day` of an event table, reading only the files of the day partitions from
+    one day before `start` on (binding every file of a long history costs more than a few
+    days' rows). Falls back to the lake's whole table when the paths are not by day."""
+    spec = table_spec(name)
+    files = lake.manifest().files(spec.name)
+    days = [_partition_day(f.path) for f in files]
+    if lake.engine != "duckdb" or not files or any(d is None for d in days):
+        return since_day(lake.table(name), start)
+    first = start - timedelta(days=1)
+    keep = [str(lake.root / f.path) for f, d in zip(files, days, strict=True)
+            if d is not None and d >= first]
+    if not keep:
+        return since_day(lake.table(name), start)
+    t = lake.ibis().read_parquet(keep, hive_partitioning=True, union_by_name=True)
+    return since_day(t.select(*spec.schema.names, "day"), start)
+
+
+def since_day(t: Table, start: date | None) -> Table:
+    """Raw events from one UTC day before `start` (everything without a start)."""
+    if start is None:
+        return t
+    return t.filter(t.day >= ibis.literal(start) - ibis.interval(days=1))
 
 
 def _partition_day(path: str) -> date | None:
@@ -109,13 +136,22 @@ def _days_of(user: str, periods: list[dict[str, Any]],
             for d, g in sorted(region.items())]
 
 
-def build_context(lake: Lake, cfg: UebaConfig, start: date | None) -> Context | None:
-    """The run's context, or None when the lake holds no events at all."""
+def build_context(lake: Lake, cfg: UebaConfig, start: date | None,
+                  read_window: bool = False) -> Context | None:
+    """The run's context, or None when the lake holds no events at all. `read_window`:
+    read the events from `start` into memory (few: an incremental run's new days)."""
     present = frozenset(n for n in EVENT_CLASSES if lake.rows(n) > 0)
     span = data_span(lake, present)
     if span is None:
         return None
+    # an incremental run reads its few days of events once: every later query then runs
+    # on memory instead of binding each table's many files again
+    read = {} if start is None or not read_window else {
+        n: lake.ibis().to_pyarrow(window_events(lake, n, start)) for n in sorted(present)}
     return Context(
+        window={n: ibis.memtable(t) for n, t in read.items()},
+        window_users={n: frozenset(t["user"].unique().drop_null().to_pylist())
+                      for n, t in read.items()},
         lake=lake, cfg=cfg, span=span, start=start, present=present,
         persons=ibis.memtable(lake.ibis().to_pyarrow(persons(lake))),  # small: read once
         regions=region_days(lake, span),

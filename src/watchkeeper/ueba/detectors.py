@@ -53,15 +53,26 @@ def squash(s: F64, scale: float) -> F64:
     return np.asarray(1.0 - np.exp(-np.clip(s, 0.0, None) / scale))
 
 
-def blocks(days: I64, cfg: UebaConfig) -> Iterator[tuple[Mask, Mask]]:
+def blocks(days: I64, cfg: UebaConfig, keep: Mask | None = None
+           ) -> Iterator[tuple[Mask, Mask]]:
     """(rows of a block, its reference rows): blocks aligned to absolute day numbers, the
-    reference the `model_history_days` before (the block itself when under 50 rows)."""
+    reference the `model_history_days` before (the block itself when under 50 rows).
+    With `keep`, only the kept rows of blocks holding any."""
     block = days // cfg.model_block_days
-    for b in np.unique(block):
+    for b in np.unique(block if keep is None else block[keep]):
         rows = block == b
         lo = int(b) * cfg.model_block_days
         past = (days < lo) & (days >= lo - cfg.model_history_days)
-        yield rows, past if past.sum() >= 50 else rows
+        ref = past if past.sum() >= 50 else rows
+        yield (rows if keep is None else rows & keep), ref
+
+
+def needed_rows(days: I64, cfg: UebaConfig, keep: Mask) -> Mask:
+    """The kept rows and every reference row their scores need (whole days)."""
+    out = keep.copy()
+    for _, ref in blocks(days, cfg, keep):
+        out |= ref
+    return out
 
 
 def tail_surprise(ref: Floats, x: Floats, weights: F64, floor: float) -> Surprise:
@@ -79,22 +90,24 @@ def tail_surprise(ref: Floats, x: Floats, weights: F64, floor: float) -> Surpris
     return Surprise(weighted, total)
 
 
-def surprise(z: Floats, days: I64, weights: F64, cfg: UebaConfig) -> Surprise:
-    """`tail_surprise` of every row against its block's reference rows."""
+def surprise(z: Floats, days: I64, weights: F64, cfg: UebaConfig,
+             keep: Mask | None = None) -> Surprise:
+    """`tail_surprise` of every (kept) row against its block's reference rows."""
     weighted = np.zeros(z.shape[0])
     total = np.zeros(z.shape[0])
-    for rows, ref in blocks(days, cfg):
+    for rows, ref in blocks(days, cfg, keep):
         s = tail_surprise(z[ref], z[rows], weights, cfg.surprise_floor)
         weighted[rows], total[rows] = s.weighted, s.total
     return Surprise(weighted, total)
 
 
-def model_score(z: Floats, days: I64, total: F64, cfg: UebaConfig) -> F64:
-    """Each row's unweighted surprise as a percentile among its reference rows' own
+def model_score(z: Floats, days: I64, total: F64, cfg: UebaConfig,
+                keep: Mask | None = None) -> F64:
+    """Each (kept) row's unweighted surprise as a percentile among its reference rows' own
     surprise (against the same reference), [0, 1]."""
     out = np.zeros(z.shape[0])
     none = np.zeros(z.shape[1])
-    for rows, ref in blocks(days, cfg):
+    for rows, ref in blocks(days, cfg, keep):
         own = np.sort(tail_surprise(z[ref], z[ref], none, cfg.surprise_floor).total)
         out[rows] = np.searchsorted(own, total[rows], side="right") / max(len(own), 1)
     return out

@@ -39,7 +39,7 @@ def email_family(ctx: Context, mail: Table) -> Table:
         email_bcc=ev.wk_bcc.sum(),
         email_attachments=ev.attachment_count.fill_null(0).sum(),
         email_attachments_external=ev.wk_ext_att.sum(),
-        email_size_mb=(ev["size"].fill_null(0).cast("float64") / 1e6).sum(),
+        email_size_mb=ev["size"].fill_null(0).sum().cast("float64") / 1e6,  # exact sum
         email_personal_attachments=ev.wk_pers_att.sum(),
     )
 
@@ -86,7 +86,10 @@ def datastore_prepare(ctx: Context, ds: Table) -> Table:
 def datastore_family(ev: Table) -> Table:
     export = ev.activity == "export"
     reads = ev.activity.isin(["read", "query"])
+    lookups = ev.activity == "read"
     no_ticket = ev.ticket.isnull() | (ev.ticket == "")
+    no_purpose = ev.purpose.isnull() | (ev.purpose.strip() == "")
+    sensitive = ev.wk_sens.isin(["high", "restricted"])
     return ev.group_by(*KEYS).aggregate(
         ds_queries=ev.count(),
         ds_records=ev.wk_records.sum(),
@@ -100,8 +103,9 @@ def datastore_family(ev: Table) -> Table:
         ds_other_region_no_ticket_records=ev.wk_records.sum(where=ev.wk_other & no_ticket),
         ds_restricted_no_ticket_records=ev.wk_records.sum(
             where=(ev.wk_sens == "restricted") & no_ticket),
-        ds_sensitive_no_ticket_queries=ev.count(
-            where=ev.wk_sens.isin(["high", "restricted"]) & no_ticket),
+        ds_sensitive_no_ticket_queries=ev.count(where=sensitive & no_ticket),
+        ds_sensitive_no_ticket_reads=ev.count(where=sensitive & no_ticket & lookups),
+        ds_no_purpose_queries=ev.count(where=no_purpose),
         **{f"ds_records_{s}": ev.wk_records.sum(where=ev.wk_sens == s) for s in SENSITIVITIES},
         ds_datasets=ev.dataset.nunique(),
     )

@@ -11,6 +11,7 @@ Working hours: the region default (08:00-18:00) until a person has
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ WORK, AFTER, WEEKEND = "work_hours", "after_hours", "weekend"
 TIME_CLASSES = (WORK, AFTER, WEEKEND)
 
 
+@functools.lru_cache(maxsize=64)
 def offset_changes(tz: str, first: date, last: date) -> list[tuple[datetime, int]]:
     """(UTC instant, offset minutes from then on) for a zone over [first-2, last+2] days."""
     zone = ZoneInfo(tz)
@@ -70,12 +72,18 @@ def localize(events: Table, persons: Table, regions: Table, cfg: UebaConfig,
     ).drop("wk_local")
 
 
-def learned_hours(auth_local: Table, cfg: UebaConfig) -> Table:
-    """(user, wk_start, wk_end, wk_learned_until): own hours learned from early weekdays."""
-    days = (auth_local.filter(~auth_local.wk_weekend)
+def hour_days(auth_local: Table) -> Table:
+    """(user, wk_day, first, last): per weekday with authentication events, the first
+    logon and the last event (local minutes) — what working hours are learned from."""
+    return (auth_local.filter(~auth_local.wk_weekend)
             .group_by("user", "wk_day")
             .aggregate(first=auth_local.wk_minute.min(where=auth_local.activity == "logon"),
                        last=auth_local.wk_minute.max()))
+
+
+def hours_from_days(days: Table, cfg: UebaConfig) -> Table:
+    """(user, wk_start, wk_end, wk_learned_until) from `hour_days` rows: people with
+    `learn_hours_days` weekdays, from their first ones."""
     rank = ibis.row_number().over(group_by="user", order_by="wk_day")
     days = days.mutate(wk_rank=rank).filter(ibis._.wk_rank < cfg.learn_hours_days)
     slack = cfg.learn_hours_slack_minutes
@@ -87,6 +95,11 @@ def learned_hours(auth_local: Table, cfg: UebaConfig) -> Table:
         "user", "wk_learned_until",
         wk_start=ibis.greatest(hours.wk_start - slack, 0).cast("int32"),
         wk_end=ibis.least(hours.wk_end + slack, 24 * 60).cast("int32"))
+
+
+def learned_hours(auth_local: Table, cfg: UebaConfig) -> Table:
+    """(user, wk_start, wk_end, wk_learned_until): own hours learned from early weekdays."""
+    return hours_from_days(hour_days(auth_local), cfg)
 
 
 def with_time_class(ev: Table, hours: Table | None, cfg: UebaConfig) -> Table:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from watchkeeper.ueba.baselines import PeerOrder, deviations, peer_feature, peer_order
+from watchkeeper.ueba.baselines import (
+    PeerOrder,
+    dense_ids,
+    deviations,
+    peer_feature,
+    peer_order,
+)
 from watchkeeper.ueba.config import UebaConfig
 from watchkeeper.ueba.grid import F32, F64, I64, Grid, make_grid, median_mad, trailing_sum
 
@@ -36,15 +42,24 @@ class WeekHistory:
     before_first: npt.NDArray[np.bool_]   # (P, D) cells before the first active week
 
 
-def week_history(users: I64, days: I64, cfg: UebaConfig) -> WeekHistory:
+def week_history(users: I64, days: I64, cfg: UebaConfig, rows: I64 | None = None,
+                 first_day: I64 | None = None) -> WeekHistory:
+    """The week history of `rows` (all when None) over the grid of all rows.
+
+    `first_day` (per user code, day number) is each person's first active day when the
+    rows do not reach back to it (an incremental run's look-back window)."""
     grid = make_grid(users, days)
     width = grid.shape[1]
-    today = grid.person * width + grid.column
+    pick = slice(None) if rows is None else rows
+    person, column = grid.person[pick], grid.column[pick]
+    today = person * width + column
     lags = week_lags(cfg)
-    cols = grid.column[:, None] - lags[None, :]
-    earlier = np.where(cols >= 0, grid.person[:, None] * width + cols, -1)
+    cols = column[:, None] - lags[None, :]
+    earlier = np.where(cols >= 0, person[:, None] * width + cols, -1)
     first = np.full(grid.shape[0], width, dtype=np.int64)
     np.minimum.at(first, grid.person, grid.column)
+    if first_day is not None and first.size:
+        first = np.minimum(first, first_day[:first.size] - grid.first_day)
     before = np.arange(width)[None, :] < first[:, None] + WEEK - 1
     return WeekHistory(grid, today, earlier, before)
 
@@ -67,10 +82,14 @@ def week_feature(raw_f: F64, wh: WeekHistory, po: PeerOrder,
 
 
 def week_deviations(raw: F64, users: I64, days: I64, gid: I64, cfg: UebaConfig,
-                    only: list[int]) -> F32:
-    """Combined week z per row of the features `only` (columns in that order)."""
-    wh, po = week_history(users, days, cfg), peer_order(gid)
+                    only: list[int], rows: I64 | None = None,
+                    first_day: I64 | None = None) -> F32:
+    """Combined week z per row of the features `only` (columns in that order); with
+    `rows` (whole days) only those rows, the others 0. `first_day`: see `week_history`."""
+    pick = np.arange(raw.shape[0]) if rows is None else rows
+    wh = week_history(users, days, cfg, pick, first_day)
+    po = peer_order(dense_ids(gid[pick]))
     out = np.zeros((raw.shape[0], len(only)), dtype=np.float32)
     for i, f in enumerate(only):
-        out[:, i] = week_feature(raw[:, f], wh, po, cfg)
+        out[pick, i] = week_feature(raw[:, f], wh, po, cfg)
     return out
