@@ -12,9 +12,13 @@ in-memory DuckDB table, and every SigmaHQ Windows rule that compiles is run over
 Dictionary evaluation gains from repeated values, and replicated samples repeat far more
 than real logs (every value recurs once per copy): the report prints the distinct-value
 ratio (distinct / non-null values) of the main fields, for the replicated table and for the
-samples themselves.
+samples themselves. ``--unique-fields`` adds a high-cardinality run: the same replicated
+table with ``CommandLine``, ``ParentCommandLine`` and ``TargetFilename`` made unique per
+row (:func:`make_unique`), fused (binding cache already warm) and per rule (sampled) on
+that same table; the fused matches of the sampled rules must equal theirs.
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_sigma.py [--events N] [--threads 2] [--json]``
+Usage: ``PYTHONPATH=src python benchmarks/bench_sigma.py [--events N] [--threads 2]
+[--unique-fields] [--json]``
 """
 
 from __future__ import annotations
@@ -56,6 +60,34 @@ def replicate(events: pa.Table, target: int) -> pa.Table:
     return pa.concat_tables(parts).slice(0, target).combine_chunks()
 
 
+UNIQUE_FIELDS = ("CommandLine", "ParentCommandLine", "TargetFilename")
+
+
+def make_unique(data: pa.Table) -> pa.Table:
+    """A high-cardinality variant: ``CommandLine`` and ``ParentCommandLine`` get one more
+    argument and ``TargetFilename`` one more folder before its file name, a token unique per
+    row, so these columns hardly repeat (as in real logs). This can change which rules match
+    (``endswith``, ``eq``, patterns across the changed spot): fused and per-rule run on the
+    same perturbed table and must agree."""
+    for name in UNIQUE_FIELDS:
+        if name not in data.column_names:
+            continue
+        values = data[name].to_pylist()
+        changed: list[str | None] = []
+        for row, value in enumerate(values):
+            token = f"wk{row:x}"
+            if value is None:
+                changed.append(None)
+            elif name == "TargetFilename":
+                head, sep, tail = value.rpartition("\\")
+                changed.append(f"{head}{sep}{token}\\{tail}" if sep else f"{token}\\{value}")
+            else:
+                changed.append(f"{value} {token}")
+        data = data.set_column(data.column_names.index(name), name,
+                               pa.array(changed, data.schema.field(name).type))
+    return data.combine_chunks()
+
+
 MAIN_FIELDS = ("Image", "ParentImage", "CommandLine", "OriginalFileName", "TargetObject",
                "TargetFilename", "ImageLoaded", "Details")
 
@@ -78,11 +110,48 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start
 
 
+def unique_fields(compiled: list, sample: list, con: ibis.BaseBackend,  # type: ignore[type-arg]
+                  data: pa.Table) -> dict[str, object]:
+    """Fused and (sampled, extrapolated) per-rule runs on the high-cardinality variant."""
+    unique = make_unique(data)
+    table = con.create_table("events_unique", ibis.memtable(unique))
+    fused, fused_s = timed(run_rules, compiled, table)
+    _, again_s = timed(run_rules, compiled, table)
+    per_rule, sample_s = timed(run_rules_per_rule, sample, table)
+    sampled = pa.array([r.rule_id for r in sample])
+    mine = fused.filter(pc.is_in(fused["rule_id"], value_set=sampled))
+
+    def pairs(matches: pa.Table) -> set[tuple[str, str]]:
+        return set(zip(matches["rule_id"].to_pylist(), matches["event_id"].to_pylist(),
+                       strict=True))
+
+    if pairs(mine) != pairs(per_rule):
+        raise SystemExit("fused and per-rule matches differ on the high-cardinality table")
+    per_rule_s = sample_s * len(compiled) / len(sample)
+    rows = unique.num_rows
+    return {
+        "unique_fields": ", ".join(UNIQUE_FIELDS) + " unique per row",
+        "unique_matches": fused.num_rows,
+        "unique_sampled_matches_equal": f"{len(pairs(mine))} (fused == per rule)",
+        "unique_fused_seconds": round(fused_s, 2),
+        "unique_fused_events_per_second": round(rows / fused_s),
+        "unique_fused_again_seconds": round(again_s, 2),
+        "unique_fused_again_events_per_second": round(rows / again_s),
+        "unique_per_rule_seconds_extrapolated": round(per_rule_s, 2),
+        "unique_per_rule_events_per_second": round(rows / per_rule_s),
+        "unique_speedup": round(per_rule_s / fused_s, 1),
+        "unique_distinct_ratio": distinct_ratios(unique),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--per-rule-sample", type=int, default=150)
+    parser.add_argument("--unique-fields", action="store_true",
+                        help="also run on a copy with unique CommandLine, ParentCommandLine "
+                             "and TargetFilename (high cardinality)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -121,6 +190,10 @@ def main() -> int:
         "sample_events": samples.num_rows,
         "distinct_ratio_replicated": distinct_ratios(data),
         "distinct_ratio_samples": distinct_ratios(samples),
+    }
+    if args.unique_fields:
+        report.update(unique_fields(compiled, sample, con, data))
+    report |= {
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, "
                    f"python {platform.python_version()}",

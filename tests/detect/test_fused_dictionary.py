@@ -1,6 +1,7 @@
 """The fused runner (dictionary evaluation) gives exactly the matches of one SQL query per
 rule: every compiled SigmaHQ Windows rule over every regression sample, in the default
-mode, with every column evaluated lazily, and with small batches; plus golden edge cases."""
+mode, with every column evaluated lazily, with small batches and with every column's string
+tests in one Aho-Corasick pass; plus golden edge cases."""
 
 from __future__ import annotations
 
@@ -70,6 +71,30 @@ def test_lazy_columns_and_small_batches_agree(rules: list[CompiledRule], events:
     monkeypatch.undo()
     monkeypatch.setattr(dictionary, "PYTHON_LIMIT", 0)  # string tests via Arrow kernels
     assert pairs(run_rules(rules, connect_table(events), batch_rows=37)) == per_rule
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lazy", [False, True])
+def test_multi_pattern_pass_agrees(rules: list[CompiledRule], events: pa.Table,
+                                   per_rule: set[tuple[str, str]], lazy: bool,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every column's string tests forced into the one Aho-Corasick pass (the samples'
+    dictionaries are below the thresholds), eager and lazy."""
+    passes: list[int] = []
+    original = dictionary._Strings.multi
+
+    def counted(self: dictionary._Strings, found: Any) -> Any:
+        passes.append(len(found))
+        return original(self, found)
+
+    monkeypatch.setattr(dictionary._Strings, "multi", counted)
+    monkeypatch.setattr(dictionary, "MULTI_PROBES", 0)
+    monkeypatch.setattr(dictionary, "MULTI_VALUES", 0)
+    if lazy:
+        monkeypatch.setattr(dictionary, "EAGER_LIMIT", 0)
+        monkeypatch.setattr(dictionary, "EAGER_SHARE", 0.0)
+    assert pairs(run_rules(rules, connect_table(events))) == per_rule
+    assert sum(passes) > 5000  # most string tests ran in the pass
 
 
 @pytest.mark.slow

@@ -5,9 +5,10 @@ Fused evaluation binds each rule branch to the table schema (:func:`.sigma.dicti
 cached), then reads every route's rows in one DuckDB query (the columns the rules test, one
 flag per route, requested ``fields``) in batches of ``batch_rows``. Per batch, each column
 is dictionary-encoded and every field test runs once per distinct value (string tests on
-Python strings, every other test as the SQL :mod:`.sigma.sqlgen` generates, evaluated by
-DuckDB on the distinct values); rule conditions are combined per row from those results,
-skipping rules a test already rules out on the values alone. See :mod:`.sigma.dictionary`.
+Python strings, many of them on many values in one Aho-Corasick pass; every other test as
+the SQL :mod:`.sigma.sqlgen` generates, evaluated by DuckDB on the distinct values); rule
+conditions are combined per row from those results, skipping rules a test already rules out
+on the values alone. See :mod:`.sigma.dictionary`.
 
 :func:`run_rules_per_rule` runs the same semantics as one SQL query per rule branch (the
 baseline, and the reference the fused runner is tested against);

@@ -20,6 +20,14 @@ values only. A rule's condition is then combined per row from those per-value re
   is all false stops the rule without touching the rows), then the others only on the rows
   still passing; an OR only on the rows not yet matched. Null counts as false everywhere
   (as the SQL's ``CASE``/``COALESCE`` trees do), so two-valued logic per row is exact.
+* **Many string tests on many values** (at least :data:`MULTI_PROBES` tests of one case
+  variant of a column and :data:`MULTI_VALUES` distinct values, e.g. a ``CommandLine``
+  that hardly repeats): every ``eq``/``contains``/``startswith``/``endswith`` needle of the
+  column runs in one Aho-Corasick pass (``pyahocorasick``) over the values joined by
+  ``\\x00`` (``startswith`` needles are ``\\x00`` + text, ``endswith`` text + ``\\x00``,
+  ``eq`` both), on all values at once, also for lazy columns. Python string semantics, as
+  the per-test path; tests with an empty or ``\\x00``-containing text, and columns whose
+  values contain ``\\x00``, take the per-test path.
 * Columns with a large dictionary (more than :data:`EAGER_LIMIT` distinct values and more
   than a quarter of the rows) are evaluated lazily: a test runs only on the distinct values
   of the rows that reach it, and remembers them.
@@ -31,8 +39,10 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any, TypeAlias
 
+import ahocorasick
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,6 +70,10 @@ EAGER_SHARE = 0.25
 #: the joined values); larger dictionaries and lazy subsets use Arrow's kernels.
 PYTHON_LIMIT = 2048
 ARROW_KINDS = frozenset({"eq", "contains", "startswith", "endswith"})
+#: A column's string tests (of one case variant) run as one Aho-Corasick pass over all its
+#: distinct values when there are at least this many tests and values.
+MULTI_PROBES = 16
+MULTI_VALUES = 1024
 Key: TypeAlias = tuple[str, ...]
 Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
 Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
@@ -250,12 +264,69 @@ class _Strings:
                                  len(self.values))
         return out
 
+    def multi(self, found: Sequence[Probe]) -> dict[Probe, Index] | None:
+        """Per probe (non-empty text without ``\\x00``) the numbers of the values where it
+        holds, in one Aho-Corasick pass over the joined values (None when a value contains
+        the separator). A needle occurs in the joined text only within one value, or
+        within it and its separators: ``contains`` inside the value, ``startswith``/``eq``
+        starting at the separator before it, ``endswith`` starting inside it; so each
+        occurrence's start tells the value."""
+        if not self.values or not found:
+            return {p: np.zeros(0, np.intp) for p in found}
+        if self.joined is None:
+            return None
+        needles = [_needle(p.kind, p.value) for p in found]
+        unique = list(dict.fromkeys(needles))
+        automaton, lengths = _automaton(tuple(unique))
+        flat = np.fromiter(chain.from_iterable(automaton.iter(self.joined)), np.int64)
+        ends, ids = flat[0::2], flat[1::2]
+        size = len(self.values)
+        # separator i is just before value i (the last one after the last value)
+        separators = np.zeros(size + 1, np.int64)
+        separators[1:] = np.cumsum(np.fromiter(map(len, self.values), np.int64, size) + 1)
+        values = np.searchsorted(separators, ends - lengths[ids] + 1, side="right") - 1
+        # group by needle (a stable radix sort for up to 65,536 needles); occurrences come
+        # in text order, so each needle's values are sorted: drop the repeated ones
+        order = np.argsort(ids.astype(np.uint16) if len(unique) <= 1 << 16 else ids,
+                           kind="stable")
+        owners, numbers = ids[order], values[order].astype(np.intp)
+        fresh = np.ones(len(order), np.bool_)
+        fresh[1:] = (owners[1:] != owners[:-1]) | (numbers[1:] != numbers[:-1])
+        owners, numbers = owners[fresh], numbers[fresh]
+        bounds = np.searchsorted(owners, np.arange(len(unique) + 1))
+        slot = {needle: number for number, needle in enumerate(unique)}
+        return {p: numbers[bounds[slot[n]]:bounds[slot[n] + 1]]
+                for p, n in zip(found, needles, strict=True)}
+
     def index(self) -> dict[str, list[int]]:
         if self._index is None:
             self._index = {}
             for number, text in enumerate(self.values):
                 self._index.setdefault(text, []).append(number)
         return self._index
+
+
+def _needle(kind: str, value: str) -> str:
+    sep = _Strings.SEPARATOR
+    return {"contains": value, "startswith": sep + value, "endswith": value + sep,
+            "eq": sep + value + sep}[kind]
+
+
+@lru_cache(maxsize=64)
+def _automaton(needles: tuple[str, ...]) -> tuple[Any, np.ndarray[Any, np.dtype[np.int64]]]:
+    """An Aho-Corasick automaton over distinct ``needles`` (each one's payload: its number)
+    and their lengths; cached, as every batch has the same tests."""
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for number, needle in enumerate(needles):
+        automaton.add_word(needle, number)
+    automaton.make_automaton()
+    return automaton, np.fromiter(map(len, needles), np.int64, len(needles))
+
+
+def multi_eligible(found: Probe) -> bool:
+    """Whether the probe can run in the Aho-Corasick pass."""
+    return (found.kind in ARROW_KINDS and bool(found.value)
+            and _Strings.SEPARATOR not in found.value)
 
 
 def _kernel(function: Callable[..., Any]) -> Callable[[pa.Array, str], Mask]:
@@ -296,6 +367,8 @@ class _Column:
         self.complete: set[Probe] = set()  # known on every value
         self._lowered: pa.Array | None = None
         self._strings: dict[bool, _Strings] = {}
+        self.pending: dict[Probe, Index] = {}  # results of the multi-pattern pass, unpacked
+        # when first wanted
 
     def set_lowered(self, lowered: pa.Array) -> None:
         self._lowered = lowered
@@ -315,8 +388,28 @@ class _Column:
             found = self._strings[lowered] = _Strings(values)
         return found
 
+    def multi(self, wanted: Sequence[Probe]) -> None:
+        """Run the string probes of each case variant in one Aho-Corasick pass over all
+        values, when they are many and so are the values."""
+        if len(self.key) != 1 or self.size - 1 < MULTI_VALUES:
+            return
+        for lowered in (False, True):
+            found = [p for p in wanted if p.lowered == lowered and p not in self.complete
+                     and p not in self.pending and multi_eligible(p)]
+            if len(found) >= max(MULTI_PROBES, 1):
+                hits = self.strings(lowered).multi(found)
+                if hits is not None:
+                    self.pending.update(hits)
+
     def evaluate(self, wanted: Sequence[Probe], entries: Index | None) -> None:
         """Make every probe's result known on ``entries`` (all values when None)."""
+        if self.pending:
+            for found in wanted:
+                hits = self.pending.pop(found, None)
+                if hits is not None:
+                    result = np.zeros(self.size, np.bool_)
+                    result[hits] = True
+                    self.set_results(found, result)
         if entries is None:
             todo = [p for p in wanted if p not in self.complete]
         else:
@@ -368,14 +461,20 @@ class _Column:
                 self.complete.add(probe)
 
     def set_results(self, found: Probe, result: Mask) -> None:
-        self.results[found] = result
-        self.known[found] = np.ones(self.size, np.bool_)
+        self.results[found] = result  # ``known`` is read only for probes not complete
         self.complete.add(found)
 
     def vector(self, node: Probe | Combo | Negation, entries: Index | None) -> Mask:
         """The node's result per value (on ``entries`` only, when given)."""
         self.evaluate(list(probes(node)), entries)
-        return self._combine(node, slice(None) if entries is None else entries)
+        if entries is None:
+            return self._combine(node, slice(None))
+        if 4 * len(entries) > self.size:
+            # whole vectors combine faster than gathered ones; values not on ``entries``
+            # (results unknown there) are dropped after
+            whole: Mask = self._combine(node, slice(None))[entries]
+            return whole
+        return self._combine(node, entries)
 
     def _combine(self, node: Bound, where: slice | Index) -> Mask:
         if isinstance(node, Probe):
@@ -423,6 +522,7 @@ class Batch:
         combined: list[tuple[_Column, list[Probe]]] = []
         for key, found in by_key.items():
             column = self.column(key)
+            column.multi(found)
             if not column.eager:
                 continue
             sql = [p for p in found if p.kind == "sql"]
