@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+
+def _shared() -> Path:
+    """The shared folder next to the checkout (``../shared``), wherever it is cloned; the
+    workplace's fixed location otherwise; ``WATCHKEEPER_SHARED`` overrides both."""
+    candidates = [Path(os.environ["WATCHKEEPER_SHARED"])] if "WATCHKEEPER_SHARED" in os.environ \
+        else []
+    candidates += [Path(__file__).resolve().parents[3] / "shared", Path("/work/shared")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared()
 
 
 def in_ci() -> bool:
