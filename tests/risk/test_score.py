@@ -270,7 +270,8 @@ def test_escalation_inside_an_episode_raises_a_new_alert() -> None:
     assert r.alerts["day"].to_pylist() == [day(8), day(30)]
     strict = _score(behaviour(steady, last=35), findings, people=people(person("U1")),
                     config=RiskConfig(anomaly_scale="raw", escalation_factor=0.0,
-                                      realert_on_new_scenario=False))
+                                      realert_on_new_scenario=False,
+                                      realert_on_fresh_evidence=False))
     assert strict.alerts["day"].to_pylist() == [day(8)]
     assert min(scores(strict, "U1")[8:]) > 0.2     # never re-armed
 
@@ -289,6 +290,22 @@ def test_escalation_waits_after_the_last_alert() -> None:
     assert fired[0].tolist() == [True, True, True] + [False] * 8
 
 
+def test_fresh_evidence_inside_an_old_episode_alerts_again() -> None:
+    """Risk left over from an old alert (above re-arm) does not hide a new day whose own
+    evidence would open an episode and outweighs what is left."""
+    import numpy as np
+
+    from watchkeeper.risk.entity import alert_days
+
+    score = np.array([[0.7, 0.63, 0.57, 0.51, 0.46, 0.42, 0.38, 0.34, 0.31, 0.9, 0.5]])
+    fresh = np.array([[0.7, 0, 0, 0, 0, 0, 0, 0, 0, 0.62, 0]])
+    fired = alert_days(score, 0.6, 0.2, escalation_factor=2.0, fresh=fresh)
+    assert fired[0].tolist() == [True] + [False] * 8 + [True, False]
+    # too soon after the last alert, or less than half of the day's risk: no new alert
+    assert not alert_days(score, 0.6, 0.2, escalation_min_gap_days=10, fresh=fresh)[0, 9]
+    assert not alert_days(score * 1.5, 0.6, 0.2, fresh=fresh)[0, 9]
+
+
 def test_a_scenario_completing_inside_an_episode_alerts_again() -> None:
     rows = [anomaly("U1", n, 0.5) for n in range(0, 6)]
     feats = [{"user": "U1", "day": day(4), "first_after_hours_logon": 1.0},
@@ -304,7 +321,7 @@ def test_a_scenario_completing_inside_an_episode_alerts_again() -> None:
 
 
 def test_data_access_without_a_declared_purpose_is_an_indicator() -> None:
-    feats = [{"user": "U1", "day": day(3), "ds_no_purpose_queries": 2.0}]
+    feats = [{"user": "U1", "day": day(3), "ds_sensitive_no_purpose_reads": 2.0}]
     touched = pa.table({"user": ["U1"], "day": pa.array([day(3)], pa.date32()),
                         "sensitivity": ["restricted"]})
     r = _score(behaviour([], feats), people=people(person("U1", role="DataEngineer")),
@@ -314,6 +331,23 @@ def test_data_access_without_a_declared_purpose_is_an_indicator() -> None:
     # 0.5, x1.4 for restricted data, x1.1 for a privileged role: an alert on the first day
     assert scores(r, "U1")[3] == pytest.approx(0.5 * 1.4 * 1.1)
     assert r.alerts["day"].to_pylist() == [day(3)]
+
+
+def test_a_habit_of_reading_without_a_purpose_counts_for_less() -> None:
+    from watchkeeper.risk.signals import indicator_events
+
+    # a single read without ticket and purpose is below the minimum (more than one)
+    feats = pa.Table.from_pylist(
+        [{"user": "U1", "day": day(n), "ds_sensitive_no_purpose_reads": 3.0}
+         for n in (1, 2, 4, 70)] + [{"user": "U2", "day": day(2),
+                                     "ds_sensitive_no_purpose_reads": 1.0}])
+    events = indicator_events(feats, RiskConfig(), population=100)
+    assert [e["user"] for e in events] == ["U1"] * 4
+    # the person's own earlier days in the 56 before: 0, 1, 2, then none (day 70)
+    assert [e["score"] for e in events] == pytest.approx([0.5, 0.25, 0.5 / 3, 0.5])
+    assert "2 earlier days in 56" in events[2]["reason"]
+    plain = indicator_events(feats, RiskConfig(indicator_self_kinds=()), population=100)
+    assert [e["score"] for e in plain] == pytest.approx([0.5] * 4)
 
 
 def test_an_indicator_many_people_show_counts_for_less() -> None:

@@ -125,3 +125,40 @@ def test_benign_mass_mail_and_no_ticket_reads(run: Run, read_jsonl: JsonReader) 
     rows = read_jsonl(run.root / "datastore_access.jsonl")
     assert any(r["ticket"] is None and r["user"] not in run.insiders and
                str(r["dataset"]).startswith("user_profiles") for r in rows)
+
+
+def test_benign_access_without_purpose(run: Run, read_jsonl: JsonReader) -> None:
+    """Ordinary data-store work sometimes lacks a purpose, so that alone is not an insider."""
+    rows = read_jsonl(run.root / "datastore_access.jsonl")
+    benign = [r for r in rows if r["user"] not in run.insiders]
+    bare = [r for r in benign if r["purpose"] is None]
+    assert bare
+    assert 0.005 < len(bare) / len(benign) < 0.2
+    people = {str(r["user"]) for r in bare}
+    assert len(people) >= 3
+    roles = {run.hr[u]["role"] for u in people}
+    assert roles & {"DataEngineer", "SystemAdministrator", "Analyst"}
+    assert any(r["ticket"] is None and str(r["dataset"]).startswith(("user_profiles", "messages"))
+               for r in bare)
+
+
+def test_on_call_bursts_look_like_privileged_reads_without_ticket() -> None:
+    """Benign privileged staff sometimes read user records for a day or two without a
+    ticket or purpose: the look-alike of scenario 7."""
+    from watchkeeper.sim import SimConfig
+    from watchkeeper.sim.engine import build
+    from watchkeeper.sim.lookalikes import ON_CALL_ROLES
+
+    world, injection, incidents = build(SimConfig(users=300, days=200, seed=3))
+    insiders = {world.org.people[i.person].user_id for i in incidents}
+    roles = {p.user_id: p.role for p in world.org.people}
+    days: dict[str, set[int]] = {}
+    for (day, source), rows in injection.rows.items():
+        for r in rows:
+            if source == "datastore" and r["tag"] == -1:
+                assert r["ticket"] is None and r["purpose"] is None
+                assert str(r["dataset"]).startswith(("user_profiles", "messages"))
+                days.setdefault(str(r["user"]), set()).add(day)
+    assert days and not set(days) & insiders
+    assert all(roles[u] in ON_CALL_ROLES for u in days)
+    assert any(len(d) <= 2 for d in days.values())

@@ -90,7 +90,7 @@ DEFAULT_INDICATORS: dict[str, str] = {
     "logon_other_users_pc": "other_pc",
     "email_personal_recipients": "personal_email",
     "ds_other_region_exported": "other_region_export",
-    "ds_no_purpose_queries": "no_purpose",
+    "ds_sensitive_no_purpose_reads": "no_purpose",
 }
 
 DEFAULT_FEATURE_KINDS: dict[str, str] = {
@@ -111,6 +111,7 @@ DEFAULT_FEATURE_KINDS: dict[str, str] = {
     "ds_no_ticket_records": "no_ticket",
     "ds_sensitive_no_ticket_reads": "no_ticket",
     "ds_no_purpose_queries": "no_ticket",
+    "ds_sensitive_no_purpose_reads": "no_ticket",
     "ds_other_region_exported": "bulk_export",
     "web_leak": "leak_site",
     "web_job": "job_search",
@@ -180,11 +181,13 @@ class RiskConfig(BaseModel):
     indicator_features: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_INDICATORS))
     indicator_min_values: dict[str, float] = Field(default_factory=lambda: {
-        "ds_other_region_exported": 50_000.0})
+        "ds_other_region_exported": 50_000.0, "ds_sensitive_no_purpose_reads": 1.0})
     indicator_scores: dict[str, float] = Field(default_factory=lambda: {
         "job_search": 0.5, "leak_site": 0.6, "hacking_tool": 0.6, "usb_after_hours": 0.3,
         "other_region_export": 0.6, "manager_pc": 0.3, "no_purpose": 0.5})
     indicator_prevalence_target: float = Field(0.05, gt=0.0, le=1.0)
+    indicator_self_kinds: tuple[str, ...] = ("no_purpose",)
+    indicator_self_window_days: int = Field(56, ge=1)
     leaving_factor: float = Field(1.5, ge=1.0)
     leaving_soon_days: int = Field(30, ge=0)
     privileged_roles: tuple[str, ...] = ("admin", "sysadmin", "data ?engineer", "dba")
@@ -201,5 +204,6 @@ class RiskConfig(BaseModel):
     escalation_window_days: int = Field(14, ge=1)
     escalation_min_gap_days: int = Field(7, ge=0)
     realert_on_new_scenario: bool = True
+    realert_on_fresh_evidence: bool = True
     reasons_per_alert: int = Field(3, ge=1)
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)

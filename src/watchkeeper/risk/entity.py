@@ -28,7 +28,8 @@ def decayed_sum(new: np.ndarray, half_life_days: float, cap: float) -> np.ndarra
 def alert_days(score: np.ndarray, threshold: float, rearm: float, *,
                escalation_factor: float = 0.0, escalation_window_days: int = 14,
                escalation_min_gap_days: int = 7,
-               new_scenario: np.ndarray | None = None) -> np.ndarray:
+               new_scenario: np.ndarray | None = None,
+               fresh: np.ndarray | None = None) -> np.ndarray:
     """True on the person-days that raise a risk alert.
 
     An episode opens when the score reaches `threshold` while armed; the person is armed
@@ -38,7 +39,12 @@ def alert_days(score: np.ndarray, threshold: float, rearm: float, *,
     - the score reaches `threshold` and at least `escalation_factor` times its maximum
       over the `escalation_window_days` days before (0 turns this off), provided the
       last alert is at least `escalation_min_gap_days` old, or
-    - a scenario template starts boosting the person (`new_scenario` True that day).
+    - a scenario template starts boosting the person (`new_scenario` True that day), or
+    - the day's new evidence alone (`fresh`: the day's new risk events, with that day's
+      modifiers) reaches `threshold` and is at least half of the day's score, provided
+      the last alert is at least `escalation_min_gap_days` old: what would open an
+      episode on its own, and outweighs what is left of the old one, is news even if
+      risk never fell below `rearm`.
     """
     fired = np.zeros(score.shape, dtype=bool)
     armed = np.ones(score.shape[0], dtype=bool)
@@ -47,7 +53,7 @@ def alert_days(score: np.ndarray, threshold: float, rearm: float, *,
     for j in range(days):
         over = score[:, j] >= threshold
         fire = armed & over
-        if j and (escalation_factor > 0 or new_scenario is not None):
+        if j and (escalation_factor > 0 or new_scenario is not None or fresh is not None):
             held = ~armed & over
             esc = np.zeros(users, dtype=bool)
             if escalation_factor > 0:
@@ -56,6 +62,10 @@ def alert_days(score: np.ndarray, threshold: float, rearm: float, *,
                     (since_alert + 1 >= escalation_min_gap_days)
             if new_scenario is not None:
                 esc |= new_scenario[:, j]
+            if fresh is not None:
+                news = fresh[:, j]
+                esc |= (news >= threshold) & (2 * news >= score[:, j]) & \
+                    (since_alert + 1 >= escalation_min_gap_days)
             fire |= held & esc
         fired[:, j] = fire
         since_alert = np.where(fire, 0, since_alert + 1)

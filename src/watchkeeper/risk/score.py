@@ -144,13 +144,16 @@ def _score(events: pa.Table, kinds: KindDays, matches: list[ScenarioMatch],
     base = np.sum(np.stack(list(per_source.values())), axis=0) if grid.days else \
         np.zeros((len(grid.users), 0))
     score = base * modifier * boost
+    fresh = sum(news.values(), np.zeros_like(score))
     fired = alert_days(score, config.threshold, config.rearm,
                        escalation_factor=config.escalation_factor,
                        escalation_window_days=config.escalation_window_days,
                        escalation_min_gap_days=config.escalation_min_gap_days,
                        new_scenario=new_boosts(which) if config.realert_on_new_scenario
+                       else None,
+                       fresh=fresh * modifier * boost if config.realert_on_fresh_evidence
                        else None)
-    trajectory = Trajectory(score, sum(news.values(), np.zeros_like(score)),
+    trajectory = Trajectory(score, fresh,
                             _kind_array(kinds, grid, None), ctx.leaving, ctx.privileged,
                             {k: _kind_array(kinds, grid, k) for k in PRECURSORS}, ctx.present)
     prob = forecast(trajectory, config.threshold, config.forecast) if grid.days else score

@@ -237,6 +237,11 @@ def indicator_events(features: pa.Table, config: RiskConfig,
     ``min(1, target / prevalence)``, as for rules (causal: that day and earlier only).
     Indicators of data-store features carry the `data_access` kind, so the sensitivity
     modifier applies to them.
+
+    Kinds in ``indicator_self_kinds`` are judged against the person's own history too:
+    a person who showed the indicator on `n` days of the ``indicator_self_window_days``
+    before counts ``1 / (1 + n)`` of its score (someone who habitually reads without a
+    declared purpose is not news; a first time is).
     """
     seen: dict[tuple[str, dt.date, str], str] = {}
     for name, kind in sorted(config.indicator_features.items()):
@@ -249,6 +254,7 @@ def indicator_events(features: pa.Table, config: RiskConfig,
     prevalence = rule_prevalence([{"user": u, "day": d, "rule_id": k} for u, d, k in seen],
                                  people, config.rule_prevalence_window_days)
     weight = config.source_weights.get(Source.RULE, 1.0)
+    habit = _earlier_days(seen, config.indicator_self_kinds, config.indicator_self_window_days)
     out: list[Row] = []
     for (user, day, kind), name in sorted(seen.items()):
         share = prevalence[(kind, day)]
@@ -256,15 +262,40 @@ def indicator_events(features: pa.Table, config: RiskConfig,
         if people >= config.rule_prevalence_min_people and \
                 share > config.indicator_prevalence_target:
             factor = config.indicator_prevalence_target / share
+        before = habit.get((user, day, kind), 0)
         out.append({
             "user": user, "day": day, "time": None, "source": Source.RULE.value,
             "signal_id": f"indicator:{kind}:{user}:{day.isoformat()}",
-            "score": config.indicator_scores[kind] * weight * factor,
+            "score": config.indicator_scores[kind] * weight * factor / (1 + before),
             "reason": f"indicator {kind}: {name} > "
                       f"{config.indicator_min_values.get(name, 0):g}"
-                      + (f" (flags {share:.1%} of people: x{factor:.2f})" if factor < 1 else ""),
+                      + (f" (flags {share:.1%} of people: x{factor:.2f})" if factor < 1 else "")
+                      + (f" (the person's {before} earlier days in "
+                         f"{config.indicator_self_window_days}: x{1 / (1 + before):.2f})"
+                         if before else ""),
             "kinds": [kind, DATA_ACCESS] if name.startswith("ds_") else [kind],
             "refs": [f"feature:{name}"]})
+    return out
+
+
+def _earlier_days(seen: Mapping[tuple[str, dt.date, str], str], kinds: Iterable[str],
+                  window_days: int) -> dict[tuple[str, dt.date, str], int]:
+    """Per (user, day, kind) of `kinds`: on how many of the `window_days` days before the
+    person showed the same indicator (causal: earlier days only)."""
+    wanted = set(kinds)
+    days: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+    for user, day, kind in seen:
+        if kind in wanted:
+            days[(user, kind)].append(day)
+    out: dict[tuple[str, dt.date, str], int] = {}
+    span = dt.timedelta(days=window_days)
+    for (user, kind), found in days.items():
+        found.sort()
+        lo = 0
+        for k, day in enumerate(found):
+            while found[lo] < day - span:
+                lo += 1
+            out[(user, day, kind)] = k - lo
     return out
 
 

@@ -84,14 +84,16 @@ def _role_access(world: World, t: Today, role: str, mine: npt.NDArray[np.bool_])
     kind = _draw(t.rng, h.kinds, n)
     op = _draw(t.rng, h.operations, n)
     ticket = (t.rng.random(n) < h.ticket) | (cross & (h.ticket > 0))
+    no_purpose = t.rng.random(n) < world.no_purpose[who]
     return datastore_batch(world, ts, who, t.hosts[rows], kind, region, op, ticket, h.purpose,
-                           t.rng)
+                           t.rng, no_purpose=no_purpose)
 
 
 def datastore_batch(world: World, ts: I64, who: I64, hosts: I64, kind: I64, region: I64,
                     op: I64, ticket: npt.NDArray[np.bool_], purpose: str | None,
-                    rng: np.random.Generator, tag: int = -1) -> pa.Table:
-    """Data-store events from index arrays (also used by the scenarios)."""
+                    rng: np.random.Generator, tag: int = -1,
+                    no_purpose: npt.NDArray[np.bool_] | None = None) -> pa.Table:
+    """Data-store events from index arrays; `no_purpose` marks rows with a null purpose."""
     n = len(ts)
     sets = {d.name: d for d in world.datasets}
     names = [f"{KINDS[k]}_{REGIONS[r].lower()}" for k, r in zip(kind, region, strict=True)]
@@ -103,5 +105,6 @@ def datastore_batch(world: World, ts: I64, who: I64, hosts: I64, kind: I64, regi
         "sensitivity": [sets[s].sensitivity for s in names],
         "ticket": pc.if_else(pa.array(ticket, pa.bool_()), tickets,
                              pa.scalar(None, pa.string())),
-        "purpose": pa.array([purpose] * n, pa.string()), "client_ip": world.host_ips.take(hosts),
+        "purpose": pa.array([purpose] * n, pa.string(), mask=no_purpose),
+        "client_ip": world.host_ips.take(hosts),
     }, tag)

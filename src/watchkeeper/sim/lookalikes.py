@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from watchkeeper.sim.builder import Builder
+from watchkeeper.sim.clock import REGIONS
 from watchkeeper.sim.org import NEVER
+
+ON_CALL_ROLES = frozenset({"SystemAdministrator", "DataEngineer"})
+ON_CALL_PER_YEAR = 0.6  # benign no-ticket incident bursts per privileged person and year
 
 
 def _sample(b: Builder, share: float, skip: frozenset[int]) -> list[int]:
@@ -37,6 +41,7 @@ def add_lookalikes(b: Builder, insiders: frozenset[int]) -> None:
             b.logon(p, day, minute + float(b.rng.uniform(10, 60)), activity="Logoff")
     _announcements(b, insiders)
     _leavers(b, insiders)
+    _on_call(b, insiders)
 
 
 def _announcements(b: Builder, insiders: frozenset[int]) -> None:
@@ -66,3 +71,24 @@ def _leavers(b: Builder, insiders: frozenset[int]) -> None:
             if days:
                 b.email(person.index, days[-1], b.work_minute(person.index),
                         [person.personal_email], [], content="contacts farewell thanks")
+
+
+def _on_call(b: Builder, insiders: frozenset[int]) -> None:
+    """On-call bursts: a privileged person fixing an outage reads user records for a day
+    or two without a ticket or a declared purpose (a benign look-alike of scenario 7)."""
+    rate = ON_CALL_PER_YEAR * b.world.calendar.days / 365
+    for person in b.world.org.people:
+        if person.index in insiders or person.role not in ON_CALL_ROLES:
+            continue
+        p = person.index
+        region = REGIONS[int(b.world.region[p])].lower()
+        for first in _some_days(b, p, int(b.rng.poisson(rate))):
+            days = b.workdays(p, first, first + 3)[: int(b.rng.integers(1, 3))]
+            for day in days:
+                evening = b.rng.random() < 0.3
+                for _ in range(int(b.rng.integers(2, 13))):
+                    minute = (float(b.rng.uniform(18 * 60, 23 * 60)) if evening
+                              else b.work_minute(p))
+                    kind = "user_profiles" if b.rng.random() < 0.75 else "messages"
+                    b.datastore(p, day, minute, f"{kind}_{region}", "read",
+                                int(b.rng.integers(1, 4)), None, None)

@@ -108,6 +108,7 @@ class World:
     contacts: I64
     datasets: tuple[vocab.Dataset, ...]
     team_sizes: dict[str, int]
+    no_purpose: npt.NDArray[np.float64]
 
     def utc(self, person: int, day: int, minute: float) -> int:
         """UTC seconds of a local minute (may exceed 24h) of `day` in the person's office."""
@@ -160,4 +161,20 @@ def build_world(rng: np.random.Generator, org: Org, habits: Habits, calendar: Ca
         doc_sizes=doc_sizes,
         mail_content=pa.array([_bag(rng, vocab.MAIL_WORDS, 3, 10) for _ in range(400)]),
         partners=pa.array(partners), contacts=_contacts(rng, org),
-        datasets=vocab.datasets(REGIONS), team_sizes=_team_sizes(org))
+        datasets=vocab.datasets(REGIONS), team_sizes=_team_sizes(org),
+        no_purpose=_no_purpose_shares(rng, org))
+
+
+AD_HOC_ROLES = {"DataEngineer": 0.04, "SystemAdministrator": 0.05, "Analyst": 0.02}
+HABITUAL_SHARE = 0.04  # of the people with data-store habits
+
+
+def _no_purpose_shares(rng: np.random.Generator, org: Org) -> npt.NDArray[np.float64]:
+    """Each person's share of data-store access without a declared purpose.
+
+    Ad-hoc console work by data roles leaves the purpose empty a few percent of the time;
+    a few people (any data role) habitually leave it empty for a large part of their work.
+    """
+    share = np.array([AD_HOC_ROLES.get(p.role, 0.0) for p in org.people])
+    habitual = rng.random(len(share)) < HABITUAL_SHARE
+    return np.where(habitual, rng.uniform(0.25, 0.9, len(share)), share)

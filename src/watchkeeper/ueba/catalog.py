@@ -61,6 +61,6 @@ def catalog(categories: Categories) -> Catalog:
                       *(f"ds_records_{s}" for s in SENSITIVITIES), "ds_datasets",
                       "ds_other_region_no_ticket_records", "ds_restricted_no_ticket_records",
                       "ds_sensitive_no_ticket_queries", "ds_sensitive_no_ticket_reads",
-                      "ds_no_purpose_queries"),
+                      "ds_no_purpose_queries", "ds_sensitive_no_purpose_reads"),
         "first_time": FIRST_FLAGS,
     })

@@ -47,6 +47,8 @@ _SPECIFIC = {
     "ds_sensitive_no_ticket_reads": "activity = 'read' AND sensitivity IN ('high', "
                                     "'restricted') AND ticket IS NULL",
     "ds_no_purpose_queries": "purpose IS NULL",
+    "ds_sensitive_no_purpose_reads": "activity = 'read' AND sensitivity IN ('high', "
+                                     "'restricted') AND ticket IS NULL AND purpose IS NULL",
     "email_personal_attachments": "activity = 'send' AND recipient domain is personal "
                                   "AND attachment_count > 0",
     "first_usb": "activity = 'connect' (first ever)",

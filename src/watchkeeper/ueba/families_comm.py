@@ -106,6 +106,7 @@ def datastore_family(ev: Table) -> Table:
         ds_sensitive_no_ticket_queries=ev.count(where=sensitive & no_ticket),
         ds_sensitive_no_ticket_reads=ev.count(where=sensitive & no_ticket & lookups),
         ds_no_purpose_queries=ev.count(where=no_purpose),
+        ds_sensitive_no_purpose_reads=ev.count(where=sensitive & no_ticket & no_purpose & lookups),
         **{f"ds_records_{s}": ev.wk_records.sum(where=ev.wk_sens == s) for s in SENSITIVITIES},
         ds_datasets=ev.dataset.nunique(),
     )

@@ -24,7 +24,7 @@ RELEVANT: dict[str, float] = {
     # data stores
     "ds_other_region_no_ticket_records": 1.0, "ds_restricted_no_ticket_records": 1.0,
     "ds_sensitive_no_ticket_queries": 1.0, "ds_sensitive_no_ticket_reads": 1.0,
-    "ds_no_purpose_queries": 1.0,
+    "ds_no_purpose_queries": 1.0, "ds_sensitive_no_purpose_reads": 1.0,
     "ds_exports": 0.5, "ds_records_exported": 0.5, "ds_other_region_records": 0.5,
     "ds_other_region_exported": 0.5, "ds_no_ticket_records": 0.5, "ds_queries": 0.5,
     "ds_records_restricted": 0.5, "ds_records_high": 0.5,
