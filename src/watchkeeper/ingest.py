@@ -141,16 +141,25 @@ class _Run:
         self.txn.replace("entities/people", derive_people(obs))
 
 
+# Measured staging CPU per input byte, relative to CERT CSV (1000 x 365 simulator output):
+# a JSON-lines file checked field by field costs about four times a CSV of the same size.
+_JSONL_COST = 4.0
+
+
+def _cost_per_byte(stager: CertSource | MappedSqlSource | None) -> float:
+    return _JSONL_COST if isinstance(stager, MappedSqlSource) else 1.0
+
+
 def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: int,
                progress: ProgressFn | None) -> None:
     """Stage every file: DuckDB-backed readers one file per core, each query on one DuckDB
     thread (a single-threaded scan and write costs about a third less CPU than the same
-    work split over two threads), the largest files first so that the cores finish
-    together; row-wise readers meanwhile on this thread."""
+    work split over two threads), the costliest files first (size times a per-format
+    cost) so that the cores finish together; row-wise readers meanwhile on this thread."""
     done = 0
     stagers = [run.sql_stager(plan) for plan in plans]  # a mapping compiles its SQL once
     parallel = [n for n, stager in enumerate(stagers) if stager is not None]
-    parallel.sort(key=lambda n: plans[n].size, reverse=True)
+    parallel.sort(key=lambda n: plans[n].size * _cost_per_byte(stagers[n]), reverse=True)
     cores = run.txn.lake.threads
     with run.txn.one_thread_per_query(cores > 1), ThreadPoolExecutor(cores) as pool:
         futures: dict[Future[StagedFile], int] = {}
