@@ -20,6 +20,7 @@ from watchkeeper.detect import (
     run_rules_per_rule,
 )
 from watchkeeper.detect.sigma import dictionary
+from watchkeeper.detect.sigma import probes as binding
 from watchkeeper.detect.sigma.dictionary import _TEST, Probe, _Strings
 
 from .conftest import events_table
@@ -33,7 +34,7 @@ TEXT = st.text(alphabet="abAB\\ .é\u0130\U0001f600\x00", max_size=6)
        tests=st.lists(st.tuples(st.sampled_from(KINDS), TEXT), max_size=12))
 def test_multi_pass_equals_python_string_tests(values: list[str],
                                                tests: list[tuple[str, str]]) -> None:
-    found = list(dict.fromkeys(dictionary.probe(("c",), kind, value) for kind, value in tests
+    found = list(dict.fromkeys(binding.probe(("c",), kind, value) for kind, value in tests
                                if value and "\x00" not in value))
     strings = _Strings(values)
     hits = strings.multi(found)
@@ -51,7 +52,7 @@ def test_multi_pass_edge_cases() -> None:
     tests = [(k, v) for k in KINDS
              for v in ("a", "aa", "aaa", "aaaa", "ab", "ba", "cmd.exe", "\\cmd.exe", "é",
                        "\U0001f600é", "é\U0001f600é")]
-    found = [dictionary.probe(("edge",), k, v) for k, v in tests]
+    found = [binding.probe(("edge",), k, v) for k, v in tests]
     hits = _Strings(values).multi(found)
     assert hits is not None
     for probe in found:
