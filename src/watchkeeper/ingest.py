@@ -23,7 +23,7 @@ from watchkeeper.lake.people import derive_people
 from watchkeeper.sources.base import Reject, Source, SourceContext, content_id
 from watchkeeper.sources.cert import CertSource, StagedFile
 from watchkeeper.sources.mapped import MappedSource
-from watchkeeper.sources.mapped_sql import MappedSqlSource
+from watchkeeper.sources.mapped_stage import MappedSqlSource
 from watchkeeper.sources.registry import Plan, plan_inputs
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, label)

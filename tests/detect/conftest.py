@@ -41,6 +41,20 @@ BASE_EVENT: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session")
+def regression_events() -> pa.Table:
+    """Every event of the SigmaHQ regression samples, read once per session."""
+    from watchkeeper.sources.evtx import read_evtx
+
+    files = sorted((SIGMA / "regression_data").rglob("*.evtx"))
+    if not files:
+        if in_ci():
+            pytest.fail("required under CI: SigmaHQ regression samples")
+        pytest.skip("regression data not available")
+    tables = [batch.table for path in files for batch in read_evtx(path)]
+    return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+
+
 def events_table(*events: dict[str, Any]) -> pa.Table:
     """Rows built from BASE_EVENT with per-case overrides (None deletes the field)."""
     rows = []

@@ -21,9 +21,8 @@ from watchkeeper.detect import (
     run_rules_per_rule,
 )
 from watchkeeper.detect.sigma import dictionary
-from watchkeeper.sources.evtx import read_evtx
 
-from .conftest import SIGMA, events_table
+from .conftest import events_table
 
 
 def pairs(matches: pa.Table) -> set[tuple[str, str]]:
@@ -32,12 +31,8 @@ def pairs(matches: pa.Table) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def events() -> pa.Table:
-    files = sorted((SIGMA / "regression_data").rglob("*.evtx"))
-    if not files:
-        pytest.skip("regression data not available")
-    tables = [batch.table for path in files for batch in read_evtx(path)]
-    return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+def events(regression_events: pa.Table) -> pa.Table:
+    return regression_events
 
 
 @pytest.fixture(scope="module")

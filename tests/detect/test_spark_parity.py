@@ -17,7 +17,6 @@ import pytest
 
 from helpers.spark import require_spark
 from watchkeeper.detect import CompiledRule, RuleSet, compile_rules, connect_table, run_rules
-from watchkeeper.sources.evtx import read_evtx
 
 from .conftest import SIGMA
 
@@ -35,12 +34,8 @@ def spark() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def events() -> pa.Table:
-    files = sorted((SIGMA / "regression_data").rglob("*.evtx"))
-    if not files:
-        pytest.skip("regression data not available")
-    tables = [batch.table for path in files for batch in read_evtx(path)]
-    return pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+def events(regression_events: pa.Table) -> pa.Table:
+    return regression_events
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from sources.source_helpers import CTX, jsonl, write
 from watchkeeper.lake import Lake
 from watchkeeper.sources.base import Reject, SourceContext
 from watchkeeper.sources.mapped import MappedSource, Mapping, builtin_mapping
-from watchkeeper.sources.mapped_sql import MappedSqlSource, compile_sql
+from watchkeeper.sources.mapped_sql import compile_sql
+from watchkeeper.sources.mapped_stage import MappedSqlSource
 
 BASE: dict[str, Any] = {"name": "acme", "format": "jsonl", "class": "datastore", "id": "id",
                         "time": {"field": "ts"}, "activity": {"field": "op"}}

@@ -49,7 +49,7 @@ from watchkeeper.sources.rows import (
 )
 
 if TYPE_CHECKING:
-    from watchkeeper.sources.mapped_sql import MappedSqlSource
+    from watchkeeper.sources.mapped_stage import MappedSqlSource
 
 __all__ = ["MappedSource", "Mapping", "builtin_mapping", "builtin_mappings", "load_mapping",
            "matches"]
@@ -330,7 +330,8 @@ class MappedSource:
     def sql_plan(self) -> MappedSqlSource | None:
         """The DuckDB fast path for this mapping (`MappedSqlSource.stage`), or None when
         the mapping uses a feature only this Python path reads."""
-        from watchkeeper.sources.mapped_sql import MappedSqlSource, compile_sql
+        from watchkeeper.sources.mapped_sql import compile_sql
+        from watchkeeper.sources.mapped_stage import MappedSqlSource
         plan = compile_sql(self.mapping)
         return None if plan is None else MappedSqlSource(self, plan)
 
