@@ -21,7 +21,8 @@ from watchkeeper.detect import (
 )
 from watchkeeper.detect.sigma import dictionary
 from watchkeeper.detect.sigma import probes as binding
-from watchkeeper.detect.sigma.dictionary import _TEST, Probe, _Strings
+from watchkeeper.detect.sigma.probes import Probe
+from watchkeeper.detect.sigma.strings import _TEST, _Strings
 
 from .conftest import events_table
 

@@ -36,12 +36,9 @@ values only. A rule's condition is then combined per row from those per-value re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from functools import lru_cache
-from itertools import chain
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-import ahocorasick
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,7 +46,6 @@ from sqlglot import exp
 
 from watchkeeper.detect.sigma.build import TEXT_COLUMN
 from watchkeeper.detect.sigma.probes import (
-    ARROW_KINDS,
     DIALECT,
     Bound,
     Combo,
@@ -67,6 +63,7 @@ from watchkeeper.detect.sigma.sqlgen import (
     lower_alias,
     lower_expr,
 )
+from watchkeeper.detect.sigma.strings import _KERNELS, _Strings, multi_eligible
 
 #: Dictionaries up to this size, or up to this share of the batch's rows, are evaluated
 #: whole; larger ones lazily, on the values of the rows a test is reached on.
@@ -83,125 +80,6 @@ Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
 Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
 
-
-
-class _Strings:
-    """The values of a one-column key as Python strings (null slot excluded), for the
-    string probes. ``contains``/``startswith``/``endswith``/``=`` on Python strings agree
-    with DuckDB's byte-wise functions on valid UTF-8 (which DuckDB guarantees)."""
-
-    SEPARATOR = "\x00"
-
-    def __init__(self, values: list[str]) -> None:
-        self.values = values
-        sep = self.SEPARATOR
-        joined = sep + sep.join(values) + sep
-        # one search of the joined text rules out most tests; only a hit is checked per value
-        # (a separator inside a value would fake hits: then every test is checked per value)
-        self.joined = joined if joined.count(sep) == len(values) + 1 else None
-        self._index: dict[str, list[int]] | None = None
-
-    def evaluate(self, kind: str, value: str, entries: Index | None) -> Mask:
-        if entries is not None:
-            chosen = [self.values[i] for i in entries]
-            return np.fromiter((_TEST[kind](s, value) for s in chosen), np.bool_, len(chosen))
-        out = np.zeros(len(self.values), np.bool_)
-        if kind == "eq":
-            out[self.index().get(value, [])] = True
-            return out
-        needle = {"contains": value, "startswith": self.SEPARATOR + value,
-                  "endswith": value + self.SEPARATOR}[kind]
-        if self.joined is None or needle in self.joined:
-            test = _TEST[kind]
-            out[:] = np.fromiter((test(s, value) for s in self.values), np.bool_,
-                                 len(self.values))
-        return out
-
-    def multi(self, found: Sequence[Probe]) -> dict[Probe, Index] | None:
-        """Per probe (non-empty text without ``\\x00``) the numbers of the values where it
-        holds, in one Aho-Corasick pass over the joined values (None when a value contains
-        the separator). A needle occurs in the joined text only within one value, or
-        within it and its separators: ``contains`` inside the value, ``startswith``/``eq``
-        starting at the separator before it, ``endswith`` starting inside it; so each
-        occurrence's start tells the value."""
-        if not self.values or not found:
-            return {p: np.zeros(0, np.intp) for p in found}
-        if self.joined is None:
-            return None
-        needles = [_needle(p.kind, p.value) for p in found]
-        unique = list(dict.fromkeys(needles))
-        automaton, lengths = _automaton(tuple(unique))
-        flat = np.fromiter(chain.from_iterable(automaton.iter(self.joined)), np.int64)
-        ends, ids = flat[0::2], flat[1::2]
-        size = len(self.values)
-        # separator i is just before value i (the last one after the last value)
-        separators = np.zeros(size + 1, np.int64)
-        separators[1:] = np.cumsum(np.fromiter(map(len, self.values), np.int64, size) + 1)
-        values = np.searchsorted(separators, ends - lengths[ids] + 1, side="right") - 1
-        # group by needle (a stable radix sort for up to 65,536 needles); occurrences come
-        # in text order, so each needle's values are sorted: drop the repeated ones
-        order = np.argsort(ids.astype(np.uint16) if len(unique) <= 1 << 16 else ids,
-                           kind="stable")
-        owners, numbers = ids[order], values[order].astype(np.intp)
-        fresh = np.ones(len(order), np.bool_)
-        fresh[1:] = (owners[1:] != owners[:-1]) | (numbers[1:] != numbers[:-1])
-        owners, numbers = owners[fresh], numbers[fresh]
-        bounds = np.searchsorted(owners, np.arange(len(unique) + 1))
-        slot = {needle: number for number, needle in enumerate(unique)}
-        return {p: numbers[bounds[slot[n]]:bounds[slot[n] + 1]]
-                for p, n in zip(found, needles, strict=True)}
-
-    def index(self) -> dict[str, list[int]]:
-        if self._index is None:
-            self._index = {}
-            for number, text in enumerate(self.values):
-                self._index.setdefault(text, []).append(number)
-        return self._index
-
-
-def _needle(kind: str, value: str) -> str:
-    sep = _Strings.SEPARATOR
-    return {"contains": value, "startswith": sep + value, "endswith": value + sep,
-            "eq": sep + value + sep}[kind]
-
-
-@lru_cache(maxsize=64)
-def _automaton(needles: tuple[str, ...]) -> tuple[Any, np.ndarray[Any, np.dtype[np.int64]]]:
-    """An Aho-Corasick automaton over distinct ``needles`` (each one's payload: its number)
-    and their lengths; cached, as every batch has the same tests."""
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for number, needle in enumerate(needles):
-        automaton.add_word(needle, number)
-    automaton.make_automaton()
-    return automaton, np.fromiter(map(len, needles), np.int64, len(needles))
-
-
-def multi_eligible(found: Probe) -> bool:
-    """Whether the probe can run in the Aho-Corasick pass."""
-    return (found.kind in ARROW_KINDS and bool(found.value)
-            and _Strings.SEPARATOR not in found.value)
-
-
-def _kernel(function: Callable[..., Any]) -> Callable[[pa.Array, str], Mask]:
-    def run(data: pa.Array, value: str) -> Mask:
-        flags: Mask = function(data, value).fill_null(False).to_numpy(zero_copy_only=False)
-        return flags
-    return run
-
-
-_KERNELS: dict[str, Callable[[pa.Array, str], Mask]] = {
-    "eq": _kernel(lambda data, value: pc.equal(data, pa.scalar(value, pa.string()))),
-    "contains": _kernel(pc.match_substring),
-    "startswith": _kernel(pc.starts_with),
-    "endswith": _kernel(pc.ends_with),
-}
-
-_TEST: dict[str, Callable[[str, str], bool]] = {
-    "eq": lambda s, v: s == v,
-    "contains": lambda s, v: v in s,
-    "startswith": lambda s, v: s.startswith(v),
-    "endswith": lambda s, v: s.endswith(v),
-}
 
 
 class _Column:
