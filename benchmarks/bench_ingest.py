@@ -2,7 +2,8 @@
 
     python benchmarks/bench_ingest.py [--users 1000 --days 365 --seed 7] [--data DIR] [--json]
 
-Simulates the enterprise into DIR when it is not there yet, then in the same run:
+Simulates the enterprise into DIR when it is not there yet, reads every input file once
+(page cache warm for all that follows), then in the same run:
 1. the baseline: DuckDB counts the rows of every input file with `read_csv` (one query
    per file, auto-detected dialect), the cheapest possible full read of the same bytes;
 2. the copy floor (unless --no-floor): DuckDB copies every input file, every field as
@@ -61,6 +62,15 @@ def input_files(data: Path) -> list[Path]:
                   and "answers" not in p.parts)
 
 
+def warm(files: list[Path]) -> None:
+    """Read every file once, so that no measurement below pays for the disk (a cold first
+    read once doubled the count, to the ingest's advantage)."""
+    for f in files:
+        with f.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
 def baseline(files: list[Path]) -> tuple[float, int]:
     import duckdb
 
@@ -114,6 +124,7 @@ def main() -> None:
     data = args.data or ROOT / "bench-data" / f"sim-{args.users}x{args.days}-s{args.seed}"
     ensure_simulation(data, args.users, args.days, args.seed)
     files = input_files(data)
+    warm(files)
     base_s, base_rows = baseline(files)
     floor_s = None if args.no_floor else copy_floor(files, ROOT / "bench-data" / "copy-floor")
     wall, peak, report = ingest(data, ROOT / "bench-data" / "ws-ingest")
@@ -123,6 +134,7 @@ def main() -> None:
         "baseline_seconds": round(base_s, 2), "baseline_rows": base_rows,
         "copy_floor_seconds": None if floor_s is None else round(floor_s, 2),
         "floor_ratio": None if floor_s is None else round(floor_s / base_s, 2),
+        "ingest_over_floor": None if floor_s is None else round(wall / floor_s, 2),
         "ingest_seconds": round(wall, 2), "ratio": round(wall / base_s, 2),
         "peak_rss_mib": round(peak), "read": report["read"], "accepted": report["accepted"],
         "duplicates": report["duplicates"], "quarantined": report["quarantined"],
@@ -137,10 +149,12 @@ def main() -> None:
     print(f"  DuckDB count       {base_s:8.2f} s  ({base_rows:,} rows)")
     if floor_s is not None:
         print(f"  copy floor         {floor_s:8.2f} s  (every field as text into Parquet: "
-              f"{floor_s / base_s:.2f} x the count)")
+              f"{result['floor_ratio']:.2f} x the count)")
     print(f"  watchkeeper ingest {wall:8.2f} s  ({report['read']:,} read, "
           f"{report['accepted']:,} accepted, {report['quarantined']:,} quarantined)")
     print(f"  ratio              {result['ratio']:8.2f} x  (goal <= 3)")
+    if floor_s is not None:
+        print(f"  ingest / floor     {result['ingest_over_floor']:8.2f} x")
     print(f"  peak RSS           {peak:8.0f} MiB (goal <= 2048)")
 
 
