@@ -258,6 +258,39 @@ def test_a_rule_that_flags_many_people_counts_for_less() -> None:
     assert by[("early", "U000", 5)] == pytest.approx(0.75)  # later findings change nothing
 
 
+def test_a_rule_that_flags_the_same_person_again_and_again_counts_for_less() -> None:
+    from watchkeeper.risk.signals import finding_events
+
+    def f(user: str, d: dt.date, rule: str = "mass_mail") -> dict[str, object]:
+        return {"event_id": f"{rule}-{user}-{d}", "user": user, "rule_id": rule,
+                "time": dt.datetime.combine(d, dt.time(9), tzinfo=dt.UTC), "title": rule,
+                "severity": "high", "tags": [], "vendor": "watchkeeper", "raw": "{}"}
+
+    # HR mails everyone every two weeks; the sysadmin's one mass mail is a first
+    start = dt.date(2025, 1, 1)
+    hr = [f("HR1", start + dt.timedelta(days=14 * k)) for k in range(8)]
+    rows = [*hr, f("HR1", start + dt.timedelta(days=14 * 7), "other"), f("ADM", day(40))]
+    events = finding_events(pa.Table.from_pylist(rows), RiskConfig(), population=100)
+    hr_scores = [e["score"] for e in events if e["user"] == "HR1" and "mass_mail" in e["reason"]]
+    # earlier days of the same rule within 90 days: 0, 1, ... 6, then 6 (day 0 fell out)
+    assert hr_scores == pytest.approx([0.75 / (1 + n) for n in (0, 1, 2, 3, 4, 5, 6, 6)])
+    assert "6 earlier days in 90" in [e for e in events if e["user"] == "HR1"][-2]["reason"]
+    assert [e["score"] for e in events if e["user"] == "ADM"] == [pytest.approx(0.75)]
+    other = [e for e in events if "other" in e["reason"]]
+    assert other[0]["score"] == pytest.approx(0.75)   # another rule is news again
+    off = finding_events(pa.Table.from_pylist(rows), RiskConfig(rule_self_window_days=0),
+                         population=100)
+    assert [e["score"] for e in off] == pytest.approx([0.75] * len(rows))
+
+
+def test_personal_mail_from_a_colleagues_pc_alerts_on_its_own() -> None:
+    feats = [{"user": "U1", "day": day(3), "email_personal_other_users_pc": 1.0,
+              "email_personal_recipients": 1.0}]
+    r = _score(behaviour([], feats), people=people(person("U1", role="SystemAdministrator")))
+    assert "indicator:foreign_pc_mail:U1:2025-01-09" in r.events["signal_id"].to_pylist()
+    assert r.alerts["day"].to_pylist() == [day(3)]   # 0.6 x1.1 for a privileged role
+
+
 def test_escalation_inside_an_episode_raises_a_new_alert() -> None:
     """A person whose risk stays over the re-arm level (a noisy administrator) alerts again
     when risk doubles over its recent maximum, not when it merely stays high."""
@@ -316,7 +349,7 @@ def test_a_scenario_completing_inside_an_episode_alerts_again() -> None:
                                                           (day(5), "data-leak")]
     off = _score(behaviour(rows, feats, last=8), people=people(person("U1")),
                  config=RiskConfig(anomaly_scale="raw", realert_on_new_scenario=False,
-                                   escalation_factor=0.0))
+                                   escalation_factor=0.0, realert_on_fresh_evidence=False))
     assert off.alerts["day"].to_pylist() == [day(1)]
 
 

@@ -47,6 +47,37 @@ def test_machine_classes_from_devices(tmp_path: Path) -> None:
     assert row["logon_hosts"] == 4
 
 
+def test_personal_mail_from_another_users_pc(tmp_path: Path) -> None:
+    # a colleague's PC, a shared kiosk, one's own PC; only the first counts
+    t = datetime(2025, 1, 6, 14)
+    mail = {"recipients": ["me@gmail.com"], "recipient_count": 1, "attachment_count": 1}
+    events = [ev("email", "u1", t, "send", host=h, **mail) for h in ("PC-2", "PC-K", "PC-1")]
+    events.append(ev("email", "u1", t, "send", host="PC-2",
+                     recipients=["x@corp.example"], recipient_count=1))
+    devices = [{"host": "PC-1", "owner": "u1", "shared": False, "region": "US", "office": "x"},
+               {"host": "PC-K", "owner": None, "shared": True, "region": "US", "office": "x"},
+               {"host": "PC-2", "owner": "u2", "shared": False, "region": "US", "office": "x"}]
+    lake = make_lake(tmp_path, events, [person("u1", "US"), person("u2", "US")], devices)
+    row = row_of(build_features(lake).table, "u1", date(2025, 1, 6))
+    assert (row["email_personal_recipients"], row["email_personal_other_users_pc"]) == (3, 1)
+
+
+def test_personal_mail_from_another_users_pc_without_devices(tmp_path: Path) -> None:
+    # no devices table: each person's most used PC (by logons) is theirs
+    t = datetime(2025, 1, 6, 14)
+    logons = [ev("authentication", u, t - timedelta(minutes=k), "logon", host=h,
+                 status="success") for u, h in (("u1", "PC-1"), ("u2", "PC-2"))
+              for k in range(3)]
+    mail = ev("email", "u1", t, "send", host="PC-2", recipients=["me@gmail.com"],
+              recipient_count=1)
+    lake = make_lake(tmp_path, [*logons, mail], [person("u1", "US"), person("u2", "US")])
+    row = row_of(build_features(lake).table, "u1", date(2025, 1, 6))
+    assert row["email_personal_other_users_pc"] == 1
+    only_mail = make_lake(tmp_path / "mail", [mail], [person("u1", "US")])
+    row = row_of(build_features(only_mail).table, "u1", date(2025, 1, 6))
+    assert row["email_personal_other_users_pc"] == 0   # no logons: nothing to tell owners
+
+
 def test_web_categories_by_suffix_and_keyword(tmp_path: Path) -> None:
     t = datetime(2025, 1, 6, 14)
     events = [

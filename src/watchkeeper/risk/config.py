@@ -89,6 +89,7 @@ DEFAULT_INDICATORS: dict[str, str] = {
     "logon_manager_pc": "manager_pc",
     "logon_other_users_pc": "other_pc",
     "email_personal_recipients": "personal_email",
+    "email_personal_other_users_pc": "foreign_pc_mail",
     "ds_other_region_exported": "other_region_export",
     "ds_sensitive_no_purpose_reads": "no_purpose",
 }
@@ -120,6 +121,7 @@ DEFAULT_FEATURE_KINDS: dict[str, str] = {
     "first_new_machine": "other_pc",
     "email_personal_recipients": "personal_email",
     "email_attachments_external": "external_email",
+    "email_personal_other_users_pc": "personal_email",
     "email_recipients": "mass_email",
     "ds_records_exported": "bulk_export",
     "ds_other_region_records": "other_region",
@@ -175,6 +177,7 @@ class RiskConfig(BaseModel):
     rule_prevalence_target: float = Field(0.02, gt=0.0, le=1.0)
     rule_prevalence_window_days: int = Field(28, ge=1)
     rule_prevalence_min_people: int = Field(50, ge=1)
+    rule_self_window_days: int = Field(90, ge=0)
     own_vendor: str = "watchkeeper"
     feature_kinds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_FEATURE_KINDS))
     tag_kinds: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TAG_KINDS))
@@ -184,7 +187,8 @@ class RiskConfig(BaseModel):
         "ds_other_region_exported": 50_000.0, "ds_sensitive_no_purpose_reads": 1.0})
     indicator_scores: dict[str, float] = Field(default_factory=lambda: {
         "job_search": 0.5, "leak_site": 0.6, "hacking_tool": 0.6, "usb_after_hours": 0.3,
-        "other_region_export": 0.6, "manager_pc": 0.3, "no_purpose": 0.5})
+        "other_region_export": 0.6, "manager_pc": 0.3, "no_purpose": 0.5,
+        "foreign_pc_mail": 0.6})
     indicator_prevalence_target: float = Field(0.05, gt=0.0, le=1.0)
     indicator_self_kinds: tuple[str, ...] = ("no_purpose",)
     indicator_self_window_days: int = Field(56, ge=1)
@@ -202,7 +206,7 @@ class RiskConfig(BaseModel):
     rearm: float = Field(0.2, ge=0.0)
     escalation_factor: float = Field(2.0, ge=0.0)
     escalation_window_days: int = Field(14, ge=1)
-    escalation_min_gap_days: int = Field(7, ge=0)
+    escalation_min_gap_days: int = Field(3, ge=0)
     realert_on_new_scenario: bool = True
     realert_on_fresh_evidence: bool = True
     reasons_per_alert: int = Field(3, ge=1)

@@ -193,28 +193,44 @@ def finding_events(findings: pa.Table, config: RiskConfig,
     A rule that flags many people carries little information about any one of them: its
     score is scaled by ``min(1, target / prevalence)``, with prevalence the share of
     `population` it flagged over the trailing window (see `RiskConfig`); populations
-    smaller than ``rule_prevalence_min_people`` are not discounted.
+    smaller than ``rule_prevalence_min_people`` are not discounted. A rule that flagged
+    the same person on `n` days of the ``rule_self_window_days`` before counts
+    ``1 / (1 + n)``: the HR partner whose announcements trip the mass-mail rule every few
+    weeks is showing a habit, and a first time is news (causal; 0 turns this off).
     """
     rows = [f for f in findings.to_pylist() if f.get("user")]
     people = population or len({f["user"] for f in rows})
     prevalence = rule_prevalence(rows, people, config.rule_prevalence_window_days)
+    strongest = _strongest(rows, config)
+    keys = {(f["user"], f.get("day") or f["time"].date(), f.get("rule_id") or "?"): ""
+            for f in strongest}
+    habit = _earlier_days(keys, {k[2] for k in keys}, config.rule_self_window_days) \
+        if config.rule_self_window_days else {}
     out: list[Row] = []
-    for f in _strongest(rows, config):
+    for f in strongest:
         own = (f.get("vendor") or config.own_vendor) == config.own_vendor
         source = Source.RULE if own else Source.EXTERNAL
         severity = (f.get("severity") or "medium").lower()
         base = config.severity_scores.get(severity, config.severity_scores.get("medium", 0.5))
-        share = prevalence[(f.get("rule_id") or "?", f.get("day") or f["time"].date())]
+        rule, day = f.get("rule_id") or "?", f.get("day") or f["time"].date()
+        share = prevalence[(rule, day)]
+        notes = ""
         if people >= config.rule_prevalence_min_people and share > config.rule_prevalence_target:
             base *= config.rule_prevalence_target / share
+            notes += f" (flags {share:.1%} of people)"
+        before = habit.get((f["user"], day, rule), 0)
+        if before:
+            base /= 1 + before
+            notes += (f" (the person's {before} earlier days in "
+                      f"{config.rule_self_window_days}: x{1 / (1 + before):.2f})")
         tags = list(f.get("tags") or [])
         time: dt.datetime = f["time"]
         out.append({
-            "user": f["user"], "day": f.get("day") or time.date(), "time": time,
+            "user": f["user"], "day": day, "time": time,
             "source": source.value, "signal_id": f["event_id"],
             "score": base * config.source_weights.get(source, 1.0),
-            "reason": f"{source.value} {f.get('rule_id') or '?'} ({severity}): "
-                      f"{f.get('title') or ''}".rstrip(),
+            "reason": f"{source.value} {rule} ({severity}): "
+                      f"{f.get('title') or ''}".rstrip() + notes,
             "kinds": sorted({config.tag_kinds[t] for t in tags if t in config.tag_kinds}),
             "refs": [f"finding:{f['event_id']}"],
         })
@@ -278,7 +294,7 @@ def indicator_events(features: pa.Table, config: RiskConfig,
     return out
 
 
-def _earlier_days(seen: Mapping[tuple[str, dt.date, str], str], kinds: Iterable[str],
+def _earlier_days(seen: Mapping[tuple[str, dt.date, str], object], kinds: Iterable[str],
                   window_days: int) -> dict[tuple[str, dt.date, str], int]:
     """Per (user, day, kind) of `kinds`: on how many of the `window_days` days before the
     person showed the same indicator (causal: earlier days only)."""

@@ -52,7 +52,7 @@ def catalog(categories: Categories) -> Catalog:
         "email": ("email_sent", *_tc("email_sent"), "email_recipients",
                   "email_external_recipients", "email_personal_recipients", "email_bcc",
                   "email_attachments", "email_attachments_external", "email_size_mb",
-                  "email_personal_attachments"),
+                  "email_personal_attachments", "email_personal_other_users_pc"),
         "web": ("web_visits", *_tc("web_visits"), "web_uploads", "web_downloads", *web_cats,
                 "web_cloud_uploads", "web_domains"),
         "datastore": ("ds_queries", "ds_records", *_tc("ds_records"), "ds_records_read",

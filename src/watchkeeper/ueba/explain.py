@@ -51,6 +51,8 @@ _SPECIFIC = {
                                      "'restricted') AND ticket IS NULL AND purpose IS NULL",
     "email_personal_attachments": "activity = 'send' AND recipient domain is personal "
                                   "AND attachment_count > 0",
+    "email_personal_other_users_pc": "activity = 'send' AND recipient domain is personal "
+                                     "AND host owned by another user",
     "first_usb": "activity = 'connect' (first ever)",
     "first_after_hours_logon": "activity = 'logon' AND local time outside working hours "
                                "(first ever)",

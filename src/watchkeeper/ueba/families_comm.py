@@ -20,14 +20,24 @@ def _count_in(addresses: ArrayValue, domains: tuple[str, ...]) -> IntegerValue:
     return kept.length().fill_null(0)
 
 
-def email_family(ctx: Context, mail: Table) -> Table:
+def email_family(ctx: Context, mail: Table, owners: Table | None = None) -> Table:
+    """Mail sent per person-day. `owners` (host, wk_owner, wk_shared; see `host_owners`)
+    tells which hosts are another person's PC; without it that feature is 0."""
     sent = mail.filter(mail.activity == "send")
+    if owners is not None:
+        sent = sent.left_join(owners, "host")
+        sent = sent.drop(*[c for c in sent.columns if c.endswith("_right")])
+        foreign = (sent.wk_owner.notnull() & (sent.wk_owner != sent.user)
+                   & ~sent.wk_shared.fill_null(False)).fill_null(False)
+    else:
+        foreign = ibis.literal(False)
     external = sent.external_recipient_count.fill_null(0)
     attachments = sent.attachment_count.fill_null(0)
     ev = sent.mutate(
         wk_personal=_count_in(sent.recipients, ctx.personal_domains),
         wk_bcc=sent.bcc.length().fill_null(0),
         wk_ext_att=ibis.ifelse(external > 0, attachments, 0),
+        wk_foreign=foreign,
     )
     ev = ev.mutate(wk_pers_att=ibis.ifelse(ev.wk_personal > 0, attachments, 0))
     return ev.group_by(*KEYS).aggregate(
@@ -41,6 +51,7 @@ def email_family(ctx: Context, mail: Table) -> Table:
         email_attachments_external=ev.wk_ext_att.sum(),
         email_size_mb=ev["size"].fill_null(0).sum().cast("float64") / 1e6,  # exact sum
         email_personal_attachments=ev.wk_pers_att.sum(),
+        email_personal_other_users_pc=ev.count(where=ev.wk_foreign & (ev.wk_personal > 0)),
     )
 
 
