@@ -202,10 +202,9 @@ def finding_events(findings: pa.Table, config: RiskConfig,
     people = population or len({f["user"] for f in rows})
     prevalence = rule_prevalence(rows, people, config.rule_prevalence_window_days)
     strongest = _strongest(rows, config)
-    keys = {(f["user"], f.get("day") or f["time"].date(), f.get("rule_id") or "?"): ""
-            for f in strongest}
-    habit = _earlier_days(keys, {k[2] for k in keys}, config.rule_self_window_days) \
-        if config.rule_self_window_days else {}
+    habit = _earlier_days([(f["user"], f.get("day") or f["time"].date(),
+                            f.get("rule_id") or "?") for f in strongest],
+                          config.rule_self_window_days)
     out: list[Row] = []
     for f in strongest:
         own = (f.get("vendor") or config.own_vendor) == config.own_vendor
@@ -217,12 +216,10 @@ def finding_events(findings: pa.Table, config: RiskConfig,
         notes = ""
         if people >= config.rule_prevalence_min_people and share > config.rule_prevalence_target:
             base *= config.rule_prevalence_target / share
-            notes += f" (flags {share:.1%} of people)"
+            notes += _share_note(share, config.rule_prevalence_target / share)
         before = habit.get((f["user"], day, rule), 0)
-        if before:
-            base /= 1 + before
-            notes += (f" (the person's {before} earlier days in "
-                      f"{config.rule_self_window_days}: x{1 / (1 + before):.2f})")
+        base /= 1 + before
+        notes += _habit_note(before, config.rule_self_window_days)
         tags = list(f.get("tags") or [])
         time: dt.datetime = f["time"]
         out.append({
@@ -270,7 +267,7 @@ def indicator_events(features: pa.Table, config: RiskConfig,
     prevalence = rule_prevalence([{"user": u, "day": d, "rule_id": k} for u, d, k in seen],
                                  people, config.rule_prevalence_window_days)
     weight = config.source_weights.get(Source.RULE, 1.0)
-    habit = _earlier_days(seen, config.indicator_self_kinds, config.indicator_self_window_days)
+    habit = _earlier_days(seen, config.indicator_self_window_days, config.indicator_self_kinds)
     out: list[Row] = []
     for (user, day, kind), name in sorted(seen.items()):
         share = prevalence[(kind, day)]
@@ -285,23 +282,31 @@ def indicator_events(features: pa.Table, config: RiskConfig,
             "score": config.indicator_scores[kind] * weight * factor / (1 + before),
             "reason": f"indicator {kind}: {name} > "
                       f"{config.indicator_min_values.get(name, 0):g}"
-                      + (f" (flags {share:.1%} of people: x{factor:.2f})" if factor < 1 else "")
-                      + (f" (the person's {before} earlier days in "
-                         f"{config.indicator_self_window_days}: x{1 / (1 + before):.2f})"
-                         if before else ""),
+                      + (_share_note(share, factor) if factor < 1 else "")
+                      + _habit_note(before, config.indicator_self_window_days),
             "kinds": [kind, DATA_ACCESS] if name.startswith("ds_") else [kind],
             "refs": [f"feature:{name}"]})
     return out
 
 
-def _earlier_days(seen: Mapping[tuple[str, dt.date, str], object], kinds: Iterable[str],
-                  window_days: int) -> dict[tuple[str, dt.date, str], int]:
-    """Per (user, day, kind) of `kinds`: on how many of the `window_days` days before the
-    person showed the same indicator (causal: earlier days only)."""
-    wanted = set(kinds)
+def _share_note(share: float, factor: float) -> str:
+    return f" (flags {share:.1%} of people: x{factor:.2f})"
+
+
+def _habit_note(before: int, window_days: int) -> str:
+    return (f" (the person's {before} earlier days in {window_days}: "
+            f"x{1 / (1 + before):.2f})") if before else ""
+
+
+def _earlier_days(seen: Iterable[tuple[str, dt.date, str]], window_days: int,
+                  kinds: Iterable[str] | None = None) -> dict[tuple[str, dt.date, str], int]:
+    """Per distinct (user, day, kind), of `kinds` if given: on how many of the
+    `window_days` days before the person showed the same kind (causal: earlier days
+    only; a window of 0 counts none)."""
+    wanted = None if kinds is None else set(kinds)
     days: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
-    for user, day, kind in seen:
-        if kind in wanted:
+    for user, day, kind in set(seen):
+        if wanted is None or kind in wanted:
             days[(user, kind)].append(day)
     out: dict[tuple[str, dt.date, str], int] = {}
     span = dt.timedelta(days=window_days)

@@ -160,11 +160,14 @@ def build_context(lake: Lake, cfg: UebaConfig, start: date | None,
         has_devices=lake.rows("devices") > 0, has_people=lake.rows("people") > 0)
 
 
-def host_owners(ctx: Context, logons: Table) -> Table:
-    """(host, wk_owner, wk_shared): the devices table, or each person's most used PC."""
+def host_owners(ctx: Context, logons: Table | None) -> Table | None:
+    """(host, wk_owner, wk_shared): the devices table, or each person's most used PC by
+    `logons`; None without either."""
     if ctx.has_devices:
         d = ctx.lake.table("devices")
         return d.select("host", wk_owner=d.owner, wk_shared=d.shared.fill_null(False))
+    if logons is None:
+        return None
     counts = logons.group_by("user", "host").aggregate(n=logons.count())
     rank = ibis.row_number().over(group_by="user", order_by=[ibis.desc(counts.n), counts.host])
     top = counts.mutate(wk_rank=rank).filter(ibis._.wk_rank == 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 from ibis.expr.types import BooleanValue, IntegerValue, Table
 
-from watchkeeper.ueba.context import Context, host_owners
+from watchkeeper.ueba.context import Context
 from watchkeeper.ueba.timeclass import TIME_CLASSES, WORK
 
 KEYS = ("user", "wk_day")
@@ -25,15 +25,29 @@ def by_time_class(ev: Table, prefix: str, where: BooleanValue | None = None,
     return out
 
 
-def logon_family(ctx: Context, auth: Table) -> Table:
-    logons = auth.filter(auth.activity == "logon")
-    owners = host_owners(ctx, logons)
-    ev = logons.left_join(owners, "host")
+def logons(auth: Table) -> Table:
+    return auth.filter(auth.activity == "logon")
+
+
+def with_owners(ev: Table, owners: Table) -> Table:
+    """`ev` with the `wk_owner` and `wk_shared` of its host (see `context.host_owners`)."""
+    ev = ev.left_join(owners, "host")
+    return ev.drop(*[c for c in ev.columns if c.endswith("_right")])
+
+
+def on_others_pc(ev: Table) -> BooleanValue:
+    """The event's host is another person's own PC (not shared), on `with_owners` rows."""
+    return (ev.wk_owner.notnull() & (ev.wk_owner != ev.user)
+            & ~ev.wk_shared.fill_null(False)).fill_null(False)
+
+
+def logon_family(ctx: Context, auth: Table, owners: Table) -> Table:
+    ev = with_owners(logons(auth), owners)
     ev = ev.left_join(ctx.persons.select("user", wk_manager="manager"), "user")
     ev = ev.drop(*[c for c in ev.columns if c.endswith("_right")])
     own = (ev.wk_owner == ev.user).fill_null(False)
     shared = ev.wk_shared.fill_null(False)
-    other = (ev.wk_owner.notnull() & (ev.wk_owner != ev.user) & ~shared).fill_null(False)
+    other = on_others_pc(ev)
     manager = (ev.wk_owner == ev.wk_manager).fill_null(False) & other
     ok = ev.status.fill_null("success") != "failure"
     return ev.group_by(*KEYS).aggregate(

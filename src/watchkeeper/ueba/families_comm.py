@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ibis
-from ibis.expr.types import ArrayValue, IntegerValue, StringValue, Table
+from ibis.expr.types import ArrayValue, BooleanValue, IntegerValue, StringValue, Table
 
 from watchkeeper.ueba.context import Context
-from watchkeeper.ueba.families import KEYS, by_time_class
+from watchkeeper.ueba.families import KEYS, by_time_class, on_others_pc, with_owners
 
 SENSITIVITIES = ("low", "medium", "high", "restricted")
 
@@ -24,13 +24,10 @@ def email_family(ctx: Context, mail: Table, owners: Table | None = None) -> Tabl
     """Mail sent per person-day. `owners` (host, wk_owner, wk_shared; see `host_owners`)
     tells which hosts are another person's PC; without it that feature is 0."""
     sent = mail.filter(mail.activity == "send")
+    foreign: BooleanValue = ibis.literal(False)
     if owners is not None:
-        sent = sent.left_join(owners, "host")
-        sent = sent.drop(*[c for c in sent.columns if c.endswith("_right")])
-        foreign = (sent.wk_owner.notnull() & (sent.wk_owner != sent.user)
-                   & ~sent.wk_shared.fill_null(False)).fill_null(False)
-    else:
-        foreign = ibis.literal(False)
+        sent = with_owners(sent, owners)
+        foreign = on_others_pc(sent)
     external = sent.external_recipient_count.fill_null(0)
     attachments = sent.attachment_count.fill_null(0)
     ev = sent.mutate(

@@ -15,7 +15,14 @@ from watchkeeper.lake import Lake
 from watchkeeper.ueba.catalog import FAMILY_CLASS, FIRST_CLASS, Catalog, catalog
 from watchkeeper.ueba.config import UebaConfig
 from watchkeeper.ueba.context import Context, build_context, host_owners
-from watchkeeper.ueba.families import KEYS, file_family, logon_family, session_family, usb_family
+from watchkeeper.ueba.families import (
+    KEYS,
+    file_family,
+    logon_family,
+    logons,
+    session_family,
+    usb_family,
+)
 from watchkeeper.ueba.families_comm import (
     datastore_family,
     datastore_prepare,
@@ -141,25 +148,20 @@ def feature_state(ctx: Context, tables: dict[str, Table], hours: Hours,
 
 def family_tables(ctx: Context, full: dict[str, Table], state: FeatureState) -> list[Table]:
     cut = {n: _cut(t, ctx.start) for n, t in full.items()}
+    auth = cut.get("authentication")
+    # who owns each host, for logons and mail on another person's PC: one table for both
+    owners = host_owners(ctx, logons(auth) if auth is not None else None)
     makers: dict[str, Callable[[Table], Table]] = {
-        "logon": lambda t: logon_family(ctx, t), "session": session_family,
+        **({"logon": lambda t: logon_family(ctx, t, owners)} if owners is not None else {}),
+        "session": session_family,
         "usb": usb_family, "file": file_family,
-        "email": lambda t: email_family(ctx, t, _mail_owners(ctx, cut)),
+        "email": lambda t: email_family(ctx, t, owners),
         "web": lambda t: web_family(ctx, t), "datastore": datastore_family,
     }
     tables = [make(cut[FAMILY_CLASS[f]]) for f, make in makers.items()
               if FAMILY_CLASS[f] in cut]
     flags = first_flags(state.firsts, ctx.cfg.first_time_min_history_days, ctx.start)
     return [*tables, ibis.memtable(flags)]
-
-
-def _mail_owners(ctx: Context, cut: dict[str, Table]) -> Table | None:
-    """Who owns each host, for mail sent from another person's PC: the devices table, else
-    each person's most used PC from the logons read (as for the logon family)."""
-    if ctx.has_devices:
-        return host_owners(ctx, cut["email"])
-    auth = cut.get("authentication")
-    return host_owners(ctx, auth.filter(auth.activity == "logon")) if auth is not None else None
 
 
 def combine(tables: list[Table], columns: tuple[str, ...]) -> Table:
