@@ -1,6 +1,7 @@
 """`make bench`: run every benchmark with --json and print their figures as Markdown.
 
-    python benchmarks/run_all.py [--only simulate,ingest,sigma] [--out bench-data/results.json]
+    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze]
+        [--out bench-data/results.json]
 
 Each benchmark runs in its own process (so peak RSS is its own); the JSON documents are
 collected into one file, and a summary table is printed for docs/benchmarks.md.
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "simulate": ["bench_simulate.py", "--users", "1000", "--days", "365", "--json"],
     "ingest": ["bench_ingest.py", "--users", "1000", "--days", "365", "--json"],
     "sigma": ["bench_sigma.py", "--json"],
+    "analyze": ["bench_analyze.py", "--json"],
 }
 
 
