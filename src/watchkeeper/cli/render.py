@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +23,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from watchkeeper.errors import ConfigError
 
 out = Console()
 err = Console(stderr=True)
@@ -42,7 +45,20 @@ def emit_json(doc: Any) -> None:
 
 
 def error_line(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    """One red line; the message is escaped, so `[...]` in it (regexes, YAML) survives."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True,
+              soft_wrap=True)
+
+
+def parse_day(value: str, option: str) -> date:
+    """A calendar day given as YYYY-MM-DD on the command line, checked strictly: a day
+    that does not exist or trailing characters are an error naming the option."""
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: not a day (expected YYYY-MM-DD)") from None
 
 
 @contextmanager
