@@ -12,10 +12,22 @@ Rules:
   after the fact, so its watchlists count from the row's notice date when it has one
   (a "departing" tag cannot have been known before the notice), else from its as-of day.
   History never shows a future fact.
+
+Which observation wins (the same inputs give the same table, whatever their order):
+- Observations are applied in one total order: by ``as_of`` day; on the same day by
+  source, LDAP first, then HR, then any other source by name; within one source and day
+  (the same person twice, e.g. two HR feed exports without an ``as_of`` column) by their
+  content, compared column by column in schema order (``observation_id`` first, a
+  missing value before any present one, dates as ISO text, watchlists as JSON). What is
+  applied later wins: an LDAP row sets every org attribute, any other row only those it
+  has; a person's employment facts are the last non-null ones in that order.
+- Identical observations count once, so duplicates change nothing; arrival order, file
+  order and set iteration order never matter. The table is sorted by user, valid_from.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -31,8 +43,9 @@ Row = dict[str, Any]
 
 
 def derive_people(observations: pa.Table) -> pa.Table:
-    """The people history table for all observations (any order, any sources)."""
-    rows: list[Row] = observations.to_pylist()
+    """The people history table for all observations (any order, any sources), sorted by
+    user and valid_from."""
+    rows = ordered_observations(observations.to_pylist())
     snapshots = sorted({r["as_of"] for r in rows if r["source"] == "ldap"})
     by_user: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
@@ -40,14 +53,42 @@ def derive_people(observations: pa.Table) -> pa.Table:
     out: list[Row] = []
     for user in sorted(by_user):
         out.extend(_history(user, by_user[user], snapshots))
-    return pa.Table.from_pylist(out, schema=PEOPLE.schema)
+    table = pa.Table.from_pylist(out, schema=PEOPLE.schema)
+    return table.sort_by([("user", "ascending"), ("valid_from", "ascending")])
+
+
+_SOURCE_RANK = {"ldap": 0, "hr": 1}
+_CONTENT = ("observation_id", *ATTRS)
+
+
+def ordered_observations(rows: list[Row]) -> list[Row]:
+    """Distinct observations in the order they are applied (see the module docstring)."""
+    unique = {_order_key(r): r for r in rows}
+    return [unique[k] for k in sorted(unique)]
+
+
+def _order_key(r: Row) -> tuple[Any, ...]:
+    source = r["source"]
+    content = tuple((r.get(k) is not None, _text(r.get(k))) for k in _CONTENT)
+    return (r["as_of"], _SOURCE_RANK.get(source, len(_SOURCE_RANK)), source, r["user"],
+            content)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
 
 
 def _facts(obs: list[Row], snapshots: list[date]) -> Row:
     """Person-level employment facts: HR's word first, then what LDAP implies."""
     facts: Row = {k: None for k in ("employment_start", "notice_date", "end_date")}
     facts["watchlists"], facts["watch_from"] = None, None
-    for r in sorted(obs, key=lambda r: r["as_of"]):
+    for r in obs:  # in application order: the last known fact wins
         if r["source"] != "ldap":
             facts.update({k: r[k] for k in ("employment_start", "notice_date", "end_date")
                           if r[k] is not None})
@@ -70,7 +111,7 @@ def _history(user: str, obs: list[Row], snapshots: list[date]) -> list[Row]:
     points = {r["as_of"] for r in obs}
     points |= {d for d in (facts["notice_date"], known_end, facts["watch_from"])
                if d is not None}
-    ordered = sorted(obs, key=lambda r: (r["as_of"], r["source"] != "ldap"))
+    ordered = obs  # already in application order
     state: Row = dict.fromkeys(ATTRS)
     history: list[Row] = []
     i = 0

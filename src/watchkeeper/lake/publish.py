@@ -133,14 +133,15 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
     row_hash = f"hash({names}) AS wk_row_hash"
     order = "_seq" if "_seq" in rel.columns else "NULL::BIGINT AS _seq"
     _temp_view(con, "wk_small", rel.select(f"{names}, _file, {order}, {row_hash}"))
-    dedup = "wk_row_hash" if spec.mode is WriteMode.UPSERT else quote(spec.key)
+    by_content = spec.mode in (WriteMode.UPSERT, WriteMode.DISTINCT)
+    dedup = "wk_row_hash" if by_content else quote(spec.key)
     first = con.sql(f"SELECT * EXCLUDE (wk_rn) FROM (SELECT *, row_number() OVER "
                     f"(PARTITION BY {dedup} ORDER BY _file, _seq NULLS LAST) AS wk_rn "
                     "FROM wk_small) "
                     "WHERE wk_rn = 1")
     if existing:
         old = con.read_parquet([str(p) for p in existing], union_by_name=True)
-        if spec.mode is WriteMode.UPSERT:
+        if by_content:
             first = first.join(old.select(row_hash), "wk_row_hash", how="anti")
         else:
             first = first.join(old.select(quote(spec.key)), spec.key, how="anti")

@@ -24,6 +24,7 @@ class WriteMode(StrEnum):
     APPEND = "append"    # rows whose key is already stored are duplicates
     UPSERT = "upsert"    # identical rows are duplicates; the latest row per key wins on read
     REPLACE = "replace"  # derived table: each commit replaces it whole
+    DISTINCT = "distinct"  # identical rows are duplicates; every distinct row is kept
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def _build() -> dict[str, TableSpec]:
         TableSpec(f"events/{c.value}", spec.schema, "event_id", WriteMode.APPEND, by_day=True)
         for c, spec in CLASSES.items()
     ]
-    modes = {"people_observations": WriteMode.APPEND, "people": WriteMode.REPLACE}
+    # observations keep every distinct row, so what is stored (and the people history
+    # derived from it) never depends on which of two differing rows arrived first
+    modes = {"people_observations": WriteMode.DISTINCT, "people": WriteMode.REPLACE}
     specs += [
         TableSpec(f"entities/{name}", e.schema, e.key, modes.get(name, WriteMode.UPSERT))
         for name, e in ENTITIES.items()

@@ -1,9 +1,11 @@
 """Entity tables: people with history, devices, data assets, psychometric scores.
 
 People arrive as *observations* (one LDAP snapshot row, one HR feed row). Observations are
-append-only and deduplicated on `observation_id`; the `people` history table (one row per
-person per period in which their attributes held, `valid_from` inclusive, `valid_to`
-exclusive) is derived from all observations, so re-ingesting a snapshot changes nothing.
+append-only; identical rows count once, and differing rows of one `observation_id` are all
+kept. The `people` history table (one row per person per period in which their attributes
+held, `valid_from` inclusive, `valid_to` exclusive) is derived from all observations in a
+fixed order (`watchkeeper.lake.people`), so re-ingesting a snapshot changes nothing and the
+order of ingests never matters.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ _PERSON_ATTRS: tuple[Column, ...] = (
 PEOPLE_OBSERVATIONS = EntitySpec(
     "people_observations", "observation_id",
     (
-        Column("observation_id", STR, "source + as_of + user: dedupe key.", nullable=False),
+        Column("observation_id", STR,
+               "source + as_of + user (differing rows of one id are all kept).",
+               nullable=False),
         Column("source", STR, "ldap, hr, …", nullable=False),
         Column("as_of", DATE, "Day the snapshot or feed row describes.", nullable=False),
         *_PERSON_ATTRS,
