@@ -135,11 +135,12 @@ class Workspace:
         when = day or date.fromisoformat(stored.meta["last_day"])
         return explain(stored.risk, stored.behaviour, user, when)
 
-    def evaluate(self, answers: Path) -> EvaluationReport:
-        """Score the stored risk history against a CERT-format answer key."""
+    def evaluate(self, answers: Path, dataset: str | None = None) -> EvaluationReport:
+        """Score the stored risk history against a CERT-format answer key (one release
+        of it when `dataset` is given)."""
         from watchkeeper.evaluate import evaluate
         people = self.lake.table("people").to_pyarrow()
-        return evaluate(self.analysis.table("risk_history"), answers, people)
+        return evaluate(self.analysis.table("risk_history"), answers, people, dataset)
 
     def status(self) -> Status:
         classes: dict[str, ClassStatus] = {}

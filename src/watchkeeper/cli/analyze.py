@@ -10,7 +10,7 @@ import pyarrow.csv as pacsv
 import typer
 from rich.table import Table
 
-from watchkeeper.cli.render import emit_json, out
+from watchkeeper.cli.render import emit_json, out, warning_line
 from watchkeeper.errors import ConfigError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -50,9 +50,14 @@ def register(app: typer.Typer) -> None:
     def evaluate(ctx: typer.Context,
                  answers: Annotated[Path, typer.Option(
                      "--answers", help="CERT-format answers/ folder.")],
+                 dataset: Annotated[str | None, typer.Option(
+                     "--dataset", help="Release to score (r6.2 or 6.2); default: every "
+                     "row whose person is in the lake.")] = None,
                  json: JsonOpt = False) -> None:
         """Score the stored risk history against an answer key."""
-        report = ctx.obj.open(create=False).evaluate(answers)
+        report = ctx.obj.open(create=False).evaluate(answers, dataset)
+        for warning in report.warnings:
+            warning_line(warning.message)
         if json:
             emit_json(report.to_dict())
         else:

@@ -76,3 +76,9 @@ def progress_bar(label: str, enabled: bool = True,
             bar.update(task, completed=done, total=total, detail=detail)
 
         yield update
+
+
+def warning_line(message: str) -> None:
+    """One yellow line on stderr; the message is escaped like `error_line`'s."""
+    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, markup=True,
+              soft_wrap=True)

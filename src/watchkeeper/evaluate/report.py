@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from watchkeeper.evaluate.answers import Incident, read_insiders
+from watchkeeper.evaluate.answers import AnswerWarning, Incident, SkipReason, read_answer_key
 from watchkeeper.evaluate.metrics import average_precision, detection_at, roc_auc
 
 TRUE_ALERT_AFTER_DAYS = 7
@@ -60,9 +60,12 @@ class EvaluationReport:
     median_lead_days: float | None
     per_scenario: list[ScenarioMetrics] = field(default_factory=list)
     false_alerts_by_risk_scenario: dict[str, int] = field(default_factory=dict)
+    warnings: list[AnswerWarning] = field(default_factory=list)  # answer-key rows skipped
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        doc = asdict(self)
+        doc["warnings"] = [w.to_dict() for w in self.warnings]
+        return doc
 
     def to_markdown(self) -> str:
         from watchkeeper.evaluate.render import render_markdown
@@ -169,8 +172,10 @@ def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
     """Compare a risk history (user, day, score, alert, scenario) with an answer key."""
     users = sorted(set(people["user"].to_pylist()) | set(risk_history["user"].to_pylist()))
     known = set(users)
-    every = read_insiders(answers_dir, dataset)
-    incidents = [i for i in every if i.user in known]
+    key = read_answer_key(answers_dir, dataset, known)
+    incidents = [i for i in key.incidents if i.user in known]
+    unknown = len(key.incidents) - len(incidents) + sum(
+        w.skipped is SkipReason.UNKNOWN_USER for w in key.warnings)
     by_user: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_user[inc.user].append(inc)
@@ -189,7 +194,7 @@ def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
         by_scenario[inc.scenario].append(inc)
     return EvaluationReport(
         people=len(users), days=n_days, incidents=len(incidents),
-        incidents_unknown_user=len(every) - len(incidents),
+        incidents_unknown_user=unknown,
         person_auc=roc_auc(y, s), average_precision=average_precision(y, s),
         detected_top_1pct=detection_at(y, s, 0.01), detected_top_5pct=detection_at(y, s, 0.05),
         person_day_auc=_person_day_auc(risk_history, by_user),
@@ -203,7 +208,8 @@ def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
         warned_before_start=warned, median_lead_days=lead,
         per_scenario=[_scenario_metrics(k, v, set(by_user), users, scores, alerts)
                       for k, v in sorted(by_scenario.items(), key=lambda kv: _order(kv[0]))],
-        false_alerts_by_risk_scenario=dict(sorted(false.items())))
+        false_alerts_by_risk_scenario=dict(sorted(false.items())),
+        warnings=list(key.warnings))
 
 
 def _order(name: str) -> tuple[int, str]:
