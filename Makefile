@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := demo-data
 
-.PHONY: demo test lint typecheck unit bench clean install install-dev system-deps
+.PHONY: demo test test-fast lint typecheck unit bench clean install install-dev system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ unit: install-dev system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# The developer's loop: lint, types, and every test not marked slow or spark.
+test-fast: lint typecheck
+	$(BIN)/pytest -q -m "not slow and not spark"
 
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
