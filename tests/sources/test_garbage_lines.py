@@ -87,8 +87,9 @@ def test_cert_garbage_anywhere_quarantines_only_its_lines(
     _check_quarantine(lake, content, {n for n in range(2, len(records) + 2)} - good)
 
 
-@SETTINGS
-@given(n=st.integers(1, 8), garbage=GARBAGE, data=st.data())
+@SETTINGS  # enough good lines that the garbage never makes half the file (then refused)
+@given(n=st.integers(30, 40), garbage=GARBAGE.filter(lambda g: g.count(b"\n") < 20),
+       data=st.data())
 def test_mapped_csv_garbage_anywhere_quarantines_only_its_lines(
         tmp_path_factory: pytest.TempPathFactory, n: int, garbage: bytes,
         data: st.DataObject) -> None:
