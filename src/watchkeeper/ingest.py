@@ -7,6 +7,7 @@ and running it again gives the counts of one clean run.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -18,13 +19,14 @@ from typing import Any
 import pyarrow as pa
 
 from watchkeeper.errors import InputError
-from watchkeeper.lake import Lake, Transaction, table_spec
+from watchkeeper.lake import CommitResult, Lake, Transaction, table_spec
 from watchkeeper.lake.people import derive_people
 from watchkeeper.sources.base import Reject, Source, SourceContext, content_id
 from watchkeeper.sources.cert import CertSource, StagedFile
 from watchkeeper.sources.mapped import MappedSource
 from watchkeeper.sources.mapped_stage import MappedSqlSource
 from watchkeeper.sources.registry import Plan, plan_inputs
+from watchkeeper.sources.rows import iter_lines
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, label)
 
@@ -42,6 +44,7 @@ class FileReport:
     duplicates: int = 0
     quarantined: int = 0
     tables: dict[str, int] = field(default_factory=dict)
+    note: str | None = None  # "empty" for a file without records
 
 
 @dataclass
@@ -52,6 +55,7 @@ class IngestReport:
     skipped: list[dict[str, str]]
     commit: int | None
     seconds: float
+    no_commit: str | None = None  # why `commit` is None: the run had nothing to store
 
     @property
     def read(self) -> int:
@@ -72,7 +76,7 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "read": self.read, "accepted": self.accepted, "duplicates": self.duplicates,
-            "quarantined": self.quarantined, "commit": self.commit,
+            "quarantined": self.quarantined, "commit": self.commit, "no_commit": self.no_commit,
             "seconds": round(self.seconds, 3),
             "files": [asdict(f) for f in self.files], "skipped": self.skipped,
         }
@@ -183,7 +187,8 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
 
 def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
            mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
-    """Ingest files (or folders, for ``auto``, ``cert`` and ``evtx``) in one commit."""
+    """Ingest files (or folders, for ``auto``, ``cert`` and ``evtx``) in one commit; a run
+    that accepts and quarantines nothing adds no commit."""
     started = time.monotonic()
     plans, skipped = plan_inputs(list(inputs), fmt, mapping)
     if not plans:
@@ -197,7 +202,21 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
         if progress:
             progress(total, total, "committing")
         run.derive_people(lake)
-        result = txn.commit({"kind": "ingest", "files": [str(p.path) for p in plans]})
+        quarantined = any(r.quarantined for r in reports)
+        result = txn.commit({"kind": "ingest", "files": [str(p.path) for p in plans]},
+                            skip=lambda r: not quarantined and not any(r.accepted.values()))
+    _account(run, result, plans, reports)
+    done = IngestReport(reports, skipped, result.seq if result.visible else None,
+                        time.monotonic() - started)
+    if not result.visible:
+        done.no_commit = ("the input holds no records" if not done.read
+                          else "every record is already in the lake")
+    return done
+
+
+def _account(run: _Run, result: CommitResult, plans: list[Plan],
+             reports: list[FileReport]) -> None:
+    """Split each file's candidates into accepted and duplicates; note empty files."""
     for (file_no, table), n in run.candidates.items():
         accepted = result.accepted.get((file_no, table), 0)
         report = reports[file_no]
@@ -206,4 +225,16 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
         report.tables[table] = report.tables.get(table, 0) + accepted
     for file_no, table in run.derived:  # stored, but counted under their raw records
         reports[file_no].tables[table] = result.accepted.get((file_no, table), 0)
-    return IngestReport(reports, skipped, result.seq, time.monotonic() - started)
+    for plan, report in zip(plans, reports, strict=True):
+        report.note = None if report.read else _empty_note(plan)
+
+
+def _empty_note(plan: Plan) -> str:
+    """Why a file gave no record: it has none (no line, or a CSV header alone), or a
+    mapping's filters dropped them all."""
+    if plan.format == "evtx" or plan.path.stat().st_size == 0:
+        return "empty"
+    headed = plan.format in ("cert", "hr", "devices", "assets") or (
+        isinstance(plan.source, MappedSource) and plan.source.mapping.format == "csv")
+    lines = sum(1 for _ in itertools.islice(iter_lines(plan.path), 2))
+    return "empty" if lines <= int(headed) else "every record filtered out"

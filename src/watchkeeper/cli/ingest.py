@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from watchkeeper.cli.render import emit_json, out, progress_bar
 from watchkeeper.ingest import IngestReport
@@ -29,21 +31,27 @@ def _run(ctx: typer.Context, inputs: list[Path], fmt: str, json: bool,
 
 
 def show(report: IngestReport) -> None:
-    table = Table(title=f"Ingest (commit {report.commit}, {report.seconds:.1f}s)")
+    commit = f"commit {report.commit}" if report.commit is not None else "no commit"
+    table = Table(title=f"Ingest ({commit}, {report.seconds:.1f}s)")
     for col in ("file", "format", "read", "accepted", "duplicates", "quarantined"):
         table.add_column(col, justify="left" if col in ("file", "format") else "right")
     for f in report.files:
-        table.add_row(Path(f.path).name, f.format, f"{f.read:,}", f"{f.accepted:,}",
+        name = Text(Path(f.path).name)
+        if f.note:
+            name.append(f" ({f.note})", style="yellow")
+        table.add_row(name, Text(f.format), f"{f.read:,}", f"{f.accepted:,}",
                       f"{f.duplicates:,}", f"{f.quarantined:,}")
     table.add_row("[bold]total", "", f"{report.read:,}", f"{report.accepted:,}",
                   f"{report.duplicates:,}", f"{report.quarantined:,}")
     out.print(table)
+    if report.no_commit:
+        out.print(f"[yellow]no commit[/]: {escape(report.no_commit)}")
     by_reason: dict[str, list[str]] = {}
     for s in report.skipped:
         by_reason.setdefault(s["reason"], []).append(s["path"])
     for reason, paths in by_reason.items():
         shown = paths[0] if len(paths) == 1 else f"{len(paths)} files ({paths[0]}, …)"
-        out.print(f"[yellow]skipped[/] {shown}: {reason}")
+        out.print(f"[yellow]skipped[/] {escape(shown)}: {escape(reason)}")
 
 
 @app.command("auto")

@@ -16,7 +16,7 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +50,7 @@ class CommitResult:
     txn: str
     rows: dict[str, int] = field(default_factory=dict)
     accepted: Counter[tuple[int, str]] = field(default_factory=Counter)
+    visible: bool = True  # False when `commit(skip=...)` left the lake as it was
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,11 @@ class Transaction:
 
     # -- commit --------------------------------------------------------------------------
 
-    def commit(self, summary: dict[str, Any]) -> CommitResult:
+    def commit(self, summary: dict[str, Any],
+               skip: Callable[[CommitResult], bool] | None = None) -> CommitResult:
+        """Publish everything staged in one manifest step; when `skip` says so of what
+        would be published (e.g. no new row), nothing becomes visible and no commit is
+        added."""
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
@@ -212,6 +217,9 @@ class Transaction:
                 result.accepted[(file_no, name)] += n
             result.rows[name] = sum(published.accepted.values())
             moves[name] = self._destinations(spec, published.files)
+        if skip is not None and skip(result):
+            result.visible = False
+            return result
         for name, rows in self._replaced.items():
             path = self.dir / "derived" / f"{name.replace('/', '_')}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)

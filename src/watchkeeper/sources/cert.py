@@ -14,7 +14,6 @@ column count) picks the layout.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import re
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.lake import Transaction
 from watchkeeper.sources.base import Reject, SourceContext
 from watchkeeper.sources.cert_layouts import LAYOUTS, Layout, select_sql
+from watchkeeper.sources.csv_lines import clean_copy, is_clean
 
 CERT_TIME_FORMAT = "%m/%d/%Y %H:%M:%S"
 LOG_FILES = ("logon", "device", "file", "email", "http")
@@ -126,6 +126,15 @@ def _reason(kind: str, column: str | None, message: str) -> str:
     return message.splitlines()[0][:200]
 
 
+def _first_field(line: str) -> str:
+    if not line.startswith('"'):
+        return line.split(",", 1)[0]
+    try:
+        return next(csv.reader([line]), [""])[0]
+    except csv.Error:  # a field beyond the csv module's size limit
+        return ""
+
+
 class CertSource:
     """Stages CERT files into a lake transaction."""
 
@@ -141,11 +150,36 @@ class CertSource:
             raise InputError(path, "not a CERT file name (logon.csv, device.csv, file.csv, "
                                    "email.csv, http.csv, psychometric.csv, LDAP/YYYY-MM.csv)")
         layout, header = pick_layout(path, kind)
+        read, early = self._readable(path, txn, file_no)
+        try:
+            staged, rejects = self._stage(read, path, (kind, layout, header), ctx, txn,
+                                          file_no)
+        finally:
+            if read != path:
+                read.unlink(missing_ok=True)
+        rejects += early
+        rejects.sort(key=lambda r: r.line or 0)
+        return StagedFile(layout.table, staged, rejects)
+
+    @staticmethod
+    def _readable(path: Path, txn: Transaction, file_no: int) -> tuple[Path, list[Reject]]:
+        """The file DuckDB can frame line by line: the input itself when it is clean,
+        else a copy with its bad lines left empty, plus those lines as rejects."""
+        if is_clean(path):
+            return path, []
+        copy = txn.dir / "clean" / f"{file_no}.csv"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        return copy, clean_copy(path, copy)
+
+    def _stage(self, read: Path, path: Path, shape: tuple[str, Layout, bool],
+               ctx: SourceContext, txn: Transaction, file_no: int) -> tuple[int, list[Reject]]:
+        """Stage the (clean) file `read`: rows staged, and rejects naming the input `path`."""
+        kind, layout, header = shape
         con = txn.con
         scan = next(self._scans)
         reject_table, reject_scan = f"wk_rejects_{scan}", f"wk_scans_{scan}"
         params: dict[str, object] = {
-            "path": str(path), "header": header, "columns": dict(layout.read_types),
+            "path": str(read), "header": header, "columns": dict(layout.read_types),
             "tformat": CERT_TIME_FORMAT, "rtable": reject_table, "rscan": reject_scan,
             "tz": ctx.timezone, "file_no": file_no,
             "domains": [d.lower() for d in ctx.company_domains],
@@ -158,14 +192,14 @@ class CertSource:
         try:
             staged = txn.stage_relation(layout.table, relation)
         except duckdb.Error as exc:
-            raise InputError(path, f"cannot parse as CERT {kind}: {exc}") from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "DuckDB error"
+            raise InputError(path, f"cannot parse as CERT {kind}: {reason}") from exc
         rejects = self._scan_rejects(con, path, reject_table)
         problems: dict[str, list[str]] = {}
         for key, reason in staged.problems:
             problems.setdefault("" if key is None else key, []).append(reason)
-        rejects += self._locate(path, header, problems)
-        rejects.sort(key=lambda r: r.line or 0)
-        return StagedFile(layout.table, staged.rows - len(staged.problems), rejects)
+        rejects += self._locate(read, path, header, problems, {r.line for r in rejects})
+        return staged.rows - len(staged.problems), rejects
 
     @staticmethod
     def _scan_rejects(con: duckdb.DuckDBPyConnection, path: Path,
@@ -176,27 +210,27 @@ class CertSource:
             "first(error_message ORDER BY column_idx NULLS FIRST) AS message, "
             "first(csv_line) AS raw", "line").fetchall()
         con.execute(f"DROP TABLE {table}")
-        return [Reject.of(path, int(line), _reason(str(kind), col, str(msg)), str(raw or ""))
-                for line, kind, col, msg, raw in rows]
+        # the raw line comes with the empty lines before it, if any (left by `clean_copy`)
+        return [Reject.of(path, int(line), _reason(str(kind), col, str(msg)),
+                          str(raw or "").lstrip("\r\n")) for line, kind, col, msg, raw in rows]
 
     @staticmethod
-    def _locate(path: Path, header: bool, problems: dict[str, list[str]]) -> list[Reject]:
-        """Find the lines of rows that parsed but failed a semantic check (rare)."""
+    def _locate(read: Path, path: Path, header: bool, problems: dict[str, list[str]],
+                rejected: set[int | None]) -> list[Reject]:
+        """Find the lines of rows that parsed but failed a semantic check (rare). Every
+        record of `read` is one physical line (`csv_lines`), so a line is found by its
+        first field (among lines DuckDB did not reject) and keeps its raw text."""
         if not problems:
             return []
         found: list[Reject] = []
-        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-            reader = csv.reader(fh)
-            line = 1
-            for i, record in enumerate(reader):
-                start, line = line, reader.line_num + 1
-                if (i == 0 and header) or not record:
+        with open(read, "rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                text = line.rstrip(b"\r\n").decode("utf-8", errors="replace")
+                if (number == 1 and header) or not text or number in rejected:
                     continue
-                reasons = problems.get(record[0])
+                reasons = problems.get(_first_field(text))
                 if reasons:
-                    buf = io.StringIO()
-                    csv.writer(buf, lineterminator="").writerow(record)
-                    found.append(Reject.of(path, start, reasons.pop(0), buf.getvalue()))
+                    found.append(Reject.of(path, number, reasons.pop(0), text))
         found += [Reject.of(path, None, reason, key)
                   for key, reasons in problems.items() for reason in reasons]
         return found

@@ -2,7 +2,8 @@
 
 Every record goes to ``raw/windows`` (what Sigma rules scan); logons, removable storage,
 process and file creation also become normalized events (`windows_events`), marked as
-derived so the record is counted once. A file that is not EVTX at all becomes one
+derived so the record is counted once. A file without the EVTX signature is refused
+before the run (`registry.check_fits`); one that has it but cannot be opened becomes one
 quarantined record naming the file, so the rest of the run still ingests.
 """
 
@@ -15,6 +16,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.schema.windows import CORE_SCHEMA
 from watchkeeper.sources import evtx
 from watchkeeper.sources.base import Parsed, Reject, SourceContext
+from watchkeeper.sources.rows import head
 from watchkeeper.sources.windows_events import normalize
 
 EVTX_MAGIC = b"ElfFile\x00"
@@ -27,6 +29,14 @@ def sniff(path: Path) -> bool:
             return fh.read(8) == EVTX_MAGIC
     except OSError:
         return False
+
+
+def looks_like(path: Path) -> bool:
+    """An EVTX file by its signature, or (by `.json` suffix) a JSON export of events."""
+    if path.suffix.lower() != ".json":
+        return sniff(path)
+    start = head(path).lstrip()
+    return start[:1] in (b"{", b"[") and b'"Event"' in start
 
 
 class EvtxSource:

@@ -8,7 +8,7 @@ which source field fills each normalized column, constant columns and record fil
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from collections.abc import Mapping as Fields
 from datetime import datetime
 from pathlib import Path
@@ -334,6 +334,13 @@ class MappedSource:
         from watchkeeper.sources.mapped_stage import MappedSqlSource
         plan = compile_sql(self.mapping)
         return None if plan is None else MappedSqlSource(self, plan)
+
+    def looks_like(self, path: Path) -> Generator[bool, None, None]:
+        """Per record: could it be this mapping's input (it parses, and holds the time
+        field every record needs)? Lazy, so a caller reads only the records it asks for."""
+        for _, _, record in self._records(path):
+            yield not isinstance(record, RecordError) and self._get(
+                record, self.mapping.time.field) not in (None, "")
 
     def add_line(self, buffer: ChunkBuffer, origin: tuple[Path, int, bytes],
                  ctx: SourceContext) -> None:

@@ -8,7 +8,7 @@ with ``unsupported OCSF class_uid N``. `docs/sources.md` lists the attributes re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from watchkeeper.sources.rows import (
     split_path,
 )
 
-__all__ = ["OcsfSource", "sniff"]
+__all__ = ["OcsfSource", "looks_like", "sniff"]
 
 _CLASS_UID = re.compile(r'"class_uid"\s*:\s*\d')
 _UNCLASSIFIED = "unclassified"  # buffer key of rejects whose class is unknown
@@ -311,6 +311,18 @@ def _classify(doc: Doc) -> tuple[EventClass, Extractor]:
     if class_uid not in CLASS_UIDS:
         raise RecordError(f"unsupported OCSF class_uid {class_uid}")
     return CLASS_UIDS[class_uid]
+
+
+def looks_like(path: Path) -> Generator[bool, None, None]:
+    """Per record: is it an OCSF event (a JSON object with an integer class_uid, of any
+    class)? Lazy, so a caller reads only the records it asks for."""
+    for _, raw in iter_lines(path):
+        try:
+            uid = parse_json_object(raw).get("class_uid")
+        except RecordError:
+            yield False
+            continue
+        yield isinstance(uid, int) and not isinstance(uid, bool)
 
 
 def sniff(path: Path) -> bool:

@@ -8,7 +8,9 @@ and are skipped.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,7 +113,10 @@ def plan_inputs(inputs: list[Path], fmt: str,
             files = [p for p in files if cert_kind(p) is not None]
         if fmt == "evtx" and any(p.is_dir() for p in inputs):
             files = [p for p in files if p.suffix.lower() == ".evtx"]
-        return [make(p) for p in files], []
+        chosen = [make(p) for p in files]
+        for plan in chosen:
+            check_fits(plan, fmt)
+        return chosen, []
     plans: list[Plan] = []
     skipped: list[dict[str, str]] = []
     for path in files:
@@ -121,3 +126,64 @@ def plan_inputs(inputs: list[Path], fmt: str,
         else:
             plans.append(_plan(path, *found))
     return plans, skipped
+
+
+# ---------------------------------------------------------------------------- refusal
+
+SAMPLE = 100  # records looked at to judge whether a file is in the format asked for
+_VERBS = {"cert": "cert", "ocsf": "ocsf", "evtx": "evtx", "hr": "hr"}
+
+
+def check_fits(plan: Plan, fmt: str) -> None:
+    """Refuse a file that is not in the format asked for: fewer than half of its first
+    `SAMPLE` records (all of a shorter file) look like that format, or, for EVTX, it lacks
+    the signature. Reads only the file's first records; an empty file fits."""
+    sampled = _sample(plan, fmt)
+    if sampled is None:
+        return
+    fit, seen = sampled
+    if fit * 2 >= seen:
+        return
+    want = _describe(plan.format if fmt == "mapped" else fmt, plan.path, plan.source)
+    found = recognize(plan.path)
+    if isinstance(found, str) or found[0] == fmt:
+        raise InputError(plan.path, f"not {want} ({_shortfall(plan, fmt, fit, seen)})")
+    verb = _VERBS.get(found[0], "auto")
+    raise InputError(plan.path, f"not {want} (looks like "
+                                f"{_describe(found[0], plan.path, found[1])}); "
+                                f"use `watchkeeper ingest {verb}`")
+
+
+def _sample(plan: Plan, fmt: str) -> tuple[int, int] | None:
+    """(records that look right, records looked at), or None when not checked here (CERT
+    and HR files are judged by their header as they are read)."""
+    if fmt == "evtx":
+        from watchkeeper.sources.evtx_source import looks_like
+        return int(looks_like(plan.path)), 1
+    if fmt == "ocsf":
+        from watchkeeper.sources.ocsf import looks_like as ocsf_like
+        records = ocsf_like(plan.path)
+    elif fmt == "mapped":
+        records = plan.source.looks_like(plan.path)
+    else:
+        return None
+    with closing(records):
+        verdicts = list(itertools.islice(records, SAMPLE))
+    return sum(verdicts), len(verdicts)
+
+
+def _shortfall(plan: Plan, fmt: str, fit: int, seen: int) -> str:
+    if fmt == "evtx":
+        return "no EVTX signature"
+    which = f"first {seen}" if seen == SAMPLE else str(seen)
+    what = "are JSON objects with a class_uid" if fmt == "ocsf" else \
+        f"have its time field {plan.source.mapping.time.field!r}"
+    return f"{fit} of its {which} records {what}"
+
+
+def _describe(fmt: str, path: Path, source: Any) -> str:
+    if fmt == "cert":
+        return f"CERT {cert_kind(path) or 'activity'} CSV"
+    names = {"ocsf": "OCSF JSON lines", "evtx": "an EVTX event log", "hr": "an HR feed CSV",
+             "devices": "a devices catalog CSV", "assets": "a data-assets catalog CSV"}
+    return names.get(fmt) or f"input for mapping {getattr(source, 'name', fmt)}"
