@@ -27,6 +27,7 @@ from watchkeeper.lake.quarantine import (
     QuarantineList,
     QuarantineRow,
 )
+from watchkeeper.private import DIR_MODE, restrict_umask, tighten
 from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
 
@@ -86,6 +87,7 @@ class Workspace:
     @classmethod
     def open(cls, path: Path | None = None, *, create: bool = True) -> Workspace:
         root = (path or default_home()).expanduser()
+        restrict_umask()  # files are private (watchkeeper.private says why a umask)
         config = root / CONFIG_NAME
         if root.exists() and not root.is_dir():
             raise WorkspaceError(f"{root}: not a directory")
@@ -96,8 +98,9 @@ class Workspace:
                 raise WorkspaceError(
                     f"{root}: directory is not empty and has no {CONFIG_NAME}; "
                     "refusing to make it a workspace")
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
             config.write_text(DEFAULT_CONFIG, "utf-8")
+        tighten(root)
         return cls(root, Settings.load(config))
 
     @property
