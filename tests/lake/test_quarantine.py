@@ -7,6 +7,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from helpers.cert_files import HEADERS, logon_row, write
 from watchkeeper.errors import ConfigError, LakeError, NotFoundError, OutputError
+from watchkeeper.lake.faults import ENV
 from watchkeeper.lake.manifest import Manifest
 from watchkeeper.workspace import Workspace
 
@@ -175,3 +178,20 @@ def test_purge_with_nothing_before_the_day_makes_no_commit(ws: Workspace) -> Non
 def test_remove_refuses_files_the_lake_does_not_list(ws: Workspace) -> None:
     with ws.lake.transaction("test") as txn, pytest.raises(LakeError, match="not a visible"):
         txn.remove("quarantine", ["quarantine/nope.parquet"])
+
+
+@pytest.mark.parametrize(("point", "left"), [("staged", BAD_LOGONS + 1),
+                                             ("before-manifest", BAD_LOGONS + 1),
+                                             ("after-manifest", 0)])
+def test_purge_killed_midway_is_all_or_nothing(ws: Workspace, point: str, left: int) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
+    env[ENV] = point
+    done = subprocess.run([sys.executable, "-m", "watchkeeper", "-w", str(ws.root.resolve()),
+                           "quarantine", "purge", "--before", "2999-01-01"], env=env,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 137
+    assert ws.quarantine_list().total == ws.lake.rows("quarantine") == left
+    with ws.lake.transaction("test"):  # the next writer clears what the crash left
+        pass
+    on_disk = {str(p.relative_to(ws.lake.root)) for p in ws.lake.root.rglob("*.parquet")}
+    assert on_disk == ws.lake.manifest().paths()
