@@ -87,8 +87,9 @@ def show(ctx: typer.Context,
          ident: Annotated[str, typer.Argument(
              metavar="ID", help="The record's id, or a unique start of it (as `list` shows).")],
          json: JsonOpt = False) -> None:
-    """One quarantined record whole: its input's full path and line, the whole reason
-    and the raw record as it was read.
+    """One quarantined record whole: full path, line, reason and raw record.
+
+    ID is the id `list` shows, or any start of it that is unique.
 
     Example: watchkeeper -w ws quarantine show q:7c39aad4b5
     """
@@ -136,8 +137,9 @@ def purge(ctx: typer.Context,
           dry_run: Annotated[bool, typer.Option(
               "--dry-run", help="Only say what would be removed.")] = False,
           json: JsonOpt = False) -> None:
-    """Remove quarantined records recorded before a day, in one commit of the lake
-    (its commit log lists what was removed).
+    """Remove quarantined records recorded before a day, as one commit.
+
+    The commit's summary in the lake's log lists the rows and files removed.
 
     Example: watchkeeper -w ws quarantine purge --before 2025-01-01 --dry-run
     """
