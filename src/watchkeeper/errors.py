@@ -8,6 +8,8 @@
     ├── InputError                   an input file cannot be read at all (names the file)
     │   └── MappingError             a YAML source mapping is invalid (names file and field)
     ├── LakeError                    the lake's manifest or a Parquet file is damaged
+    ├── NotFoundError                a record named by the user (a quarantine id) is absent
+    ├── OutputError                  a file the user asked for cannot be written (names it)
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
     └── SimulationError              simulator parameters are inconsistent
@@ -75,3 +77,16 @@ class UnsupportedRuleError(RuleError):
 
 class SimulationError(WatchkeeperError):
     """Simulator parameters are inconsistent."""
+
+
+class NotFoundError(WatchkeeperError):
+    """A record the user named (such as a quarantine id) does not exist, or is ambiguous."""
+
+
+class OutputError(WatchkeeperError):
+    """A file the user asked for (an export, a CSV) cannot be written."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: cannot write: {reason}")

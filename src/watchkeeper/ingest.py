@@ -82,11 +82,14 @@ class IngestReport:
         }
 
 
-def _reject_table(rejects: list[Reject], source: str) -> pa.Table:
+def _reject_table(rejects: list[Reject], source: str, path: Path) -> pa.Table:
+    """Quarantine rows naming the input by its absolute path (`path`, the file every one
+    of `rejects` came from), so that a row leads back to its file from anywhere."""
+    file = str(path.resolve())
     return pa.table({
-        "quarantine_id": [content_id("q", source, r.file, str(r.line), r.raw) for r in rejects],
+        "quarantine_id": [content_id("q", source, file, str(r.line), r.raw) for r in rejects],
         "source": [source] * len(rejects),
-        "file": [r.file for r in rejects],
+        "file": [file] * len(rejects),
         "line": pa.array([r.line for r in rejects], pa.int64()),
         "reason": [r.reason for r in rejects],
         "raw": [r.raw for r in rejects],
@@ -113,7 +116,7 @@ class _Run:
                 report: FileReport) -> None:
         self.candidates[(file_no, staged.table)] += staged.candidates
         report.read += staged.read
-        self._quarantine(staged.rejects, plan.format, file_no, report)
+        self._quarantine(staged.rejects, plan, file_no, report)
 
     def stage(self, file_no: int, plan: Plan, report: FileReport) -> None:
         source: Source = plan.source
@@ -123,12 +126,13 @@ class _Run:
             counts = self.derived if parsed.derived else self.candidates
             counts[(file_no, table)] += parsed.rows.num_rows
             report.read += parsed.read
-            self._quarantine(parsed.rejects, plan.format, file_no, report)
+            self._quarantine(parsed.rejects, plan, file_no, report)
 
-    def _quarantine(self, rejects: list[Reject], source: str, file_no: int,
+    def _quarantine(self, rejects: list[Reject], plan: Plan, file_no: int,
                     report: FileReport) -> None:
         if rejects:
-            self.txn.stage("quarantine", _reject_table(rejects, source), file_no)
+            self.txn.stage("quarantine", _reject_table(rejects, plan.format, plan.path),
+                           file_no)
             report.quarantined += len(rejects)
 
     def derive_people(self, lake: Lake) -> None:

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
-from watchkeeper.lake import Lake
+from watchkeeper.lake import Lake, quarantine
+from watchkeeper.lake.quarantine import (
+    ExportReport,
+    PurgeReport,
+    QuarantineFilter,
+    QuarantineList,
+    QuarantineRow,
+)
+from watchkeeper.private import DIR_MODE, restrict_umask, tighten
 from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
 
@@ -79,6 +87,7 @@ class Workspace:
     @classmethod
     def open(cls, path: Path | None = None, *, create: bool = True) -> Workspace:
         root = (path or default_home()).expanduser()
+        restrict_umask()  # files are private (watchkeeper.private says why a umask)
         config = root / CONFIG_NAME
         if root.exists() and not root.is_dir():
             raise WorkspaceError(f"{root}: not a directory")
@@ -89,8 +98,9 @@ class Workspace:
                 raise WorkspaceError(
                     f"{root}: directory is not empty and has no {CONFIG_NAME}; "
                     "refusing to make it a workspace")
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
             config.write_text(DEFAULT_CONFIG, "utf-8")
+        tighten(root)
         return cls(root, Settings.load(config))
 
     @property
@@ -181,6 +191,26 @@ class Workspace:
         src = t.group_by("source").aggregate(n=t.count()).to_pyarrow().to_pylist()
         return ClassStatus(int(row["n"]), _iso(row["first"]), _iso(row["last"]),
                            {r["source"]: int(r["n"]) for r in src})
+
+    # -- quarantine ----------------------------------------------------------------------
+
+    def quarantine_list(self, file: str | None = None, reason: str | None = None,
+                        limit: int = quarantine.DEFAULT_LIMIT) -> QuarantineList:
+        """Quarantined records whose path contains `file` and reason contains `reason`."""
+        return quarantine.list_rows(self.lake, QuarantineFilter(file, reason), limit)
+
+    def quarantine_show(self, ident: str) -> QuarantineRow:
+        """One quarantined record by id, or by a prefix of the id that is unique."""
+        return quarantine.find(self.lake, ident)
+
+    def quarantine_export(self, path: Path, *, file: str | None = None,
+                          reason: str | None = None, fmt: str = "jsonl") -> ExportReport:
+        """Write the selected records to `path` for fixing and re-ingest (created 0600)."""
+        return quarantine.export(self.lake, QuarantineFilter(file, reason), path, fmt)
+
+    def quarantine_purge(self, before: date, *, dry_run: bool = False) -> PurgeReport:
+        """Remove the records recorded in commits before `before`, in one commit."""
+        return quarantine.purge(self.lake, before, dry_run=dry_run)
 
 
 def _iso(value: datetime | None) -> str | None:

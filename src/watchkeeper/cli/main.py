@@ -13,6 +13,7 @@ import typer
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
+from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
@@ -54,6 +55,7 @@ app.add_typer(ingest_cmd.app, name="ingest")
 detect_cmd.register(app)
 rules_cmd.register(app)
 analyze_cmd.register(app)
+app.add_typer(quarantine_cmd.app, name="quarantine")
 
 
 def run() -> None:

@@ -81,6 +81,7 @@ class Transaction:
         self._dirs: dict[str, list[Path]] = {}    # relation-staged folders, partitioned
         self._replaced: dict[str, pa.Table] = {}
         self._seq: Counter[str] = Counter()  # order of Arrow-staged rows: first one wins
+        self._removed: dict[str, set[str]] = {}  # visible files this commit takes away
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -296,6 +297,7 @@ class Transaction:
                 manifest.tables[name] = files
             elif files:
                 manifest.tables.setdefault(name, []).extend(files)
+        superseded += self._take_away(manifest)
         manifest.seq = seq
         manifest.commits.append(Commit(seq, self.txn, datetime.now(UTC).isoformat(),
                                        self.kind, summary))
@@ -303,6 +305,24 @@ class Transaction:
         manifest.save(self.lake.manifest_path)
         for f in superseded:  # no longer listed: unreadable by anyone from here on
             (self.lake.root / f.path).unlink(missing_ok=True)
+
+    def remove(self, table: str, paths: list[str]) -> None:
+        """Take visible files (lake-relative paths) of a table out of the lake at commit;
+        they are deleted once the new manifest no longer lists them."""
+        name = table_spec(table).name
+        listed = {f.path for f in self.lake.manifest().files(name)}
+        unknown = sorted(set(paths) - listed)
+        if unknown:
+            raise LakeError(f"{unknown[0]}: not a visible file of table {name}")
+        self._removed.setdefault(name, set()).update(paths)
+
+    def _take_away(self, manifest: Manifest) -> list[DataFile]:
+        gone: list[DataFile] = []
+        for name, paths in self._removed.items():
+            files = manifest.tables.get(name, [])
+            gone += [f for f in files if f.path in paths]
+            manifest.tables[name] = [f for f in files if f.path not in paths]
+        return gone
 
     def close(self) -> None:
         for writer in self._writers.values():
