@@ -20,7 +20,7 @@ import pyarrow as pa
 from watchkeeper.errors import InputError
 from watchkeeper.lake import Lake, Transaction, table_spec
 from watchkeeper.lake.people import derive_people
-from watchkeeper.sources.base import Reject, Source, SourceContext, content_id
+from watchkeeper.sources.base import BatchSource, Reject, Source, SourceContext, content_id
 from watchkeeper.sources.cert import CertSource, StagedFile
 from watchkeeper.sources.mapped import MappedSource
 from watchkeeper.sources.mapped_stage import MappedSqlSource
@@ -121,6 +121,39 @@ class _Run:
             report.read += parsed.read
             self._quarantine(parsed.rejects, plan.format, file_no, report)
 
+    def stage_files(self, numbered: list[int], plans: list[Plan], reports: list[FileReport],
+                    done: int, total: int, progress: ProgressFn | None) -> int:
+        """Stage many files of one batch-reading source, with per-row file numbers;
+        returns the input bytes done."""
+        source: BatchSource = plans[numbered[0]].source
+        files = [(n, plans[n].path) for n in numbered]
+        position = 0  # files of `numbered` read so far, as far as the chunks show
+        for parsed in source.read_files(files, self.ctx):
+            last = max([*parsed.reject_files, *(parsed.files.to_pylist()
+                                                if parsed.files is not None else [])],
+                       default=None)
+            while last is not None and position < len(numbered) and \
+                    numbered[position] <= last:
+                done += plans[numbered[position]].size
+                position += 1
+            if progress:
+                progress(done, total, plans[numbered[max(0, position - 1)]].path.name)
+            table = table_spec(parsed.table).name
+            numbers = parsed.files if parsed.files is not None else pa.array([], pa.int32())
+            self.txn.stage(table, parsed.rows, numbers)
+            counts = self.derived if parsed.derived else self.candidates
+            per_file = Counter(numbers.to_pylist())
+            for file_no, n in per_file.items():
+                counts[(file_no, table)] += n
+                if not parsed.derived:
+                    reports[file_no].read += n
+            for file_no in set(parsed.reject_files):
+                mine = [r for r, f in zip(parsed.rejects, parsed.reject_files, strict=True)
+                        if f == file_no]
+                reports[file_no].read += len(mine)
+                self._quarantine(mine, plans[file_no].format, file_no, reports[file_no])
+        return done + sum(plans[n].size for n in numbered[position:])
+
     def _quarantine(self, rejects: list[Reject], source: str, file_no: int,
                     report: FileReport) -> None:
         if rejects:
@@ -167,12 +200,17 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
             stager, plan = stagers[file_no], plans[file_no]
             assert stager is not None
             futures[pool.submit(stager.stage, plan.path, run.ctx, run.txn, file_no)] = file_no
+        batched: dict[type, list[int]] = {}
         for file_no, (plan, stager) in enumerate(zip(plans, stagers, strict=True)):
-            if stager is None:
+            if stager is None and hasattr(plan.source, "read_files"):
+                batched.setdefault(type(plan.source), []).append(file_no)
+            elif stager is None:
                 if progress:
                     progress(done, total, plan.path.name)
                 run.stage(file_no, plan, reports[file_no])
                 done += plan.size
+        for numbered in batched.values():
+            done = run.stage_files(numbered, plans, reports, done, total, progress)
         for future in as_completed(futures):
             file_no = futures[future]
             run.account(file_no, plans[file_no], future.result(), reports[file_no])
