@@ -109,7 +109,8 @@ class Workspace:
 
     def source_context(self) -> SourceContext:
         s = self.settings.ingest
-        return SourceContext(timezone=s.timezone, company_domains=tuple(s.company_domains))
+        return SourceContext(timezone=s.timezone, company_domains=tuple(s.company_domains),
+                             workers=self.lake.threads)
 
     # -- jobs ----------------------------------------------------------------------------
 

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from watchkeeper.errors import InputError
 from watchkeeper.schema.windows import CORE_SCHEMA, data_column_name, find_column
-from watchkeeper.sources.evtx import flatten_event_fields, read_event_json, read_evtx
+from watchkeeper.sources import evtx_source
+from watchkeeper.sources.base import SourceContext
+from watchkeeper.sources.evtx import (
+    flatten_event_fields,
+    read_event_json,
+    read_evtx,
+    read_files,
+)
 
 from .conftest import SIGMA
 
@@ -40,6 +47,8 @@ def test_json_export_gives_the_same_rows() -> None:
     from_json = next(b.table for b in read_event_json(_sample("json")))
     assert from_json.num_rows == from_evtx.num_rows
     assert from_json["TargetFilename"].to_pylist() == from_evtx["TargetFilename"].to_pylist()
+    # the id comes from the event (computer, channel, record, time), not from the file
+    assert from_json["event_id"].to_pylist() == from_evtx["event_id"].to_pylist()
 
 
 def test_batches_are_bounded(tmp_path: Path) -> None:
@@ -81,3 +90,50 @@ def test_core_names_are_reserved() -> None:
 def test_field_columns_never_collide_with_core(name: str) -> None:
     column = data_column_name(name)
     assert column.casefold() not in {n.casefold() for n in CORE_SCHEMA.names}
+
+
+def _regression_files(count: int) -> list[Path]:
+    files = sorted(SIGMA.glob("regression_data/**/*.evtx"))[:count]
+    if len(files) < count:
+        pytest.skip("regression data not available")
+    return files
+
+
+def test_many_files_in_one_batch_equal_file_by_file(tmp_path: Path) -> None:
+    files = _regression_files(12)
+    bad = tmp_path / "bad.evtx"
+    bad.write_bytes(b"garbage" * 10)
+    numbered = [(n, p) for n, p in enumerate([*files[:5], bad, *files[5:]])]
+    (batch,) = read_files(numbered)
+    one_by_one = [b.table for p in files for b in read_evtx(p)]
+    assert batch.table.num_rows == sum(t.num_rows for t in one_by_one)
+    assert batch.table["event_id"].to_pylist() == [
+        i for t in one_by_one for i in t["event_id"].to_pylist()]
+    assert batch.table["TargetFilename"].to_pylist() == [
+        v for t in one_by_one for v in (t["TargetFilename"].to_pylist()
+                                        if "TargetFilename" in t.column_names
+                                        else [None] * t.num_rows)]
+    expected_files = [n for n, p in numbered if p != bad
+                      for _ in range(next(b.table.num_rows for b in read_evtx(p)))]
+    assert batch.files is not None and batch.files.to_pylist() == expected_files
+    assert [r.path for r in batch.rejects] == [str(bad)] and batch.reject_files == (5,)
+
+
+def test_worker_processes_read_what_one_process_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    numbered = list(enumerate(_regression_files(9)))
+    source = evtx_source.EvtxSource()
+    alone = list(source.read_files(numbered, SourceContext(workers=1)))
+    monkeypatch.setattr(evtx_source, "POOL_BYTES", 0)
+    monkeypatch.setattr(evtx_source, "CHUNK_FILES", 2)
+    pooled = list(source.read_files(numbered, SourceContext(workers=2)))
+
+    def rows(chunks: list[evtx_source.Parsed]) -> dict[str, list[tuple[object, object]]]:
+        out: dict[str, list[tuple[object, object]]] = {}
+        for c in chunks:
+            assert c.files is not None
+            out.setdefault(c.table, []).extend(
+                zip(c.rows["event_id"].to_pylist(), c.files.to_pylist(), strict=True))
+        return out
+
+    assert len(pooled) > len(alone)  # five chunks of two files, not one
+    assert rows(pooled) == rows(alone)

@@ -107,3 +107,30 @@ def test_ingest_real_samples_with_a_corrupt_file(tmp_path: Path) -> None:
     assert q[0]["file"].endswith("broken.evtx") and "EVTX" in q[0]["reason"]
     again = ingest(lake, [inputs], "evtx", SourceContext())
     assert again.accepted == 0 and again.duplicates == report.accepted
+
+
+def test_copies_under_new_names_are_read_and_duplicates(tmp_path: Path) -> None:
+    samples = sorted((SHARED / "sigma" / "regression_data").rglob("*.evtx"))[:10]
+    require(bool(samples), "SigmaHQ regression samples (../shared/sigma) not found")
+    for copy in range(3):
+        folder = tmp_path / "in" / f"copy{copy}"
+        folder.mkdir(parents=True)
+        for i, s in enumerate(samples):
+            (folder / f"{i:02d}.evtx").write_bytes(s.read_bytes())
+    lake = Lake(tmp_path / "lake")
+    report = ingest(lake, [tmp_path / "in"], "evtx", SourceContext(workers=2))
+    assert len(report.files) == 30
+    for f in report.files:
+        assert f.read == f.accepted + f.duplicates + f.quarantined and f.read > 0
+    first = [f for f in report.files if "/copy0/" in f.path]
+    assert sum(f.accepted for f in first) == report.accepted == lake.rows("windows")
+    assert report.duplicates == 2 * sum(f.read for f in first) + sum(f.duplicates for f in first)
+    files_column = pq_files_column(lake)
+    assert set(files_column) <= set(range(10))  # lineage: each row from a first copy
+
+
+def pq_files_column(lake: Lake) -> list[int]:
+    import duckdb
+    paths = [str(lake.root / f.path) for f in lake.manifest().files("raw/windows")]
+    return [r[0] for r in duckdb.execute(
+        "SELECT _file FROM read_parquet(?, union_by_name=true)", [paths]).fetchall()]

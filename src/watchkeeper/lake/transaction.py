@@ -98,15 +98,18 @@ class Transaction:
 
     # -- staging -----------------------------------------------------------------------
 
-    def stage(self, table: str, rows: pa.Table, file_no: int) -> None:
-        """Stage Arrow rows (in the table's schema) that came from input file `file_no`."""
+    def stage(self, table: str, rows: pa.Table, file_no: int | pa.Array) -> None:
+        """Stage Arrow rows (in the table's schema) that came from input file `file_no`
+        (or, row by row, from the input files an int32 array numbers)."""
         spec = table_spec(table)
         if rows.num_rows == 0:
             return
         rows = spec.conform(rows)
         start = self._seq[spec.name]
         self._seq[spec.name] += rows.num_rows
-        rows = rows.append_column("_file", pa.array([file_no] * rows.num_rows, pa.int32()))
+        files = file_no if isinstance(file_no, pa.Array) else \
+            pa.array([file_no] * rows.num_rows, pa.int32())
+        rows = rows.append_column("_file", files)
         rows = rows.append_column("_seq", pa.array(range(start, start + rows.num_rows),
                                                    pa.int64()))
         writer = self._writers.get(spec.name)
@@ -266,6 +269,16 @@ class Transaction:
         out = self.dir / "rel" / spec.name / "arrow"
         out.parent.mkdir(parents=True, exist_ok=True)
         rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
+        # A key repeated within the run keeps its first row (input file, then record):
+        # found by a key-only scan and left out of the split, so that publishing does not
+        # rewrite every day file that holds a repeat (a folder of copied logs).
+        key = quote(spec.key)
+        repeats = rel.select(f"_seq, row_number() OVER (PARTITION BY {key} "
+                             "ORDER BY _file, _seq) AS wk_o").filter("wk_o > 1")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE wk_repeats AS " +
+                         repeats.select("_seq").sql_query())
+        if self.con.table("wk_repeats").aggregate("count(*)").fetchall()[0][0]:
+            rel = rel.join(self.con.table("wk_repeats"), "_seq", how="anti")
         self._split_by_day(rel.select(f'*, CAST("time" AS DATE) AS {DAY}'), out, f"{self.txn}-a")
         return sorted(out.rglob("*.parquet"))
 

@@ -52,6 +52,10 @@ class Parsed:
     rows: pa.Table
     rejects: list[Reject] = field(default_factory=list)
     derived: bool = False  # rows made from records another chunk already counted
+    # from a source that reads many files at once (`BatchSource`): each row's and each
+    # reject's input-file number; None when the whole chunk is from one file
+    files: pa.Array | None = None
+    reject_files: tuple[int, ...] = ()
 
     @property
     def read(self) -> int:
@@ -64,6 +68,7 @@ class SourceContext:
 
     timezone: str = "UTC"  # for naive local times (CERT)
     company_domains: tuple[str, ...] = ("dtaa.com", "corp.example")
+    workers: int = 1  # processes a source may read with (the lake's thread setting)
 
     def is_external(self, address: str) -> bool:
         """True when an email address is outside every company domain (or subdomain)."""
@@ -78,6 +83,16 @@ class Source(Protocol):
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Parsed]:
         """Yield chunks for one file, in bounded memory."""
+        ...
+
+
+class BatchSource(Source, Protocol):
+    """A reader that also reads many small files into shared chunks (per-file overhead
+    would otherwise dominate: a folder of one-record EVTX logs)."""
+
+    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext
+                   ) -> Iterator[Parsed]:
+        """Yield chunks whose rows and rejects carry their file numbers."""
         ...
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,29 +43,26 @@ class Reject:
 
 @dataclass(frozen=True)
 class EvtxBatch:
-    """Rows of the raw Windows-event table plus the records rejected while reading them."""
+    """Rows of the raw Windows-event table plus the records rejected while reading them.
+
+    From :func:`read_files`, rows of many files share a batch: ``files`` then holds each
+    row's file number and ``reject_files`` each reject's.
+    """
 
     table: pa.Table
     rejects: tuple[Reject, ...]
-
-
-def file_key(path: Path) -> str:
-    """Stable short key of a file: SHA-1 of its first 64 KiB (header and first chunk)."""
-    with path.open("rb") as handle:
-        return hashlib.sha1(handle.read(65536)).hexdigest()[:16]
+    files: pa.Array | None = None
+    reject_files: tuple[int, ...] = ()
 
 
 def read_evtx(path: Path | str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[EvtxBatch]:
     """Yield the records of one EVTX file as batches of the raw Windows-event table."""
     path = Path(path)
-    try:
-        parser = PyEvtxParser(str(path))
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise InputError(path, f"not a readable EVTX file: {exc}") from exc
-    builder = _BatchBuilder(str(path), file_key(path))
+    parser = _parser(path)
+    builder = _BatchBuilder(str(path))
     for item in _records(parser, str(path)):
         if isinstance(item, Reject):
-            builder.rejects.append(item)
+            builder.reject(item)
         else:
             builder.add_json(item)
         if builder.size >= batch_size:
@@ -73,10 +70,44 @@ def read_evtx(path: Path | str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterato
     yield builder.flush()
 
 
+def read_files(files: Sequence[tuple[int, Path]], batch_size: int = DEFAULT_BATCH_SIZE
+               ) -> Iterator[EvtxBatch]:
+    """Yield the records of many files (EVTX, or ``.json`` exports by suffix) in shared
+    batches, so that a folder of small logs costs what its records cost, not a table per
+    file. A file that cannot be opened becomes one reject naming it."""
+    builder = _BatchBuilder("")
+    for file_no, path in files:
+        builder.start(str(path), file_no)
+        try:
+            if path.suffix.lower() == ".json":
+                for number, event in enumerate(_json_events(path), start=1):
+                    builder.add_event(event, number)
+            else:
+                for item in _records(_parser(path), str(path)):
+                    if isinstance(item, Reject):
+                        builder.reject(item)
+                    else:
+                        builder.add_json(item)
+        except (InputError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, InputError) else f"cannot read: {exc}"
+            builder.reject(Reject(str(path), None, reason, ""))
+        if builder.size >= batch_size:
+            yield builder.flush()
+    if builder.size or builder.rejects:
+        yield builder.flush()
+
+
+def _parser(path: Path) -> Any:
+    try:
+        return PyEvtxParser(str(path))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(path, f"not a readable EVTX file: {exc}") from exc
+
+
 def read_event_json(path: Path | str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[EvtxBatch]:
     """Yield events exported as JSON (``{"Event": {"System": …, "EventData": …}}``)."""
     path = Path(path)
-    builder = _BatchBuilder(str(path), file_key(path))
+    builder = _BatchBuilder(str(path))
     for number, event in enumerate(_json_events(path), start=1):
         builder.add_event(event, number)
         if builder.size >= batch_size:
@@ -126,16 +157,27 @@ def _json_events(path: Path) -> Iterator[Mapping[str, Any]]:
 class _BatchBuilder:
     """Accumulates flattened rows for one file and turns them into Arrow tables."""
 
-    def __init__(self, path: str, key: str) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.key = key
-        self.rows: list[dict[str, Any]] = []
+        self.values: dict[str, list[Any]] = {}  # column -> its values, rows in order
         self.rejects: list[Reject] = []
         self.columns: dict[str, str] = {}  # case-folded field name -> column spelling
+        self.names: dict[str, str] = {}  # field name as written -> its column
+        self.file_no = 0
+        self.file_nos: list[int] = []  # per row, when batching many files
+        self.reject_files: list[int] = []
+
+    def start(self, path: str, file_no: int) -> None:
+        """Rows and rejects from here on belong to another file."""
+        self.path, self.file_no = path, file_no
+
+    def reject(self, reject: Reject) -> None:
+        self.rejects.append(reject)
+        self.reject_files.append(self.file_no)
 
     @property
     def size(self) -> int:
-        return len(self.rows)
+        return len(self.file_nos)
 
     def add_json(self, record: Mapping[str, Any]) -> None:
         number = record.get("event_record_id")
@@ -143,22 +185,41 @@ class _BatchBuilder:
         try:
             event = json.loads(raw)
         except json.JSONDecodeError as exc:
-            self.rejects.append(Reject(self.path, number, f"invalid record JSON: {exc}", raw))
+            self.reject(Reject(self.path, number, f"invalid record JSON: {exc}", raw))
             return
         self.add_event(event, number, raw)
 
     def add_event(self, event: Mapping[str, Any], number: int | None, raw: str = "") -> None:
         try:
-            self.rows.append(self._row(event))
+            row = self._row(event)
         except (KeyError, TypeError, ValueError) as exc:
             text = raw or json.dumps(event, default=str)[:10000]
-            self.rejects.append(Reject(self.path, number, f"malformed event: {exc!r}", text))
+            self.reject(Reject(self.path, number, f"malformed event: {exc!r}", text))
+            return
+        # stored by column: a batch of many providers has hundreds of mostly empty columns,
+        # which Arrow builds far faster from column lists than from row dictionaries
+        n = self.size
+        for column, value in row.items():
+            values = self.values.get(column)
+            if values is None:
+                values = self.values[column] = [None] * n
+            elif len(values) < n:
+                values.extend([None] * (n - len(values)))
+            values.append(value)
+        self.file_nos.append(self.file_no)
 
     def flush(self) -> EvtxBatch:
-        names = sorted(set(self.columns.values()))
-        table = pa.Table.from_pylist(self.rows, schema=windows_schema(names))
-        batch = EvtxBatch(table, tuple(self.rejects))
-        self.rows, self.rejects = [], []
+        n = self.size
+        schema = windows_schema(sorted(set(self.columns.values())))
+        arrays = []
+        for f in schema:
+            values = self.values.get(f.name, [])
+            values.extend([None] * (n - len(values)))
+            arrays.append(pa.array(values, f.type))
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        batch = EvtxBatch(table, tuple(self.rejects), pa.array(self.file_nos, pa.int32()),
+                          tuple(self.reject_files))
+        self.values, self.rejects, self.file_nos, self.reject_files = {}, [], [], []
         return batch
 
     def _row(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,31 +229,36 @@ class _BatchBuilder:
         for name in _SYSTEM_EXTRAS:
             if name in system and name not in fields:
                 fields[name] = _text(system[name])
-        row = _core_values(system, fields, self.key)
+        row = _core_values(system, fields)
         for name, value in fields.items():
             row[self._column(name)] = value
         return row
 
     def _column(self, field: str) -> str:
-        # Defender writes "Threat Name"; Sigma rules (and other providers) say ThreatName
-        name = field.replace(" ", "")
-        column = self.columns.get(name.casefold())
+        column = self.names.get(field)
         if column is None:
-            column = data_column_name(name)
-            self.columns[name.casefold()] = column
+            # Defender writes "Threat Name"; Sigma rules (and other providers) say ThreatName
+            name = field.replace(" ", "")
+            column = self.columns.get(name.casefold())
+            if column is None:
+                column = data_column_name(name)
+                self.columns[name.casefold()] = column
+            self.names[field] = column
         return column
 
 
-def _core_values(system: Mapping[str, Any], fields: Mapping[str, str | None],
-                 key: str) -> dict[str, Any]:
+def _core_values(system: Mapping[str, Any], fields: Mapping[str, str | None]
+                 ) -> dict[str, Any]:
     record_id = _int(system.get("EventRecordID"))
     computer = _text(system.get("Computer"))
+    channel = _text(system.get("Channel"))
+    time = _time(system)
     user = next((fields[f] for f in _USER_FIELDS if fields.get(f)), None)
     return {
-        "event_id": f"{SOURCE}:{key}:{record_id}",
-        "time": _time(system),
+        "event_id": event_id(computer, channel, record_id, time, fields),
+        "time": time,
         "source": SOURCE,
-        "channel": _text(system.get("Channel")),
+        "channel": channel,
         "provider": _text(_attributes(system.get("Provider")).get("Name")),
         "event_code": _int(system.get("EventID")),
         "computer": computer,
@@ -200,6 +266,22 @@ def _core_values(system: Mapping[str, Any], fields: Mapping[str, str | None],
         "user": user,
         "host": computer,
     }
+
+
+def event_id(computer: str | None, channel: str | None, record_id: int | None,
+             time: datetime | None, fields: Mapping[str, str | None]) -> str:
+    """The id of a Windows event, from the event itself: computer, channel, record number
+    and creation time, which Windows never repeats within a log (a record number is
+    reused only after the log is cleared, at another time). So one event read from a copy
+    of a log, from a later export of the grown log or from its JSON export is one event,
+    and nothing has to hash the file. Without a record number, the fields stand in."""
+    h = hashlib.blake2b(digest_size=16)
+    parts = [computer or "", channel or "", "" if record_id is None else str(record_id),
+             "" if time is None else time.isoformat()]
+    if record_id is None:
+        parts += [f"{k}={v}" for k, v in sorted(fields.items())]
+    h.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
+    return f"{SOURCE}:{h.hexdigest()}"
 
 
 def flatten_event_fields(body: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
@@ -225,6 +307,8 @@ def _flatten(node: Mapping[str, Any], parent: str) -> Iterator[tuple[str, str | 
 
 
 def _text(value: Any) -> str | None:
+    if value is None or value.__class__ is str:  # most values: checked first
+        return value  # type: ignore[no-any-return]
     if isinstance(value, dict):
         return _text(value["#text"]) if "#text" in value else json.dumps(value)
     if isinstance(value, list):
@@ -268,9 +352,9 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "EvtxBatch",
     "Reject",
-    "file_key",
     "flatten_event_fields",
     "read_event_json",
     "read_evtx",
+    "read_files",
     "read_many",
 ]

@@ -116,6 +116,14 @@ def _ext(path: str | None) -> str | None:
     return path.rsplit(".", 1)[-1].lower()[:10] or None
 
 
+# every column a builder reads (`r[...]`, `r.get(...)`), plus the input-file number
+_READ = frozenset({
+    "event_id", "time", "host", "channel", "event_code", "Task", "_file",
+    "SubjectUserName", "TargetUserName", "LogonType", "IpAddress", "WorkstationName",
+    "ClassName", "DeviceDescription", "FriendlyName", "AccessList", "AccessMask",
+    "ObjectName", "data_User", "Image", "NewProcessName", "CommandLine", "ParentImage",
+    "ParentProcessName", "ProcessId", "NewProcessId", "TargetFilename"})
+
 Rule = tuple[str, str, tuple[int, ...], Callable[[Row], Row], Callable[[Row], bool] | None]
 RULES: tuple[Rule, ...] = (
     ("authentication", SECURITY, (4624, 4625, 4634, 4647, 4648), _auth, None),
@@ -130,13 +138,27 @@ RULES: tuple[Rule, ...] = (
 
 def normalize(raw: pa.Table) -> dict[str, pa.Table]:
     """Normalized rows per class for the raw Windows events that map to one."""
-    out: dict[str, list[Row]] = {}
+    return {cls: rows for cls, (rows, _) in normalize_files(raw, None).items()}
+
+
+def normalize_files(raw: pa.Table, files: pa.Array | None
+                    ) -> dict[str, tuple[pa.Table, pa.Array | None]]:
+    """Like `normalize`, with each normalized row's input-file number when the raw rows
+    carry one (`files`, one per raw row)."""
+    out: dict[str, tuple[list[Row], list[int]]] = {}
+    if files is not None:
+        raw = raw.append_column("_file", files)
+    # the builders read a few fields: a batch of many providers has hundreds of columns
+    raw = raw.select([c for c in raw.column_names if c in _READ])
     for cls, channel, codes, build, keep in RULES:
         mask = pc.and_(pc.equal(raw["channel"], channel),
                        pc.is_in(raw["event_code"], pa.array(codes, pa.int32())))
         subset = raw.filter(pc.fill_null(mask, False))
         for row in subset.to_pylist():
             if keep is None or keep(row):
-                out.setdefault(cls, []).append(build(row))
-    return {cls: pa.Table.from_pylist(rows, schema=class_spec(cls).schema)
-            for cls, rows in out.items()}
+                rows, numbers = out.setdefault(cls, ([], []))
+                rows.append(build(row))
+                numbers.append(row.get("_file", 0))
+    return {cls: (pa.Table.from_pylist(rows, schema=class_spec(cls).schema),
+                  pa.array(numbers, pa.int32()) if files is not None else None)
+            for cls, (rows, numbers) in out.items()}
