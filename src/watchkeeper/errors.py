@@ -10,7 +10,8 @@
     ├── LakeError                    the lake's manifest or a Parquet file is damaged
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
-    └── SimulationError              simulator parameters are inconsistent
+    ├── SimulationError              simulator parameters are inconsistent
+    └── NotFoundError                a person, day or rule asked for is not there (a typo)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -75,3 +76,7 @@ class UnsupportedRuleError(RuleError):
 
 class SimulationError(WatchkeeperError):
     """Simulator parameters are inconsistent."""
+
+
+class NotFoundError(WatchkeeperError):
+    """A person, day or other thing named on the command line is not in the workspace."""
