@@ -80,3 +80,17 @@ class SimulationError(WatchkeeperError):
 
 class NotFoundError(WatchkeeperError):
     """A person, day or other thing named on the command line is not in the workspace."""
+
+
+def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:
+    """(``file:line:column``, problem) of a YAML parse error, for a one-line message.
+
+    PyYAML's own message spans several lines and counts from 0; this counts from 1 like
+    editors do.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = (getattr(exc, "problem", None) or getattr(exc, "context", None)
+               or " ".join(str(exc).split()) or type(exc).__name__)
+    if mark is None:
+        return str(path), f"not valid YAML: {problem}"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}", f"not valid YAML: {problem}"

@@ -23,7 +23,7 @@ from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
-from watchkeeper.cli.options import INTERRUPTED, build, usage_error_line
+from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
 from watchkeeper.cli.render import error_line
 from watchkeeper.errors import WatchkeeperError
 
@@ -34,16 +34,41 @@ HOME_ENV = "WATCHKEEPER_HOME"   # the same names as watchkeeper.workspace, which
 DEFAULT_HOME = "watchkeeper-data"  # the engines; tests/cli/test_help.py keeps them equal
 
 
+# What a job changes becomes visible in one rename of one of these files; comparing them
+# before and after tells an interrupted job that stored nothing from one that finished.
+COMMIT_POINTS = ("lake/manifest.json", "analytics/current.json")
+
+
 @dataclass
 class Globals:
     workspace: Path
     debug: bool
     json: bool = False
+    opened: tuple[tuple[str, int, int], ...] | None = None
 
     def open(self, create: bool = False) -> Workspace:
         """The workspace; only commands that load data (`ingest`) may pass create=True."""
         from watchkeeper.workspace import Workspace
-        return Workspace.open(self.workspace, create=create)
+        workspace = Workspace.open(self.workspace, create=create)
+        self.opened = self.commit_points()
+        OPENED.append(self)
+        return workspace
+
+    def commit_points(self) -> tuple[tuple[str, int, int], ...]:
+        found = []
+        for name in COMMIT_POINTS:
+            try:
+                st = (self.workspace / name).stat()
+            except OSError:
+                continue
+            found.append((name, st.st_mtime_ns, st.st_size))
+        return tuple(found)
+
+    def changed(self) -> bool:
+        return self.opened is not None and self.opened != self.commit_points()
+
+
+OPENED: list[Globals] = []   # the workspaces this run opened, for the Ctrl-C message
 
 
 app = typer.Typer(
@@ -103,12 +128,15 @@ def run() -> None:
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:
-        if debug:
+        if type(exc).__name__ == "InterruptException":   # DuckDB's, for Ctrl-C in a query
+            code = 130
+        elif debug:
             raise
-        error_line(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
-        code = 1
+        else:
+            error_line(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+            code = 1
     if code == 130:
-        error_line(INTERRUPTED)
+        error_line(STORED if any(g.changed() for g in OPENED) else INTERRUPTED)
     sys.exit(code)
 
 

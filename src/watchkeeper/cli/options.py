@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from watchkeeper.cli.main import Globals
 
 INTERRUPTED = "interrupted; nothing was changed"
+STORED = "interrupted after the job had stored its results (they are complete)"
 
 
 def _set_workspace(ctx: typer.Context, value: Path | None) -> None:

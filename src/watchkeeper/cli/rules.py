@@ -81,8 +81,8 @@ def backtest_cmd(
 ) -> None:
     """Matches per day and true/false positives of a rule's stored findings.
 
-    Example: watchkeeper -w ws rules backtest insider.exfil.leak_site_upload \
-      --answers sim/answers
+    Example: watchkeeper -w ws rules backtest insider.exfil.first_usb_use --answers a/
+      watchkeeper -w ws rules backtest insider.recon.leak_site_visit --answers a/ --json
     """
     from watchkeeper.detect.backtest import backtest
     result = backtest(ctx.obj.open(create=False).lake, rule, answers)
