@@ -50,7 +50,7 @@ def show(report: IngestReport) -> None:
         by_reason.setdefault(s["reason"], []).append(s["path"])
     for reason, paths in by_reason.items():
         shown = paths[0] if len(paths) == 1 else f"{len(paths)} files ({paths[0]}, …)"
-        out.print(f"[yellow]skipped[/] {escape(shown)}: {escape(reason)}")
+        out.print(f"[yellow]skipped[/] {escape(shown)}: {escape(reason)}", soft_wrap=True)
 
 
 @app.command("auto")

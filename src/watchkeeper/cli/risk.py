@@ -104,8 +104,7 @@ def risk_explain(ctx: typer.Context,
         emit_json(doc.to_dict())
         return
     for line in explanation_lines(doc, everything=everything, width=out.width):
-        out.print(line, markup=False, highlight=False, crop=not everything,
-                  soft_wrap=not everything)
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @risk_app.command("history")
