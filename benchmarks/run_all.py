@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with --json and print their figures as Markdown.
 
-    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze]
+    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze,cli_startup]
         [--out bench-data/results.json]
 
 Each benchmark runs in its own process (so peak RSS is its own); the JSON documents are
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "ingest": ["bench_ingest.py", "--users", "1000", "--days", "365", "--json"],
     "sigma": ["bench_sigma.py", "--json"],
     "analyze": ["bench_analyze.py", "--json"],
+    "cli_startup": ["bench_cli_startup.py", "--json"],
 }
 
 

@@ -17,6 +17,7 @@ import json
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake import Lake
 from watchkeeper.lake.manifest import write_atomically
 from watchkeeper.risk import RiskConfig, RiskResult, score_lake, top
+from watchkeeper.risk.explain import RiskRank
 from watchkeeper.risk.inputs import touched
 from watchkeeper.ueba import BehaviourResult, UebaConfig, analyze_behaviour
 from watchkeeper.ueba.features import FeatureState
@@ -39,6 +41,7 @@ TABLES = ("features", "anomalies", "risk_events", "risk_history", "risk_alerts",
 # Arrow IPC files: an order of magnitude faster to read and write than Parquet, which
 # matters as every run reads and rewrites them; lz4 reads the explanation strings fastest
 COMPRESSION = {"anomalies": "lz4"}
+STEPS = 3   # behaviour, risk, storing: what `analyze` reports progress on
 
 
 @dataclass
@@ -55,7 +58,7 @@ class AnalysisReport:
     skipped: dict[str, str]
     notes: dict[str, str]
     seconds: dict[str, float] = field(default_factory=dict)
-    top: list[dict[str, Any]] = field(default_factory=list)
+    top: list[RiskRank] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,13 +174,17 @@ def _touched(lake: Lake, store: AnalysisStore, since: date | None) -> pa.Table:
 
 def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
             config: RiskConfig | None = None,
-            behaviour_config: UebaConfig | None = None) -> AnalysisReport:
+            behaviour_config: UebaConfig | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> AnalysisReport:
     """Analyse new days (or everything with `full`) and store the results.
 
     An incremental run reads only the new events: the look-back its baselines need comes
     from the stored features and the whole-history aggregates from the stored state, so
-    its results equal those of a full run over the same events.
+    its results equal those of a full run over the same events. `progress(done, total,
+    step)` is called as each of its steps (behaviour, risk, storing) starts and at the end.
     """
+    step = progress or (lambda done, total, label: None)
+    step(0, STEPS, "behaviour")
     meta = None if full else store.meta()
     since = date.fromisoformat(meta["last_day"]) + timedelta(days=1) if meta else None
     started = time.perf_counter()
@@ -188,6 +195,7 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
     if previous is not None and since is not None:
         behaviour = _merge(previous, behaviour, since)
     behaviour_s = time.perf_counter() - started
+    step(1, STEPS, "risk")
     data = _touched(lake, store, since)
     risk = score_lake(lake, behaviour, config, data)
     days = behaviour.features["day"]
@@ -204,6 +212,7 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
         seconds={"behaviour": round(behaviour_s, 2),
                  "risk": round(time.perf_counter() - started - behaviour_s, 2)},
         top=top(risk, last, 10) if last else [])
+    step(2, STEPS, "storing")
     state = behaviour.state.tables() if behaviour.state is not None else {}
     if behaviour.zcache is not None:
         state["zcache"] = behaviour.zcache
@@ -214,4 +223,5 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
                {"first_day": report.first_day, "last_day": report.last_day,
                 "skipped": behaviour.skipped, "notes": behaviour.notes,
                 "risk_config": cfg.model_dump(mode="json")})
+    step(STEPS, STEPS, "done")
     return report

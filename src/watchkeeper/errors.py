@@ -8,7 +8,7 @@
     ├── InputError                   an input file cannot be read at all (names the file)
     │   └── MappingError             a YAML source mapping is invalid (names file and field)
     ├── LakeError                    the lake's manifest or a Parquet file is damaged
-    ├── NotFoundError                a record named by the user (a quarantine id) is absent
+    ├── NotFoundError                a person, day, rule or record named by the user is absent
     ├── OutputError                  a file the user asked for cannot be written (names it)
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
@@ -80,7 +80,8 @@ class SimulationError(WatchkeeperError):
 
 
 class NotFoundError(WatchkeeperError):
-    """A record the user named (such as a quarantine id) does not exist, or is ambiguous."""
+    """A record, person, day or rule the user named is not there (a typo), or an id
+    prefix is ambiguous."""
 
 
 class OutputError(WatchkeeperError):
@@ -90,3 +91,17 @@ class OutputError(WatchkeeperError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: cannot write: {reason}")
+
+
+def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:
+    """(``file:line:column``, problem) of a YAML parse error, for a one-line message.
+
+    PyYAML's own message spans several lines and counts from 0; this counts from 1 like
+    editors do.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = (getattr(exc, "problem", None) or getattr(exc, "context", None)
+               or " ".join(str(exc).split()) or type(exc).__name__)
+    if mark is None:
+        return str(path), f"not valid YAML: {problem}"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}", f"not valid YAML: {problem}"

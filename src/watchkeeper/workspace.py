@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
-from watchkeeper.errors import WorkspaceError
+from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
 from watchkeeper.lake import Lake, quarantine
 from watchkeeper.lake.quarantine import (
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.evaluate import EvaluationReport
+    from watchkeeper.risk.explain import Explanation, RiskRank
+    from watchkeeper.risk.history import HistorySummary
 
 HOME_ENV = "WATCHKEEPER_HOME"
 DEFAULT_HOME = "watchkeeper-data"
@@ -130,28 +132,54 @@ class Workspace:
         from watchkeeper.analysis import AnalysisStore
         return AnalysisStore(self.root / "analytics")
 
-    def analyze(self, *, full: bool = False) -> AnalysisReport:
+    def analyze(self, *, full: bool = False,
+                progress: ProgressFn | None = None) -> AnalysisReport:
         """Behaviour analytics and risk scoring, incremental on new days."""
         from watchkeeper.analysis import analyze
-        return analyze(self.lake, self.analysis, full=full)
+        return analyze(self.lake, self.analysis, full=full, progress=progress)
 
-    def risk_top(self, day: date | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    def risk_top(self, day: date | None = None, limit: int = 20) -> list[RiskRank]:
+        """The riskiest people on `day` (default: the last analysed day)."""
         from watchkeeper.risk import top
         stored = self.analysis.load()
         return top(stored.risk, day or date.fromisoformat(stored.meta["last_day"]), limit)
 
-    def risk_explain(self, user: str, day: date | None = None) -> dict[str, Any]:
+    def risk_explain(self, user: str, day: date | None = None) -> Explanation:
+        """Why `user` scores what they score on `day` (default: the last analysed day)."""
         from watchkeeper.risk import explain
         stored = self.analysis.load()
         when = day or date.fromisoformat(stored.meta["last_day"])
         return explain(stored.risk, stored.behaviour, user, when)
 
-    def evaluate(self, answers: Path, dataset: str | None = None) -> EvaluationReport:
+    def risk_history(self, limit: int = 10) -> HistorySummary:
+        """People, days and alerts of the stored risk history, and the most alerted."""
+        from watchkeeper.risk.history import summarize
+        return summarize(self.analysis.table("risk_history"), limit)
+
+    def write_risk_history(self, path: Path) -> int:
+        """Write every person-day of the risk history to a CSV file; returns the rows."""
+        import pyarrow.csv as pacsv
+        history = self.analysis.table("risk_history")
+        try:
+            pacsv.write_csv(history, path)
+        except OSError as exc:
+            raise OutputError(path, exc.strerror or str(exc)) from None
+        return int(history.num_rows)
+
+    def evaluate(self, answers: Path, dataset: str | None = None, *,
+                 progress: ProgressFn | None = None) -> EvaluationReport:
         """Score the stored risk history against a CERT-format answer key (one release
         of it when `dataset` is given)."""
         from watchkeeper.evaluate import evaluate
+        step = progress or (lambda done, total, label: None)
+        step(0, 3, "reading the risk history")
+        history = self.analysis.table("risk_history")
+        step(1, 3, "reading people")
         people = self.lake.table("people").to_pyarrow()
-        return evaluate(self.analysis.table("risk_history"), answers, people, dataset)
+        step(2, 3, "scoring")
+        report = evaluate(history, answers, people, dataset)
+        step(3, 3, "done")
+        return report
 
     def status(self) -> Status:
         classes: dict[str, ClassStatus] = {}

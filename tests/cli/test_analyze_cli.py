@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
+    env["COLUMNS"] = "80"
     return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
                           text=True, env=env, timeout=600)
 
@@ -49,6 +50,57 @@ def test_explain_names_sources(analysed: tuple[Path, Path]) -> None:
     first = json.loads(cli("-w", str(ws), "risk", "top", "--limit", "1", "--json").stdout)[0]
     doc = json.loads(cli("-w", str(ws), "risk", "explain", first["user"], "--json").stdout)
     assert doc["user"] == first["user"] and doc["score"] == pytest.approx(first["score"])
+
+
+def test_explain_is_one_readable_screen_that_adds_up(analysed: tuple[Path, Path]) -> None:
+    ws, _ = analysed
+    first = json.loads(cli("-w", str(ws), "risk", "top", "--limit", "1", "--json").stdout)[0]
+    done = cli("-w", str(ws), "risk", "explain", first["user"])
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) <= 24 and max(map(len, lines)) <= 80
+    assert lines[0].startswith(f"{first['user']} on ") and f"risk {first['score']:.2f}" in lines[0]
+    assert "{" not in done.stdout and "'" not in lines[0]   # no dict dump
+    for section in ("Risk = (anomalies + rules + external alerts)", "Strongest events",
+                    "Most unusual days"):
+        assert section in done.stdout
+    doc = json.loads(cli("-w", str(ws), "risk", "explain", first["user"], "--json").stdout)
+    assert doc["score"] == pytest.approx(sum(doc["by_source"].values())
+                                         * doc["modifiers"]["factor"] * doc["scenario_boost"])
+    everything = cli("-w", str(ws), "risk", "explain", first["user"], "--all").stdout
+    assert all(e["reason"] in everything for e in doc["events"])
+
+
+def test_explain_of_a_typo_is_an_error(analysed: tuple[Path, Path]) -> None:
+    ws, _ = analysed
+    first = json.loads(cli("-w", str(ws), "risk", "top", "--limit", "1", "--json").stdout)[0]
+    for args, says in ((["risk", "explain", first["user"] + "X"], "no person"),
+                       (["risk", "explain", first["user"], "--day", "2030-01-01"],
+                        "outside the analysed days"),
+                       (["risk", "top", "--day", "1999-01-01"], "outside the analysed days")):
+        done = cli("-w", str(ws), *args)
+        assert done.returncode == 1 and says in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_top_fits_80_columns_one_line_per_person(analysed: tuple[Path, Path]) -> None:
+    ws, _ = analysed
+    done = cli("-w", str(ws), "risk", "top", "--limit", "10")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert sum(1 for line in lines if line.startswith("│")) == 10
+
+
+def test_history_prints_a_summary(analysed: tuple[Path, Path]) -> None:
+    ws, _ = analysed
+    done = cli("-w", str(ws), "risk", "history")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) <= 30
+    summary = json.loads(cli("-w", str(ws), "risk", "history", "--json").stdout)["summary"]
+    assert f"{summary['people']:,} people" in done.stdout
+    assert summary["alerted_people"] >= len(summary["most_alerted"]) >= 1
+    assert summary["person_days"] > 1000 and "history" not in summary
 
 
 def test_history_csv_has_every_person_day(analysed: tuple[Path, Path], tmp_path: Path) -> None:

@@ -140,3 +140,10 @@ def test_help_ends_with_an_example(command: str) -> None:
     done = cli("quarantine", command, "--help")
     assert done.returncode == 0 and "Example: watchkeeper -w ws quarantine " + command \
         in " ".join(done.stdout.split())
+
+
+def test_cli_constants_match_the_lake() -> None:
+    from watchkeeper.cli import quarantine as cli_quarantine
+    from watchkeeper.lake import quarantine as lake_quarantine
+    assert cli_quarantine.DEFAULT_LIMIT == lake_quarantine.DEFAULT_LIMIT
+    assert cli_quarantine.SHORT_ID == lake_quarantine.SHORT_ID

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from watchkeeper.errors import NotFoundError
 from watchkeeper.risk import RiskConfig, RiskResult, explain, score_risk, top
 from watchkeeper.risk.signals import day_percentile, surprise
 from watchkeeper.schema import PEOPLE
@@ -226,10 +227,24 @@ def test_top_and_explain() -> None:
     b = behaviour([anomaly("U1", 0, 0.9), anomaly("U2", 0, 0.6)])
     r = _score(b, people=people(person("U1"), person("U2")))
     ranked = top(r, day(0), limit=5)
-    assert [(x["user"], x["rank"]) for x in ranked] == [("U1", 1), ("U2", 2)]
+    assert [(x.user, x.rank) for x in ranked] == [("U1", 1), ("U2", 2)]
     e = explain(r, b, "U1", day(1))
-    assert e["by_source"]["anomaly"] == pytest.approx(0.9 * 0.5 ** (1 / 7))
-    assert e["anomalies"][0]["top_features"][0]["feature"] == "usb_connects"
+    assert e.by_source["anomaly"] == pytest.approx(0.9 * 0.5 ** (1 / 7))
+    assert e.anomalies[0].top_features[0].feature == "usb_connects"
+    assert e.score == pytest.approx(sum(e.by_source.values()) * e.modifiers.factor
+                                    * e.scenario_boost)
+    assert e.events[0].weight == pytest.approx(e.events[0].score * 0.5 ** (1 / 7))
+
+
+def test_explain_refuses_unknown_people_and_days() -> None:
+    b = behaviour([anomaly("U1", 0, 0.9)])
+    r = _score(b, people=people(person("U1")))
+    with pytest.raises(NotFoundError, match=r"no person 'U11'.*did you mean U1"):
+        explain(r, b, "U11", day(1))
+    with pytest.raises(NotFoundError, match="outside the analysed days"):
+        explain(r, b, "U1", day(400))
+    with pytest.raises(NotFoundError, match="outside the analysed days"):
+        top(r, day(-1))
 
 
 def test_everything_works_without_findings_or_people() -> None:

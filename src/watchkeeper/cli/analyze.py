@@ -1,30 +1,15 @@
-"""`watchkeeper analyze`, `risk top|explain|history` and `evaluate`."""
+"""`watchkeeper analyze` and `evaluate`; `risk …` lives in `cli/risk.py`."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import pyarrow.csv as pacsv
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from watchkeeper.cli.render import emit_json, out, warning_line
-from watchkeeper.errors import ConfigError
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-DayOpt = Annotated[str | None, typer.Option("--day", help="Day (YYYY-MM-DD); default: last.")]
-risk_app = typer.Typer(no_args_is_help=True, help="Who is risky, why, and since when.")
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--day {value!r}: expected YYYY-MM-DD") from None
+from watchkeeper.cli.render import emit_json, out, progress_bar, warning_line
+from watchkeeper.cli.risk import JsonOpt, risk_app, show_top
 
 
 def register(app: typer.Typer) -> None:
@@ -33,8 +18,14 @@ def register(app: typer.Typer) -> None:
                 full: Annotated[bool, typer.Option(
                     "--full", help="Recompute every day, not only new ones.")] = False,
                 json: JsonOpt = False) -> None:
-        """Behaviour analytics and risk scoring (incremental on new days)."""
-        report = ctx.obj.open(create=False).analyze(full=full)
+        """Behaviour analytics and risk scoring (incremental on new days).
+
+        Example: watchkeeper -w ws analyze
+          watchkeeper -w ws analyze --full --json
+        """
+        workspace = ctx.obj.open(create=False)
+        with progress_bar("Analysing", enabled=not json, count=True) as progress:
+            report = workspace.analyze(full=full, progress=progress)
         if json:
             emit_json(report.to_dict())
             return
@@ -43,7 +34,7 @@ def register(app: typer.Typer) -> None:
                   f"alerts on {report.alerted_people} people, "
                   f"{sum(report.seconds.values()):.1f}s")
         for family, reason in report.skipped.items():
-            out.print(f"[yellow]skipped[/] {family}: {reason}")
+            out.print(f"[yellow]skipped[/] {escape(family)}: {escape(reason)}")
         show_top(report.top)
 
     @app.command("evaluate")
@@ -54,65 +45,19 @@ def register(app: typer.Typer) -> None:
                      "--dataset", help="Release to score (r6.2 or 6.2); default: every "
                      "row whose person is in the lake.")] = None,
                  json: JsonOpt = False) -> None:
-        """Score the stored risk history against an answer key."""
-        report = ctx.obj.open(create=False).evaluate(answers, dataset)
+        """Score the stored risk history against an answer key.
+
+        Example: watchkeeper -w ws evaluate --answers sim/answers
+          watchkeeper -w ws evaluate --answers cert/answers --dataset r6.2
+        """
+        workspace = ctx.obj.open(create=False)
+        with progress_bar("Evaluating", enabled=not json, count=True) as progress:
+            report = workspace.evaluate(answers, dataset, progress=progress)
         for warning in report.warnings:
             warning_line(warning.message)
         if json:
             emit_json(report.to_dict())
         else:
-            out.print(report.to_markdown())
+            out.print(report.to_markdown(), markup=False, highlight=False)
 
     app.add_typer(risk_app, name="risk")
-
-
-def show_top(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="Highest risk")
-    for col in ("rank", "user", "score", "scenario", "reasons"):
-        table.add_column(col, justify="right" if col in ("rank", "score") else "left")
-    for r in rows:
-        table.add_row(str(r["rank"]), str(r["user"]), f"{r['score']:.1f}",
-                      str(r.get("scenario") or ""), "; ".join(r.get("reasons", [])[:3]))
-    out.print(table)
-
-
-@risk_app.command("top")
-def risk_top(ctx: typer.Context,
-             limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 20,
-             day: DayOpt = None, json: JsonOpt = False) -> None:
-    """The riskiest people on a day."""
-    rows = ctx.obj.open(create=False).risk_top(_day(day), limit)
-    if json:
-        emit_json(rows)
-    else:
-        show_top(rows)
-
-
-@risk_app.command("explain")
-def risk_explain(ctx: typer.Context, user: str, day: DayOpt = None,
-                 json: JsonOpt = False) -> None:
-    """Why a person scores what they score: sources, modifiers, scenario, anomalies."""
-    doc = ctx.obj.open(create=False).risk_explain(user, _day(day))
-    if json:
-        emit_json(doc)
-        return
-    for key, value in doc.items():
-        out.print(f"[bold]{key}[/]: {value}")
-
-
-@risk_app.command("history")
-def risk_history(ctx: typer.Context,
-                 csv: Annotated[Path | None, typer.Option(
-                     "--csv", help="Write every person-day to this CSV file.")] = None,
-                 json: JsonOpt = False) -> None:
-    """Every person-day: user, day, score, alert, scenario (as known that day)."""
-    history = ctx.obj.open(create=False).analysis.table("risk_history")
-    if csv is not None:
-        pacsv.write_csv(history, csv)
-    if json:
-        emit_json({"rows": history.num_rows, "csv": str(csv) if csv else None,
-                   "history": None if csv else history.to_pylist()})
-    elif csv is not None:
-        out.print(f"Wrote {history.num_rows:,} person-days to {csv}")
-    else:
-        out.print(history.to_pandas().to_string(index=False))

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from watchkeeper.cli.render import emit_json, out, progress_bar
-from watchkeeper.errors import ConfigError
+from watchkeeper.cli.render import emit_json, out, parse_day, progress_bar
 
 if TYPE_CHECKING:  # the engine (Ibis, pySigma) loads only when a command needs it
     from watchkeeper.detect.engine import DetectReport
@@ -23,10 +23,7 @@ def parse_since(value: str | None) -> date | None:
     if value.lower() in ("all", "beginning"):
         from watchkeeper.detect.engine import BEGINNING
         return BEGINNING
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise ConfigError(f"--since {value!r}: expected YYYY-MM-DD or 'all'") from None
+    return parse_day(value, "--since")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +38,14 @@ def register(app: typer.Typer) -> None:
                             "last run, minus one day of overlap.")] = None,
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Run Sigma, SQL and correlation rules over the lake; findings are stored, never
-        duplicated; matches allowed by a rule's `allow:` or the workspace's exceptions.yml
-        are counted as suppressed."""
+        """Run Sigma, SQL and correlation rules over the lake and store their findings.
+
+        Findings are never stored twice; matches allowed by a rule's `allow:` or the
+        workspace's exceptions.yml are counted as suppressed.
+
+        Example: watchkeeper -w ws detect
+          watchkeeper -w ws detect --since all --rules my-rules/ --json
+        """
         workspace = ctx.obj.open(create=False)
         with progress_bar("Detecting", enabled=not json, count=True) as progress:
             report = workspace.detect(rules or None, parse_since(since), progress=progress)
@@ -61,7 +63,7 @@ def show(report: DetectReport) -> None:
     table.add_column("alerts", justify="right")
     table.add_column("suppressed", justify="right")
     for rule_id, n in sorted(report.alerts.items()):
-        table.add_row(rule_id, f"{n:,}", f"{report.suppressed.get(rule_id, 0):,}")
+        table.add_row(escape(rule_id), f"{n:,}", f"{report.suppressed.get(rule_id, 0):,}")
     out.print(table)
     for e in report.errors:
-        out.print(f"[yellow]rule error[/]: {e}")
+        out.print(f"[yellow]rule error[/]: {escape(str(e))}")

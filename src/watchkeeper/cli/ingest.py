@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from watchkeeper.cli.render import emit_json, out, progress_bar
-from watchkeeper.ingest import IngestReport
 
-app = typer.Typer(no_args_is_help=True, help="Load telemetry into the lake.")
+if TYPE_CHECKING:
+    from watchkeeper.ingest import IngestReport
+
+app = typer.Typer(no_args_is_help=True, help="""Load telemetry into the lake (makes the workspace).
+
+Example: watchkeeper -w ws ingest auto data/
+  watchkeeper -w ws ingest mapped proxy.jsonl -m proxy.yml
+""")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.")]
@@ -21,7 +27,7 @@ Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.")]
 
 def _run(ctx: typer.Context, inputs: list[Path], fmt: str, json: bool,
          mapping: Path | None = None) -> None:
-    workspace = ctx.obj.open()
+    workspace = ctx.obj.open(create=True)  # the one job that may create it
     with progress_bar(f"ingest {fmt}", enabled=not json) as progress:
         report = workspace.ingest(inputs, fmt, mapping=mapping, progress=progress)
     if json:
@@ -51,24 +57,33 @@ def show(report: IngestReport) -> None:
         by_reason.setdefault(s["reason"], []).append(s["path"])
     for reason, paths in by_reason.items():
         shown = paths[0] if len(paths) == 1 else f"{len(paths)} files ({paths[0]}, …)"
-        out.print(f"[yellow]skipped[/] {escape(shown)}: {escape(reason)}")
+        out.print(f"[yellow]skipped[/] {escape(shown)}: {escape(reason)}", soft_wrap=True)
 
 
 @app.command("auto")
 def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """Recognize each file's format (CERT, OCSF, EVTX, HR feed, simulator sources)."""
+    """Recognize each file's format (CERT, OCSF, EVTX, HR feed, simulator sources).
+
+    Example: watchkeeper -w ws ingest auto data/ logs/2025-01/
+    """
     _run(ctx, inputs, "auto", json)
 
 
 @app.command("cert")
 def cert(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """A CERT Insider Threat dataset folder (or some of its files)."""
+    """A CERT Insider Threat dataset folder (or some of its files).
+
+    Example: watchkeeper -w ws ingest cert r4.2/
+    """
     _run(ctx, inputs, "cert", json)
 
 
 @app.command("ocsf")
 def ocsf(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """OCSF JSON-lines files."""
+    """OCSF JSON-lines files.
+
+    Example: watchkeeper -w ws ingest ocsf events.jsonl
+    """
     _run(ctx, inputs, "ocsf", json)
 
 
@@ -77,17 +92,26 @@ def mapped(ctx: typer.Context, inputs: Paths,
            mapping: Annotated[Path, typer.Option("--mapping", "-m",
                                                  help="YAML source mapping.")],
            json: JsonOpt = False) -> None:
-    """Any JSON-lines or CSV log, through a declarative YAML mapping."""
+    """Any JSON-lines or CSV log, through a declarative YAML mapping.
+
+    Example: watchkeeper -w ws ingest mapped proxy.jsonl --mapping proxy.yml
+    """
     _run(ctx, inputs, "mapped", json, mapping=mapping)
 
 
 @app.command("hr")
 def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """An HR feed CSV."""
+    """An HR feed CSV.
+
+    Example: watchkeeper -w ws ingest hr hr_feed.csv
+    """
     _run(ctx, inputs, "hr", json)
 
 
 @app.command("evtx")
 def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
-    """Windows event logs (.evtx files or folders of them)."""
+    """Windows event logs (.evtx files or folders of them).
+
+    Example: watchkeeper -w ws ingest evtx Security.evtx
+    """
     _run(ctx, inputs, "evtx", json)

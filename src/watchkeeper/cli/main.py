@@ -1,4 +1,10 @@
-"""The `watchkeeper` command: global options, error handling, sub-command groups."""
+"""The `watchkeeper` command: global options, error handling, sub-command groups.
+
+Only Typer and Rich load at start: each command imports what it needs when it runs, so
+`watchkeeper --help` stays fast (benchmarks/bench_cli_startup.py). Keep new command
+modules that way: heavy imports (DuckDB, pyarrow, Ibis, numpy, the workspace) go inside
+the command function or under `TYPE_CHECKING`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
@@ -17,25 +24,64 @@ from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
+from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
 from watchkeeper.cli.render import error_line
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.workspace import DEFAULT_HOME, HOME_ENV, Workspace
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
+
+HOME_ENV = "WATCHKEEPER_HOME"   # the same names as watchkeeper.workspace, which loads
+DEFAULT_HOME = "watchkeeper-data"  # the engines; tests/cli/test_help.py keeps them equal
+
+
+# What a job changes becomes visible in one rename of one of these files; comparing them
+# before and after tells an interrupted job that stored nothing from one that finished.
+COMMIT_POINTS = ("lake/manifest.json", "analytics/current.json")
 
 
 @dataclass
 class Globals:
     workspace: Path
     debug: bool
+    json: bool = False
+    opened: tuple[tuple[str, int, int], ...] | None = None
 
-    def open(self, create: bool = True) -> Workspace:
-        return Workspace.open(self.workspace, create=create)
+    def open(self, create: bool = False) -> Workspace:
+        """The workspace; only commands that load data (`ingest`) may pass create=True."""
+        from watchkeeper.workspace import Workspace
+        workspace = Workspace.open(self.workspace, create=create)
+        self.opened = self.commit_points()
+        OPENED.append(self)
+        return workspace
+
+    def commit_points(self) -> tuple[tuple[str, int, int], ...]:
+        found = []
+        for name in COMMIT_POINTS:
+            try:
+                st = (self.workspace / name).stat()
+            except OSError:
+                continue
+            found.append((name, st.st_mtime_ns, st.st_size))
+        return tuple(found)
+
+    def changed(self) -> bool:
+        return self.opened is not None and self.opened != self.commit_points()
+
+
+OPENED: list[Globals] = []   # the workspaces this run opened, for the Ctrl-C message
 
 
 app = typer.Typer(
     name="watchkeeper", no_args_is_help=True, add_completion=False,
-    help="Insider-risk and data-protection operations: ingest, detect, analyze, respond.",
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"watchkeeper {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -45,8 +91,21 @@ def main(
         "--workspace", "-w", envvar=HOME_ENV, help="Workspace directory.",
         show_default=True)] = Path(DEFAULT_HOME),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    json: Annotated[bool, typer.Option(
+        "--json", help="JSON output, for commands that have it.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", callback=_version,
+        is_eager=True)] = False,
 ) -> None:
-    ctx.obj = Globals(workspace, debug)
+    """Insider-risk and data-protection operations: ingest, detect, analyze, respond.
+
+    Global options (-w, --debug, --json) may also follow the command.
+
+    Example: watchkeeper -w ws ingest auto data/
+      watchkeeper -w ws analyze
+      watchkeeper -w ws risk top
+    """
+    ctx.obj = Globals(workspace, debug, json)
 
 
 simulate_cmd.register(app)
@@ -62,17 +121,38 @@ def run() -> None:
     """Console-script entry point: expected errors become one red line and exit code 1."""
     debug = "--debug" in sys.argv[1:]
     try:
-        app()
+        code = _invoke()
     except WatchkeeperError as exc:
         if debug:
             traceback.print_exc()
         error_line(str(exc))
-        sys.exit(1)
+        code = 1
     except KeyboardInterrupt:
-        error_line("interrupted; nothing partial was stored")
-        sys.exit(130)
+        code = 130
     except Exception as exc:
-        if debug:
+        if type(exc).__name__ == "InterruptException":   # DuckDB's, for Ctrl-C in a query
+            code = 130
+        elif debug:
             raise
-        error_line(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
-        sys.exit(1)
+        else:
+            error_line(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+            code = 1
+    if code == 130:
+        error_line(STORED if any(g.changed() for g in OPENED) else INTERRUPTED)
+    sys.exit(code)
+
+
+def _invoke() -> int:
+    from typer._click.exceptions import ClickException
+    try:
+        code = build(app).main(args=sys.argv[1:], prog_name="watchkeeper",
+                               standalone_mode=False)
+    except ClickException as exc:
+        line = usage_error_line(exc)
+        if line is None:   # no arguments: the help was printed
+            return 0
+        error_line(line)
+        return 1
+    except typer.Abort:   # end of input at a prompt
+        return 130
+    return code if isinstance(code, int) else 0

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from watchkeeper.cli.render import emit_json, out, parse_day
-from watchkeeper.lake.quarantine import (
-    DEFAULT_LIMIT,
-    SHORT_ID,
-    QuarantineList,
-    QuarantineRow,
-)
 
-app = typer.Typer(no_args_is_help=True,
-                  help="Records ingest rejected: list, show, export for fixing, purge.")
+if TYPE_CHECKING:  # the lake loads DuckDB: `--help` must start without it
+    from watchkeeper.lake.quarantine import QuarantineList, QuarantineRow
+
+DEFAULT_LIMIT = 50  # as watchkeeper.lake.quarantine.DEFAULT_LIMIT (a test checks)
+SHORT_ID = 12  # as watchkeeper.lake.quarantine.SHORT_ID
+
+app = typer.Typer(no_args_is_help=True, help="""Records ingest rejected: list, show, export
+for fixing, purge.
+
+Example: watchkeeper -w ws quarantine list --reason time
+  watchkeeper -w ws quarantine export fix.jsonl
+""")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 FileOpt = Annotated[str | None, typer.Option(

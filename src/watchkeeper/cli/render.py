@@ -15,14 +15,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from watchkeeper.errors import ConfigError
 
@@ -64,7 +56,16 @@ def parse_day(value: str, option: str) -> date:
 @contextmanager
 def progress_bar(label: str, enabled: bool = True,
                  count: bool = False) -> Iterator[Callable[[int, int, str], None]]:
-    """A progress callback ``(done, total, detail)`` drawing a bar on stderr."""
+    """A progress callback ``(done, total, detail)`` drawing a bar on stderr (when it is
+    a terminal), for every job that may take more than a second."""
+    from rich.progress import (  # loaded by the commands that draw one, not by --help
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     columns = [TextColumn("[bold]{task.description}"), BarColumn(),
                MofNCompleteColumn() if count else TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[detail]}")]

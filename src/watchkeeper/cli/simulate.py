@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from watchkeeper.cli.render import emit_json, out, progress_bar
+from watchkeeper.cli.render import emit_json, out, parse_day, progress_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -21,22 +21,23 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2025-01-06",
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Simulate an enterprise in CERT format plus data-store and HR sources."""
-        from watchkeeper.errors import SimulationError
+        """Simulate an enterprise in CERT format plus data-store and HR sources.
+
+        Example: watchkeeper simulate --users 200 --days 90 --out sim
+          watchkeeper -w ws ingest auto sim
+        """
         from watchkeeper.sim import SimConfig
         from watchkeeper.sim import simulate as run_simulation
-        try:
-            first = date.fromisoformat(start)
-        except ValueError:
-            raise SimulationError(f"--start: expected YYYY-MM-DD, got {start!r}") from None
+        first = parse_day(start, "--start")
         config = SimConfig(users=users, days=days, seed=seed, start=first)
         with progress_bar("simulate", enabled=not json, count=True) as progress:
             result = run_simulation(config, out_dir,
                                     progress=lambda d, t: progress(d, t, "days"))
+        where = escape(str(result.out))
         if json:
             emit_json({"out": str(result.out), "people": result.people,
                        "incidents": result.incidents, "files": result.files,
                        "events": sum(result.files.values())})
         else:
             out.print(f"Wrote {sum(result.files.values()):,} rows for {result.people:,} people "
-                      f"and {result.incidents} incidents to {result.out}")
+                      f"and {result.incidents} incidents to {where}")

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from watchkeeper.detect.sql_rules import (
     run_sql_rule,
     view_schema,
 )
-from watchkeeper.errors import InputError, RuleError
+from watchkeeper.errors import InputError, NotFoundError, RuleError
 from watchkeeper.lake.store import Lake
 from watchkeeper.schema.windows import windows_schema
 
@@ -58,9 +59,17 @@ class CaseResult:
     error: str | None = None
 
 
-def run_golden_tests(pack: Pack) -> list[CaseResult]:
-    """Every case of every rule in the pack, in rule order."""
-    return [_run_case(rule, case) for rule in pack.rules for case in rule.tests.cases]
+def run_golden_tests(pack: Pack, progress: Callable[[int, int, str], None] | None = None
+                     ) -> list[CaseResult]:
+    """Every case of every rule in the pack, in rule order; `progress(done, total, rule)`
+    is called after each case."""
+    cases = [(rule, case) for rule in pack.rules for case in rule.tests.cases]
+    results = []
+    for done, (rule, case) in enumerate(cases, start=1):
+        results.append(_run_case(rule, case))
+        if progress is not None:
+            progress(done, len(cases), rule.rule_id)
+    return results
 
 
 def _run_case(rule: PackRule, case: TestCase) -> CaseResult:
@@ -202,6 +211,8 @@ def backtest(lake: Lake, rule_id: str, answers_dir: Path | str) -> dict[str, Any
     findings = lake.table("finding")
     rows = (findings.filter(findings.rule_id == rule_id)
             .select("user", "time").to_pyarrow().to_pylist())
+    if not rows:
+        _check_known(lake, rule_id)
     per_day: Counter[str] = Counter()
     tp = fp = 0
     hit: set[tuple[str, str]] = set()
@@ -219,6 +230,22 @@ def backtest(lake: Lake, rule_id: str, answers_dir: Path | str) -> dict[str, Any
             "precision": round(tp / total, 4) if total else None,
             "incidents": len(incidents), "incidents_detected": len(hit),
             "detected": sorted(f"{s}:{u}" for s, u in hit)}
+
+
+def _check_known(lake: Lake, rule_id: str) -> None:
+    """A rule id that is neither in the shipped pack nor in the stored findings is a
+    typo: say so, with the closest known ids, instead of scoring nothing."""
+    from watchkeeper.detect.ruleset import DEFAULT_RULES
+    from watchkeeper.detect.sigma.loader import rule_files
+    findings = lake.table("finding")
+    known = set(findings.select("rule_id").distinct().to_pyarrow()["rule_id"].to_pylist())
+    known |= {p.name.removesuffix(p.suffix) for p in rule_files([DEFAULT_RULES])}
+    if rule_id in known:
+        return
+    close = get_close_matches(rule_id, sorted(known), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise NotFoundError(f"rule {rule_id!r}: not in the shipped pack nor in the stored "
+                        f"findings{hint}")
 
 
 __all__ = ["CaseResult", "Incident", "backtest", "case_matches", "case_tables",

@@ -48,7 +48,7 @@ from watchkeeper.detect.sigma.correlation import CorrelationSpec, compile_correl
 from watchkeeper.detect.sigma.loader import compile_rules, load_rules, rule_files
 from watchkeeper.detect.sigma.normalized import pipeline_for, target_table
 from watchkeeper.detect.sql_rules import SqlRule, parse_sql_rule
-from watchkeeper.errors import RuleError
+from watchkeeper.errors import RuleError, yaml_location
 
 #: The shipped insider-risk pack.
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "insider"
@@ -184,8 +184,12 @@ def load_pack(paths: Iterable[Path | str] | None = None) -> Pack:
         try:
             found = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8"))
                      if d is not None]
-        except (OSError, yaml.YAMLError) as exc:
-            errors.append(RuleError(f"cannot parse: {exc}", path=path))
+        except yaml.YAMLError as exc:
+            where, problem = yaml_location(path, exc)
+            errors.append(RuleError(problem, path=where))
+            continue
+        except OSError as exc:
+            errors.append(RuleError(f"cannot read: {exc.strerror or exc}", path=path))
             continue
         if not found or not all(isinstance(d, dict) for d in found):
             errors.append(RuleError("a rule file must hold YAML mappings", path=path))
@@ -437,8 +441,11 @@ def load_exceptions(path: Path | str) -> tuple[Allow, ...]:
         return ()
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleError(f"cannot parse: {exc}", path=path) from None
+    except yaml.YAMLError as exc:
+        where, problem = yaml_location(path, exc)
+        raise RuleError(problem, path=where) from None
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc.strerror or exc}", path=path) from None
     if doc is None:
         return ()
     if not isinstance(doc, dict) or set(doc) - {"exceptions"}:

@@ -15,15 +15,19 @@ from watchkeeper.risk.config import (
     ScenarioTemplate,
     Source,
 )
-from watchkeeper.risk.explain import explain, top
+from watchkeeper.risk.explain import Explanation, RiskRank, explain, top
+from watchkeeper.risk.history import HistorySummary, summarize
 from watchkeeper.risk.inputs import findings, people, score_lake, touched
 from watchkeeper.risk.score import Behaviour, RiskResult, score_risk
 
 __all__ = [
     "Behaviour",
     "Context",
+    "Explanation",
     "ForecastConfig",
+    "HistorySummary",
     "RiskConfig",
+    "RiskRank",
     "RiskResult",
     "ScenarioTemplate",
     "Source",
@@ -32,6 +36,7 @@ __all__ = [
     "people",
     "score_lake",
     "score_risk",
+    "summarize",
     "top",
     "touched",
 ]

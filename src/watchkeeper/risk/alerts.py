@@ -90,6 +90,22 @@ def top_reasons(events: list[tuple[dt.date, float, str]], day: dt.date,
     return [r for _, r in weighed[:config.reasons_per_alert]]
 
 
+def weighed_events(events: pa.Table, day: dt.date, half_life_days: float,
+                   smallest: float = 0.01) -> list[tuple[dt.date, str, float, float, str]]:
+    """(day, source, score, weight on `day`, reason) of the events up to `day` that still
+    weigh at least `smallest` after decay (before caps and the data-sensitivity factor),
+    heaviest first."""
+    rate = decay_rate(half_life_days)
+    out = [(d, src, score, score * rate ** (day - d).days, reason)
+           for d, src, score, reason in zip(
+               events["day"].to_pylist(), events["source"].to_pylist(),
+               events["score"].to_pylist(), events["reason"].to_pylist(), strict=True)
+           if d <= day]
+    out = [e for e in out if e[3] >= smallest]
+    out.sort(key=lambda e: (-e[3], e[0], e[4]))
+    return out
+
+
 def modifier_reasons(s: Scored, i: int, j: int, config: RiskConfig) -> list[str]:
     out = []
     if s.ctx.leaving[i, j]:

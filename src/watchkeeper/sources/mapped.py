@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from watchkeeper.errors import MappingError
+from watchkeeper.errors import MappingError, yaml_location
 from watchkeeper.schema.events import EventClass, class_spec
 from watchkeeper.sources.base import Parsed, Reject, SourceContext, content_id
 from watchkeeper.sources.rows import (
@@ -264,7 +264,10 @@ def load_mapping(path: Path | str) -> Mapping:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MappingError(path, "-", exc.strerror or type(exc).__name__) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
+        where, problem = yaml_location(path, exc)
+        raise MappingError(where, "-", problem) from None
+    except UnicodeDecodeError as exc:
         raise MappingError(path, "-", f"not valid YAML: {_first_line(exc)}") from None
     if not isinstance(document, dict):
         raise MappingError(path, "-", "expected a YAML mapping at the top level")

@@ -12,7 +12,7 @@ import pyarrow as pa
 import yaml
 from ibis.expr.types import BooleanValue, StringValue, Table
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, yaml_location
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,11 @@ def load_categories(path: Path) -> Categories:
     """Read a category file; a malformed file raises `ConfigError` naming it."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read web categories: {exc}") from None
+    except yaml.YAMLError as exc:
+        where, problem = yaml_location(path, exc)
+        raise ConfigError(f"{where}: web categories {problem}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read web categories: {exc.strerror or exc}") from None
     raw = data.get("categories") if isinstance(data, dict) else None
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"{path}: expected a 'categories:' mapping")

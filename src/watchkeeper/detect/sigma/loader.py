@@ -18,7 +18,7 @@ from sigma.rule import SigmaRule
 
 from watchkeeper.detect.sigma.compiler import CompiledRule, compile_rule
 from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline
-from watchkeeper.errors import RuleError, UnsupportedRuleError
+from watchkeeper.errors import RuleError, UnsupportedRuleError, yaml_location
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,12 @@ def _parse_file(path: Path, errors: list[RuleError]) -> SigmaCollection | None:
         collection = SigmaCollection.from_yaml(
             path.read_text(encoding="utf-8"), collect_errors=True,
             source=SigmaRuleLocation(path), resolve_references=False)
-    except (SigmaError, OSError, ValueError, yaml.YAMLError) as exc:
-        errors.append(RuleError(f"cannot parse: {exc}", path=path))
+    except yaml.YAMLError as exc:
+        where, problem = yaml_location(path, exc)
+        errors.append(RuleError(problem, path=where))
+        return None
+    except (SigmaError, OSError, ValueError) as exc:
+        errors.append(RuleError(f"cannot parse: {' '.join(str(exc).split())}", path=path))
         return None
     # file-level errors repeat the rule-level ones; keep those not attached to a rule
     per_rule = {str(e) for item in collection.rules for e in item.errors}
