@@ -5,8 +5,9 @@ day, with the bookkeeping column ``_file`` (which input file they came from) and
 DuckDB-backed sources, ``_problem`` (a reason found after parsing: such rows are dropped)
 and ``_key`` (how the source finds a problem row again). `watchkeeper.lake.publish` drops
 problem rows and duplicates; the surviving files are renamed into place, everything is
-flushed to disk, and the manifest is replaced: until that last step nothing of the
-transaction is visible, and after it all of it is.
+flushed to disk, the commit's record (`watchkeeper.lake.records`) is written, and the
+manifest is replaced: until that last step nothing of the transaction is visible, and
+after it all of it is.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import LakeError
+from watchkeeper.lake import records
 from watchkeeper.lake.daysplit import DAY, DaySplitWriter
 from watchkeeper.lake.faults import checkpoint
-from watchkeeper.lake.manifest import Commit, DataFile, Manifest
+from watchkeeper.lake.manifest import DataFile, Manifest
 from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
+from watchkeeper.lake.records import CommitRecord
 from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
 if TYPE_CHECKING:
@@ -281,20 +284,19 @@ class Transaction:
                 checkpoint("moving")
                 published[name].append(DataFile(rel, rows, seq))
         os.sync()  # file contents and renames reach the disk before the manifest names them
-        superseded: list[DataFile] = []
-        for name, files in published.items():
-            if table_spec(name).mode is WriteMode.REPLACE:
-                superseded += manifest.tables.get(name, [])
-                manifest.tables[name] = files
-            elif files:
-                manifest.tables.setdefault(name, []).extend(files)
-        manifest.seq = seq
-        manifest.commits.append(Commit(seq, self.txn, datetime.now(UTC).isoformat(),
-                                       self.kind, summary))
+        superseded = {name: [f.path for f in manifest.files(name)] for name in published
+                      if table_spec(name).mode is WriteMode.REPLACE}
+        record = CommitRecord(
+            seq, self.txn, datetime.now(UTC).isoformat(), self.kind, summary,
+            added={n: [(f.path, f.rows) for f in fs] for n, fs in published.items() if fs},
+            superseded={n: ps for n, ps in superseded.items() if ps})
+        records.write(self.lake.root, record)  # what a lost manifest is rebuilt from
+        records.apply(manifest, record)
         checkpoint("before-manifest")
         manifest.save(self.lake.manifest_path)
-        for f in superseded:  # no longer listed: unreadable by anyone from here on
-            (self.lake.root / f.path).unlink(missing_ok=True)
+        # no longer listed; deleted now if no reader may still use an older manifest,
+        # else by a later writer (`Lake.recover`)
+        self.lake.delete_superseded([p for ps in superseded.values() for p in ps])
 
     def close(self) -> None:
         for writer in self._writers.values():
