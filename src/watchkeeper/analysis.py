@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake import Lake
+from watchkeeper.lake.lock import exclusive
 from watchkeeper.lake.manifest import write_atomically
 from watchkeeper.risk import RiskConfig, RiskResult, score_lake, top
 from watchkeeper.risk.inputs import touched
@@ -171,13 +172,22 @@ def _touched(lake: Lake, store: AnalysisStore, since: date | None) -> pa.Table:
 
 def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
             config: RiskConfig | None = None,
-            behaviour_config: UebaConfig | None = None) -> AnalysisReport:
+            behaviour_config: UebaConfig | None = None, wait: float = 0.0) -> AnalysisReport:
     """Analyse new days (or everything with `full`) and store the results.
 
     An incremental run reads only the new events: the look-back its baselines need comes
     from the stored features and the whole-history aggregates from the stored state, so
-    its results equal those of a full run over the same events.
+    its results equal those of a full run over the same events. One run at a time: a
+    second waits up to `wait` seconds for the first (its results are the base of the next).
     """
+    store.root.mkdir(parents=True, exist_ok=True)
+    with exclusive(store.root / ".lock", wait, f"{store.root}: another Watchkeeper "
+                   "process is analysing this workspace"):
+        return _analyze(lake, store, full, config, behaviour_config)
+
+
+def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | None,
+             behaviour_config: UebaConfig | None) -> AnalysisReport:
     meta = None if full else store.meta()
     since = date.fromisoformat(meta["last_day"]) + timedelta(days=1) if meta else None
     started = time.perf_counter()

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.evaluate import EvaluationReport
+    from watchkeeper.lake.check import CheckReport
+    from watchkeeper.lake.repair import RepairReport
 
 HOME_ENV = "WATCHKEEPER_HOME"
 DEFAULT_HOME = "watchkeeper-data"
@@ -104,25 +106,26 @@ class Workspace:
     # -- jobs ----------------------------------------------------------------------------
 
     def ingest(self, inputs: Iterable[Path], fmt: str = "auto", *,
-               mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
+               mapping: Path | None = None, progress: ProgressFn | None = None,
+               wait: float = 0.0) -> IngestReport:
         return ingest(self.lake, list(inputs), fmt, self.source_context(),
-                      mapping=mapping, progress=progress)
+                      mapping=mapping, progress=progress, wait=wait)
 
     def detect(self, rules: list[Path] | None = None, since: date | None = None, *,
-               progress: ProgressFn | None = None) -> DetectReport:
+               progress: ProgressFn | None = None, wait: float = 0.0) -> DetectReport:
         """Run detection rules (default: the shipped pack) and store their findings."""
         from watchkeeper.detect.engine import detect
-        return detect(self.lake, rules, since, progress)
+        return detect(self.lake, rules, since, progress, wait=wait)
 
     @property
     def analysis(self) -> AnalysisStore:
         from watchkeeper.analysis import AnalysisStore
         return AnalysisStore(self.root / "analytics")
 
-    def analyze(self, *, full: bool = False) -> AnalysisReport:
+    def analyze(self, *, full: bool = False, wait: float = 0.0) -> AnalysisReport:
         """Behaviour analytics and risk scoring, incremental on new days."""
         from watchkeeper.analysis import analyze
-        return analyze(self.lake, self.analysis, full=full)
+        return analyze(self.lake, self.analysis, full=full, wait=wait)
 
     def risk_top(self, day: date | None = None, limit: int = 20) -> list[dict[str, Any]]:
         from watchkeeper.risk import top
@@ -180,6 +183,22 @@ class Workspace:
         src = t.group_by("source").aggregate(n=t.count()).to_pyarrow().to_pylist()
         return ClassStatus(int(row["n"]), _iso(row["first"]), _iso(row["last"]),
                            {r["source"]: int(r["n"]) for r in src})
+
+    # -- lake upkeep -----------------------------------------------------------------------
+
+    def lake_check(self, *, deep: bool = False) -> CheckReport:
+        """Check the lake's files against its manifest (`deep`: decode every page too)."""
+        from watchkeeper.lake.check import check
+        return check(self.lake, deep)
+
+    def lake_repair(self, *, wait: float = 0.0, deep: bool = False) -> RepairReport:
+        """Rebuild a lost manifest, move damaged files to lake/damaged/, drop leftovers."""
+        from watchkeeper.lake.repair import repair
+        return repair(self.lake, wait, deep)
+
+    def notices(self) -> list[str]:
+        """One line per thing the last reads worked around (a damaged file they skipped)."""
+        return self.lake.notices()
 
 
 def _iso(value: datetime | None) -> str | None:

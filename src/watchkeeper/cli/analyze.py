@@ -32,9 +32,13 @@ def register(app: typer.Typer) -> None:
     def analyze(ctx: typer.Context,
                 full: Annotated[bool, typer.Option(
                     "--full", help="Recompute every day, not only new ones.")] = False,
-                json: JsonOpt = False) -> None:
+                json: JsonOpt = False,
+                wait: Annotated[float, typer.Option(
+                    "--wait", min=0, metavar="SECONDS",
+                    help="Wait this long for another analysis run to finish.")] = 0.0,
+                ) -> None:
         """Behaviour analytics and risk scoring (incremental on new days)."""
-        report = ctx.obj.open(create=False).analyze(full=full)
+        report = ctx.obj.open(create=False).analyze(full=full, wait=wait)
         if json:
             emit_json(report.to_dict())
             return

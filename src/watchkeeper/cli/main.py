@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
+import pyarrow as pa
 import typer
 
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
+from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
-from watchkeeper.cli.render import error_line
+from watchkeeper.cli.render import error_line, warning_line
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.lake.files import first_line
 from watchkeeper.workspace import DEFAULT_HOME, HOME_ENV, Workspace
 
 
@@ -25,9 +29,18 @@ from watchkeeper.workspace import DEFAULT_HOME, HOME_ENV, Workspace
 class Globals:
     workspace: Path
     debug: bool
+    opened: list[Workspace] = field(default_factory=list)
 
     def open(self, create: bool = True) -> Workspace:
-        return Workspace.open(self.workspace, create=create)
+        workspace = Workspace.open(self.workspace, create=create)
+        self.opened.append(workspace)
+        return workspace
+
+    def show_notices(self) -> None:
+        """What the command's reads worked around (a damaged file skipped), one line each."""
+        for workspace in self.opened:
+            for line in workspace.notices():
+                warning_line(line)
 
 
 app = typer.Typer(
@@ -46,6 +59,7 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     ctx.obj = Globals(workspace, debug)
+    ctx.call_on_close(ctx.obj.show_notices)  # runs when the command ends, even on error
 
 
 simulate_cmd.register(app)
@@ -54,6 +68,7 @@ app.add_typer(ingest_cmd.app, name="ingest")
 detect_cmd.register(app)
 rules_cmd.register(app)
 analyze_cmd.register(app)
+app.add_typer(lake_cmd.app, name="lake")
 
 
 def run() -> None:
@@ -65,6 +80,12 @@ def run() -> None:
         if debug:
             traceback.print_exc()
         error_line(str(exc))
+        sys.exit(1)
+    except (duckdb.Error, pa.ArrowException) as exc:  # engine messages run to many lines
+        if debug:
+            raise
+        error_line(f"{type(exc).__name__}: {first_line(str(exc))} (run `watchkeeper lake "
+                   "check`, or --debug for details)")
         sys.exit(1)
     except KeyboardInterrupt:
         error_line("interrupted; nothing partial was stored")

@@ -82,6 +82,9 @@ class ReaderLock:
             os.close(self._fd)  # closing the descriptor drops its lock
             self._fd = None
 
+    def __del__(self) -> None:  # a Lake dropped without `close` stops reading too
+        self.release()
+
 
 @contextmanager
 def no_readers(path: Path) -> Iterator[bool]:

@@ -50,8 +50,12 @@ class CommitRecord:
 
     @staticmethod
     def load(path: Path) -> CommitRecord:
+        return CommitRecord.load_json(path.read_bytes(), str(path))
+
+    @staticmethod
+    def load_json(data: bytes, where: str = "commit record") -> CommitRecord:
         try:
-            doc = json.loads(path.read_text("utf-8"))
+            doc = json.loads(data)
             if doc.get("format") != FORMAT_VERSION:
                 raise ValueError(f"unsupported format {doc.get('format')!r}")
             return CommitRecord(
@@ -61,7 +65,7 @@ class CommitRecord:
                        for t, fs in doc["added"].items()},
                 superseded={t: [str(p) for p in ps] for t, ps in doc["superseded"].items()})
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise LakeError(f"{path}: damaged commit record ({exc})") from exc
+            raise LakeError(f"{where}: damaged commit record ({exc})") from exc
 
 
 def folder(root: Path) -> Path:

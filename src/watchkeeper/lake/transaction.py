@@ -198,7 +198,7 @@ class Transaction:
             writer.close()
         self._writers.clear()
         checkpoint("staged")
-        manifest = self.lake.manifest()
+        manifest = Manifest.load(self.lake.manifest_path)  # the writer lock keeps it current
         seq = manifest.seq + 1
         result = CommitResult(seq=seq, txn=self.txn)
         moves: dict[str, list[tuple[Path, str]]] = {}
