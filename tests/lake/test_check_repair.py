@@ -216,6 +216,7 @@ def test_damaged_manifest_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
 def test_a_fresh_lake_starts_with_an_empty_manifest(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "lake")
     assert lake.rows("authentication") == 0  # nothing stored: a missing manifest is fine
+    assert check(lake).ok and not repair(lake).changed
     with lake.transaction("test"):
         pass
     assert Manifest.load(lake.manifest_path).seq == 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import LakeError
 from watchkeeper.lake import records
-from watchkeeper.lake.files import data_files, inspect, table_of, txn_of
+from watchkeeper.lake.files import data_files, has_data, inspect, table_of, txn_of
 from watchkeeper.lake.manifest import Manifest
 
 if TYPE_CHECKING:
@@ -128,6 +128,8 @@ def check(lake: Lake, deep: bool = False) -> CheckReport:
         manifest, state = lake.manifest_file(), "missing"
     except LakeError as exc:
         manifest, state = None, f"damaged ({exc})"
+    if manifest is None and not records.listing(lake.root) and not has_data(lake.root):
+        manifest, state = Manifest(), "fresh"  # nothing stored yet: nothing to lose
     missing = manifest is None
     if manifest is None:
         folded = records.fold(records.load_all(lake.root))
