@@ -241,3 +241,18 @@ def test_folding_the_records_gives_the_manifest_back(commits: list[tuple[str, in
         stored.append(CommitRecord.load_json(record.to_json()))
     folded = records.fold(stored)
     assert folded.gaps == [] and folded.manifest == manifest
+
+
+def test_a_table_whose_every_file_is_damaged_reads_as_empty_in_sql_too(
+        tmp_path: Path) -> None:
+    import ibis
+
+    lake = filled(tmp_path)
+    for f in lake.manifest().files("events/authentication"):
+        (lake.root / f.path).write_bytes(b"not parquet")
+    reader = Lake(lake.root)
+    table = reader.table("authentication")
+    assert reader.rows("authentication") == 0 and len(reader.notices()) == 3
+    # detection runs compiled SQL on the backend's own connection: the table must be there
+    sql = str(ibis.to_sql(table.filter(table.user == "u1").count(), dialect="duckdb"))
+    assert reader.ibis().raw_sql(sql).fetchall() == [(0,)]  # type: ignore[attr-defined]

@@ -152,10 +152,10 @@ class Lake:
         read again); a listed file that cannot be read is skipped and named in `notices`."""
         error: Exception | None = None
         for _ in range(4):
-            files = [str(self.root / f.path) for f in manifest.files(spec.name)
-                     if f.path not in self.damaged]
+            listed = manifest.files(spec.name)
+            files = [str(self.root / f.path) for f in listed if f.path not in self.damaged]
             try:
-                return self._view(spec, files)
+                return self._view(spec, files, bool(listed))
             except ENGINE_ERRORS as exc:
                 error = exc
             latest = self.manifest()
@@ -178,7 +178,7 @@ class Lake:
                     found[f.path] = defect.detail
         return found
 
-    def _view(self, spec: TableSpec, files: list[str]) -> Table:
+    def _view(self, spec: TableSpec, files: list[str], manifest_files: bool = False) -> Table:
         import ibis
 
         backend = self.ibis()
@@ -187,7 +187,11 @@ class Lake:
             empty = spec.schema.empty_table()
             if spec.by_day:
                 empty = empty.append_column("day", pa.array([], pa.date32()))
-            table = ibis.memtable(empty)
+            if self.engine == "duckdb" and manifest_files:  # all skipped: a table SQL can see
+                backend.con.register(f"{view_name}_skipped", empty)
+                table = backend.table(f"{view_name}_skipped")
+            else:
+                table = ibis.memtable(empty)
         else:
             table = self._read(backend, files, spec.directory, view_name, spec.by_day)
             if spec.mode is WriteMode.UPSERT:
@@ -212,8 +216,9 @@ class Lake:
                                     union_by_name=True)
 
     def rows(self, name: str) -> int:
-        """Rows stored in a table, from the manifest (no scan)."""
-        return self.manifest().rows(table_spec(name).name)
+        """Rows stored in a table, from the manifest (no scan), less skipped damaged files."""
+        return sum(f.rows for f in self.manifest().files(table_spec(name).name)
+                   if f.path not in self.damaged)
 
     # -- writing -------------------------------------------------------------------------
 
