@@ -20,9 +20,11 @@ DeepOpt = Annotated[bool, typer.Option(
 
 @app.command("check")
 def check(ctx: typer.Context, json: JsonOpt = False, deep: DeepOpt = False) -> None:
-    """Check the lake's files against its manifest: every listed file exists, is readable
-    Parquet with its table's columns and the listed row count, and every data file is
-    listed (or is a crashed writer's leftover). Exit code 1 when a problem is found.
+    """Check the lake's files against its manifest.
+
+    Every listed file must exist and be readable Parquet with its table's columns
+    and row count; every data file must be listed (or be a crashed writer's
+    leftover). Exit code 1 when a problem is found.
 
     Example: watchkeeper -w ws lake check --json
     """
@@ -41,9 +43,11 @@ def repair(ctx: typer.Context, json: JsonOpt = False, deep: DeepOpt = False,
                "--wait", min=0, metavar="SECONDS",
                help="Wait this long for another process writing the lake.")] = 0.0,
            ) -> None:
-    """Rebuild a lost manifest from the commit records, move damaged files to
-    lake/damaged/, remove a crashed writer's leftovers. Running it again changes nothing.
-    Exit code 1 when the repaired lake still fails the check.
+    """Rebuild a lost manifest; move damaged files to lake/damaged/.
+
+    The manifest is rebuilt from the commit records; damaged files are taken out
+    with a report; a crashed writer's leftovers are removed. Running it again
+    changes nothing. Exit code 1 when the repaired lake still fails the check.
 
     Example: watchkeeper -w ws lake repair
              watchkeeper -w ws lake repair --deep --json
