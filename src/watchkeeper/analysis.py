@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from watchkeeper.errors import WorkspaceError
 from watchkeeper.lake import Lake
+from watchkeeper.lake.lock import exclusive
 from watchkeeper.lake.manifest import write_atomically
 from watchkeeper.risk import RiskConfig, RiskResult, score_lake, top
 from watchkeeper.risk.explain import RiskRank
@@ -175,14 +176,26 @@ def _touched(lake: Lake, store: AnalysisStore, since: date | None) -> pa.Table:
 def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
             config: RiskConfig | None = None,
             behaviour_config: UebaConfig | None = None,
-            progress: Callable[[int, int, str], None] | None = None) -> AnalysisReport:
+            progress: Callable[[int, int, str], None] | None = None,
+            wait: float = 0.0) -> AnalysisReport:
     """Analyse new days (or everything with `full`) and store the results.
 
     An incremental run reads only the new events: the look-back its baselines need comes
     from the stored features and the whole-history aggregates from the stored state, so
     its results equal those of a full run over the same events. `progress(done, total,
     step)` is called as each of its steps (behaviour, risk, storing) starts and at the end.
+    One run at a time: a second waits up to `wait` seconds for the first (its results are
+    the base of the next).
     """
+    store.root.mkdir(parents=True, exist_ok=True)
+    with exclusive(store.root / ".lock", wait, f"{store.root}: another Watchkeeper "
+                   "process is analysing this workspace"):
+        return _analyze(lake, store, full, config, behaviour_config, progress)
+
+
+def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | None,
+             behaviour_config: UebaConfig | None,
+             progress: Callable[[int, int, str], None] | None) -> AnalysisReport:
     step = progress or (lambda done, total, label: None)
     step(0, STEPS, "behaviour")
     meta = None if full else store.meta()

@@ -272,9 +272,11 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
 
 
 def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
-           mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
+           mapping: Path | None = None, progress: ProgressFn | None = None,
+           wait: float = 0.0) -> IngestReport:
     """Ingest files (or folders, for ``auto``, ``cert`` and ``evtx``) in one commit; a run
-    that accepts and quarantines nothing adds no commit."""
+    that accepts and quarantines nothing adds no commit. `wait`: seconds to wait for
+    another writer of the lake."""
     started = time.monotonic()
     plans, skipped = plan_inputs(list(inputs), fmt, mapping)
     if not plans:
@@ -282,7 +284,7 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
                          f"no {fmt} input files found")
     total = sum(p.size for p in plans)
     reports = [FileReport(str(p.path), p.format) for p in plans]
-    with lake.transaction("ingest") as txn:
+    with lake.transaction("ingest", wait) as txn:
         run = _Run(txn, ctx)
         _stage_all(run, plans, reports, total, progress)
         if progress:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.evaluate import EvaluationReport
+    from watchkeeper.lake.check import CheckReport
+    from watchkeeper.lake.repair import RepairReport
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
 
@@ -117,26 +119,27 @@ class Workspace:
     # -- jobs ----------------------------------------------------------------------------
 
     def ingest(self, inputs: Iterable[Path], fmt: str = "auto", *,
-               mapping: Path | None = None, progress: ProgressFn | None = None) -> IngestReport:
+               mapping: Path | None = None, progress: ProgressFn | None = None,
+               wait: float = 0.0) -> IngestReport:
         return ingest(self.lake, list(inputs), fmt, self.source_context(),
-                      mapping=mapping, progress=progress)
+                      mapping=mapping, progress=progress, wait=wait)
 
     def detect(self, rules: list[Path] | None = None, since: date | None = None, *,
-               progress: ProgressFn | None = None) -> DetectReport:
+               progress: ProgressFn | None = None, wait: float = 0.0) -> DetectReport:
         """Run detection rules (default: the shipped pack) and store their findings."""
         from watchkeeper.detect.engine import detect
-        return detect(self.lake, rules, since, progress)
+        return detect(self.lake, rules, since, progress, wait=wait)
 
     @property
     def analysis(self) -> AnalysisStore:
         from watchkeeper.analysis import AnalysisStore
         return AnalysisStore(self.root / "analytics")
 
-    def analyze(self, *, full: bool = False,
-                progress: ProgressFn | None = None) -> AnalysisReport:
+    def analyze(self, *, full: bool = False, progress: ProgressFn | None = None,
+                wait: float = 0.0) -> AnalysisReport:
         """Behaviour analytics and risk scoring, incremental on new days."""
         from watchkeeper.analysis import analyze
-        return analyze(self.lake, self.analysis, full=full, progress=progress)
+        return analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait)
 
     def risk_top(self, day: date | None = None, limit: int = 20) -> list[RiskRank]:
         """The riskiest people on `day` (default: the last analysed day)."""
@@ -240,6 +243,22 @@ class Workspace:
     def quarantine_purge(self, before: date, *, dry_run: bool = False) -> PurgeReport:
         """Remove the records recorded in commits before `before`, in one commit."""
         return quarantine.purge(self.lake, before, dry_run=dry_run)
+
+    # -- lake upkeep -----------------------------------------------------------------------
+
+    def lake_check(self, *, deep: bool = False) -> CheckReport:
+        """Check the lake's files against its manifest (`deep`: decode every page too)."""
+        from watchkeeper.lake.check import check
+        return check(self.lake, deep)
+
+    def lake_repair(self, *, wait: float = 0.0, deep: bool = False) -> RepairReport:
+        """Rebuild a lost manifest, move damaged files to lake/damaged/, drop leftovers."""
+        from watchkeeper.lake.repair import repair
+        return repair(self.lake, wait, deep)
+
+    def notices(self) -> list[str]:
+        """One line per thing the last reads worked around (a damaged file they skipped)."""
+        return self.lake.notices()
 
 
 def _iso(value: datetime | None) -> str | None:

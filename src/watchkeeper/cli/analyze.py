@@ -17,7 +17,11 @@ def register(app: typer.Typer) -> None:
     def analyze(ctx: typer.Context,
                 full: Annotated[bool, typer.Option(
                     "--full", help="Recompute every day, not only new ones.")] = False,
-                json: JsonOpt = False) -> None:
+                json: JsonOpt = False,
+                wait: Annotated[float, typer.Option(
+                    "--wait", min=0, metavar="SECONDS",
+                    help="Wait this long for another analysis run to finish.")] = 0.0,
+                ) -> None:
         """Behaviour analytics and risk scoring (incremental on new days).
 
         Example: watchkeeper -w ws analyze
@@ -25,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """
         workspace = ctx.obj.open(create=False)
         with progress_bar("Analysing", enabled=not json, count=True) as progress:
-            report = workspace.analyze(full=full, progress=progress)
+            report = workspace.analyze(full=full, progress=progress, wait=wait)
         if json:
             emit_json(report.to_dict())
             return

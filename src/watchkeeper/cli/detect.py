@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
             "--since", help="First day to scan (YYYY-MM-DD) or 'all'; default: since the "
                             "last run, minus one day of overlap.")] = None,
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        wait: Annotated[float, typer.Option(
+            "--wait", min=0, metavar="SECONDS",
+            help="Wait this long for another process writing the lake.")] = 0.0,
     ) -> None:
         """Run Sigma, SQL and correlation rules over the lake and store their findings.
 
@@ -48,7 +51,8 @@ def register(app: typer.Typer) -> None:
         """
         workspace = ctx.obj.open(create=False)
         with progress_bar("Detecting", enabled=not json, count=True) as progress:
-            report = workspace.detect(rules or None, parse_since(since), progress=progress)
+            report = workspace.detect(rules or None, parse_since(since), progress=progress,
+                                      wait=wait)
         if json:
             emit_json(report.to_dict())
         else:

@@ -23,13 +23,16 @@ Example: watchkeeper -w ws ingest auto data/
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.")]
+WaitOpt = Annotated[float, typer.Option(
+    "--wait", min=0, metavar="SECONDS",
+    help="Wait this long for another process writing the lake (default: fail at once).")]
 
 
 def _run(ctx: typer.Context, inputs: list[Path], fmt: str, json: bool,
-         mapping: Path | None = None) -> None:
+         mapping: Path | None = None, wait: float = 0.0) -> None:
     workspace = ctx.obj.open(create=True)  # the one job that may create it
     with progress_bar(f"ingest {fmt}", enabled=not json) as progress:
-        report = workspace.ingest(inputs, fmt, mapping=mapping, progress=progress)
+        report = workspace.ingest(inputs, fmt, mapping=mapping, progress=progress, wait=wait)
     if json:
         emit_json(report.to_dict())
     else:
@@ -61,57 +64,62 @@ def show(report: IngestReport) -> None:
 
 
 @app.command("auto")
-def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+def auto(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+         wait: WaitOpt = 0.0) -> None:
     """Recognize each file's format (CERT, OCSF, EVTX, HR feed, simulator sources).
 
     Example: watchkeeper -w ws ingest auto data/ logs/2025-01/
     """
-    _run(ctx, inputs, "auto", json)
+    _run(ctx, inputs, "auto", json, wait=wait)
 
 
 @app.command("cert")
-def cert(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+def cert(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+         wait: WaitOpt = 0.0) -> None:
     """A CERT Insider Threat dataset folder (or some of its files).
 
     Example: watchkeeper -w ws ingest cert r4.2/
     """
-    _run(ctx, inputs, "cert", json)
+    _run(ctx, inputs, "cert", json, wait=wait)
 
 
 @app.command("ocsf")
-def ocsf(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+def ocsf(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+         wait: WaitOpt = 0.0) -> None:
     """OCSF JSON-lines files.
 
     Example: watchkeeper -w ws ingest ocsf events.jsonl
     """
-    _run(ctx, inputs, "ocsf", json)
+    _run(ctx, inputs, "ocsf", json, wait=wait)
 
 
 @app.command("mapped")
 def mapped(ctx: typer.Context, inputs: Paths,
            mapping: Annotated[Path, typer.Option("--mapping", "-m",
                                                  help="YAML source mapping.")],
-           json: JsonOpt = False) -> None:
+           json: JsonOpt = False, wait: WaitOpt = 0.0) -> None:
     """Any JSON-lines or CSV log, through a declarative YAML mapping.
 
     Example: watchkeeper -w ws ingest mapped proxy.jsonl --mapping proxy.yml
     """
-    _run(ctx, inputs, "mapped", json, mapping=mapping)
+    _run(ctx, inputs, "mapped", json, mapping=mapping, wait=wait)
 
 
 @app.command("hr")
-def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+def hr(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+       wait: WaitOpt = 0.0) -> None:
     """An HR feed CSV.
 
     Example: watchkeeper -w ws ingest hr hr_feed.csv
     """
-    _run(ctx, inputs, "hr", json)
+    _run(ctx, inputs, "hr", json, wait=wait)
 
 
 @app.command("evtx")
-def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False) -> None:
+def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+         wait: WaitOpt = 0.0) -> None:
     """Windows event logs (.evtx files or folders of them).
 
     Example: watchkeeper -w ws ingest evtx Security.evtx
     """
-    _run(ctx, inputs, "evtx", json)
+    _run(ctx, inputs, "evtx", json, wait=wait)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,12 +20,13 @@ from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import ingest as ingest_cmd
+from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
-from watchkeeper.cli.render import error_line
+from watchkeeper.cli.render import error_line, warning_line
 from watchkeeper.errors import WatchkeeperError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Globals:
     debug: bool
     json: bool = False
     opened: tuple[tuple[str, int, int], ...] | None = None
+    workspaces: list[Workspace] = field(default_factory=list)
 
     def open(self, create: bool = False) -> Workspace:
         """The workspace; only commands that load data (`ingest`) may pass create=True."""
@@ -53,7 +55,14 @@ class Globals:
         workspace = Workspace.open(self.workspace, create=create)
         self.opened = self.commit_points()
         OPENED.append(self)
+        self.workspaces.append(workspace)
         return workspace
+
+    def show_notices(self) -> None:
+        """What the command's reads worked around (a damaged file skipped), one line each."""
+        for workspace in self.workspaces:
+            for line in workspace.notices():
+                warning_line(line)
 
     def commit_points(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -106,6 +115,7 @@ def main(
       watchkeeper -w ws risk top
     """
     ctx.obj = Globals(workspace, debug, json)
+    ctx.call_on_close(ctx.obj.show_notices)  # runs when the command ends, even on error
 
 
 simulate_cmd.register(app)
@@ -115,6 +125,7 @@ detect_cmd.register(app)
 rules_cmd.register(app)
 analyze_cmd.register(app)
 app.add_typer(quarantine_cmd.app, name="quarantine")
+app.add_typer(lake_cmd.app, name="lake")
 
 
 def run() -> None:
@@ -134,12 +145,23 @@ def run() -> None:
             code = 130
         elif debug:
             raise
+        elif _engine_error(exc):  # engine messages run to many lines: the first one
+            text = str(exc).strip()
+            error_line(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''} "
+                       "(run `watchkeeper lake check`, or --debug for details)")
+            code = 1
         else:
             error_line(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             code = 1
     if code == 130:
         error_line(STORED if any(g.changed() for g in OPENED) else INTERRUPTED)
     sys.exit(code)
+
+
+def _engine_error(exc: Exception) -> bool:
+    """An error raised by DuckDB or Arrow (checked without importing either)."""
+    return any(c.__module__.split(".")[0] in ("duckdb", "_duckdb", "pyarrow")
+               for c in type(exc).__mro__)
 
 
 def _invoke() -> int:

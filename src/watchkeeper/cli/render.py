@@ -42,6 +42,12 @@ def error_line(message: str) -> None:
               soft_wrap=True)
 
 
+def warning_line(message: str) -> None:
+    """One yellow line on stderr (JSON on stdout stays clean); the message is escaped."""
+    err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, markup=True,
+              soft_wrap=True)
+
+
 def parse_day(value: str, option: str) -> date:
     """A calendar day given as YYYY-MM-DD on the command line, checked strictly: a day
     that does not exist or trailing characters are an error naming the option."""
@@ -78,8 +84,3 @@ def progress_bar(label: str, enabled: bool = True,
 
         yield update
 
-
-def warning_line(message: str) -> None:
-    """One yellow line on stderr; the message is escaped like `error_line`'s."""
-    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, markup=True,
-              soft_wrap=True)

@@ -96,11 +96,12 @@ class DetectReport:
 def detect(lake: Lake, rules_paths: Iterable[Path | str] | None = None,
            since: date | None = None, progress: ProgressFn | None = None,
            overlap_days: int = OVERLAP_DAYS,
-           exceptions: Path | str | None = None) -> DetectReport:
+           exceptions: Path | str | None = None, wait: float = 0.0) -> DetectReport:
     """Run the pack (default: the shipped insider pack) and store its findings.
 
     ``exceptions`` is the site's exceptions file (default: ``exceptions.yml`` in the
-    workspace folder, the lake's parent; absent means none).
+    workspace folder, the lake's parent; absent means none). ``wait``: seconds to wait
+    for another writer of the lake before storing the findings.
     """
     started = clock.perf_counter()
     pack = load_pack(rules_paths)
@@ -145,7 +146,7 @@ def detect(lake: Lake, rules_paths: Iterable[Path | str] | None = None,
         c.key.startswith("person.") for entries in allows.values() for a in entries
         for c in a.where) else {}
     matches, dropped = suppress(matches, allows, people)
-    return _store(lake, pack, matches, scanned, since or starts(""), started, dropped)
+    return _store(lake, pack, matches, scanned, since or starts(""), started, dropped, wait)
 
 
 def allow_lists(rules: Iterable[PackRule], site: Sequence[Allow] = ()) -> dict[str, list[Allow]]:
@@ -416,13 +417,14 @@ def _watermark(lake: Lake, tables: Iterable[str]) -> dict[str, str]:
 
 
 def _store(lake: Lake, pack: Pack, matches: pa.Table, scanned: Mapping[str, int],
-           since: date, started: float, dropped: Mapping[str, int]) -> DetectReport:
+           since: date, started: float, dropped: Mapping[str, int],
+           wait: float = 0.0) -> DetectReport:
     meta = {r.rule_id: r.meta for r in pack.rules}
     findings = finding_rows(matches, meta)
     alerts = Counter(str(r) for r in findings["rule_id"].to_pylist())
     counts = {r.rule_id: alerts.get(r.rule_id, 0) for r in pack.rules}
     marks = _watermark(lake, scanned)
-    with lake.transaction(COMMIT_KIND) as txn:
+    with lake.transaction(COMMIT_KIND, wait) as txn:
         txn.stage("finding", findings, 0)
         result = txn.commit({"watermark": marks, "since": since.isoformat(),
                              "alerts": counts, "rules": len(pack.rules)})

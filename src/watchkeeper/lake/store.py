@@ -3,16 +3,19 @@
 Layout::
 
     lake/manifest.json                          what is visible
+    lake/commits/<seq>-<txn>.json               what each commit changed (rebuilds a lost
+                                                manifest: `watchkeeper lake repair`)
     lake/events/<class>/day=YYYY-MM-DD/*.parquet
     lake/entities/<name>/*.parquet
     lake/quarantine/*.parquet
     lake/_staging/<txn>/                        a transaction in progress (never read)
+    lake/damaged/                               files `lake repair` took out of the lake
     lake/.lock                                  one writer at a time
+    lake/.readers                               held shared by readers (see `lake.lock`)
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,9 +26,13 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from watchkeeper.errors import WorkspaceError
-from watchkeeper.lake.manifest import Manifest
-from watchkeeper.lake.tables import TABLES, WriteMode, table_spec
+from watchkeeper.errors import LakeError, WorkspaceError
+from watchkeeper.lake import records
+from watchkeeper.lake.check import classify
+from watchkeeper.lake.files import data_files, first_line, has_data, inspect
+from watchkeeper.lake.lock import ReaderLock, exclusive, no_readers
+from watchkeeper.lake.manifest import DataFile, Manifest
+from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 from watchkeeper.lake.transaction import Transaction
 
 if TYPE_CHECKING:  # Ibis loads on the first query: ingest and the CLI start without it
@@ -34,6 +41,7 @@ if TYPE_CHECKING:  # Ibis loads on the first query: ingest and the CLI start wit
 
 ENGINES = ("duckdb", "pyspark")
 BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
+ENGINE_ERRORS = (duckdb.Error, OSError, pa.ArrowException)
 
 
 class Lake:
@@ -52,13 +60,50 @@ class Lake:
         self.root.mkdir(parents=True, exist_ok=True)
         self._ibis: BaseBackend | None = None
         self._views: dict[str, tuple[int, Table]] = {}
+        self._reader = ReaderLock(self.root / ".readers")
+        self.damaged: dict[str, str] = {}  # listed files reads skipped, and why
 
     @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
     def manifest(self) -> Manifest:
+        """The visible files. A missing manifest reads as an empty lake only when the lake
+        holds nothing; otherwise it is an error pointing to `watchkeeper lake repair`."""
+        self.reading()
+        manifest = self.manifest_file()
+        if manifest is None:
+            if records.listing(self.root) or has_data(self.root):
+                raise LakeError(self._missing_manifest())
+            return Manifest()
+        return manifest
+
+    def manifest_file(self) -> Manifest | None:
+        """The manifest as stored, or None when the file is missing."""
+        if not self.manifest_path.exists():
+            return None
         return Manifest.load(self.manifest_path)
+
+    def _missing_manifest(self) -> str:
+        return (f"{self.manifest_path} is missing but the lake holds "
+                f"{len(data_files(self.root))} data files and "
+                f"{len(records.listing(self.root))} commit records; nothing was changed: "
+                "run `watchkeeper lake repair` to rebuild it")
+
+    def reading(self) -> None:
+        """Hold the shared reader lock from now until `close`: files named by any manifest
+        this process has read are not deleted meanwhile."""
+        self._reader.acquire()
+
+    def close(self) -> None:
+        """Stop reading: release the reader lock (tables from this lake may stop working)."""
+        self._reader.release()
+        self._views.clear()
+
+    def notices(self) -> list[str]:
+        """One line per listed file that reads skipped because it is damaged."""
+        return [f"{self.root / path}: {why}; reads skip it until `watchkeeper lake repair`"
+                for path, why in sorted(self.damaged.items())]
 
     # -- DuckDB and Ibis -----------------------------------------------------------------
 
@@ -98,7 +143,42 @@ class Lake:
         cached = self._views.get(spec.name)
         if cached is not None and cached[0] == manifest.seq:
             return cached[1]
-        files = [str(self.root / f.path) for f in manifest.files(spec.name)]
+        table = self._load(spec, manifest)
+        self._views[spec.name] = (manifest.seq, table)
+        return table
+
+    def _load(self, spec: TableSpec, manifest: Manifest) -> Table:
+        """The table's view. A commit landing meanwhile is followed (the newer manifest is
+        read again); a listed file that cannot be read is skipped and named in `notices`."""
+        error: Exception | None = None
+        for _ in range(4):
+            listed = manifest.files(spec.name)
+            files = [str(self.root / f.path) for f in listed if f.path not in self.damaged]
+            try:
+                return self._view(spec, files, bool(listed))
+            except ENGINE_ERRORS as exc:
+                error = exc
+            latest = self.manifest()
+            if latest.seq != manifest.seq:
+                manifest = latest
+                continue
+            bad = self._find_damaged(spec, manifest.files(spec.name))
+            if not bad:
+                break
+            self.damaged.update(bad)
+        raise LakeError(f"{self.root / spec.directory}: cannot be read "
+                        f"({first_line(str(error))}); run `watchkeeper lake check`")
+
+    def _find_damaged(self, spec: TableSpec, files: list[DataFile]) -> dict[str, str]:
+        found = {}
+        for f in files:
+            if f.path not in self.damaged:
+                defect = inspect(self.root / f.path, spec, f.rows)
+                if defect is not None and defect.kind in ("missing", "damaged"):
+                    found[f.path] = defect.detail
+        return found
+
+    def _view(self, spec: TableSpec, files: list[str], manifest_files: bool = False) -> Table:
         import ibis
 
         backend = self.ibis()
@@ -107,7 +187,11 @@ class Lake:
             empty = spec.schema.empty_table()
             if spec.by_day:
                 empty = empty.append_column("day", pa.array([], pa.date32()))
-            table = ibis.memtable(empty)
+            if self.engine == "duckdb" and manifest_files:  # all skipped: a table SQL can see
+                backend.con.register(f"{view_name}_skipped", empty)
+                table = backend.table(f"{view_name}_skipped")
+            else:
+                table = ibis.memtable(empty)
         else:
             table = self._read(backend, files, spec.directory, view_name, spec.by_day)
             if spec.mode is WriteMode.UPSERT:
@@ -121,7 +205,6 @@ class Lake:
                 table = table.select(*[c for c in table.columns if c not in BOOKKEEPING])
             else:
                 table = table.select(*spec.schema.names, *extra)
-        self._views[spec.name] = (manifest.seq, table)
         return table
 
     def _read(self, backend: BaseBackend, files: list[str], directory: str, view: str,
@@ -133,46 +216,72 @@ class Lake:
                                     union_by_name=True)
 
     def rows(self, name: str) -> int:
-        """Rows stored in a table, from the manifest (no scan)."""
-        return self.manifest().rows(table_spec(name).name)
+        """Rows stored in a table, from the manifest (no scan), less skipped damaged files."""
+        return sum(f.rows for f in self.manifest().files(table_spec(name).name)
+                   if f.path not in self.damaged)
 
     # -- writing -------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, kind: str) -> Iterator[Transaction]:
+    def writer_lock(self, wait: float = 0.0) -> Iterator[None]:
+        """Hold the lake's writer lock, waiting up to `wait` seconds for another writer."""
+        with exclusive(self.root / ".lock", wait,
+                       f"{self.root}: another Watchkeeper process is writing to this lake"):
+            yield
+
+    @contextmanager
+    def transaction(self, kind: str, wait: float = 0.0) -> Iterator[Transaction]:
         """Hold the writer lock, clean up after any crashed writer, yield a transaction.
 
         Leaving the block without `Transaction.commit` discards everything staged.
         """
-        lock_path = self.root / ".lock"
-        with open(lock_path, "a+") as lock:
+        with self.writer_lock(wait):
+            self.recover()
+            txn = Transaction(self, kind)
             try:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise WorkspaceError(
-                    f"{self.root}: another Watchkeeper process is writing to this lake"
-                ) from None
-            try:
-                self.recover()
-                txn = Transaction(self, kind)
-                try:
-                    yield txn
-                finally:
-                    txn.close()
+                yield txn
             finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+                txn.close()
 
     def recover(self) -> list[Path]:
-        """Remove staging folders and unlisted files a crashed writer left. Needs the lock."""
+        """Remove what a crashed writer left: staging folders, records of commits that never
+        reached the manifest, and unlisted files. Needs the writer lock.
+
+        Refuses (one line, nothing changed) when the manifest is missing but the lake holds
+        data or commit records, or when committed files are not listed: those are a lost
+        or damaged manifest's, for `watchkeeper lake repair`, never for deletion.
+        """
         shutil.rmtree(self.root / "_staging", ignore_errors=True)
-        listed = self.manifest().paths()
+        records.clear_temporary(self.root)
+        manifest = self.manifest_file()
+        if manifest is None:
+            if records.listing(self.root) or has_data(self.root):
+                raise LakeError(self._missing_manifest())
+            manifest = Manifest()  # a lake starts with a manifest: a missing one is lost
+            manifest.save(self.manifest_path)
+        records.roll_back(self.root, manifest.seq)
+        records.backfill(self.root, manifest)
+        unlisted = classify(self.root, manifest)
+        if unlisted.lost:
+            raise LakeError(
+                f"{self.root}: {len(unlisted.lost)} committed data file(s) are not listed by "
+                f"manifest.json (first: {min(unlisted.lost)}); nothing was changed: run "
+                "`watchkeeper lake repair`")
         removed = []
-        for top in sorted({s.name.split("/")[0] for s in TABLES.values()}):
-            base = self.root / top
-            if not base.exists():
-                continue
-            for path in base.rglob("*.parquet"):
-                if str(path.relative_to(self.root)) not in listed:
-                    path.unlink()
-                    removed.append(path)
-        return removed
+        for rel in unlisted.leftover:
+            (self.root / rel).unlink(missing_ok=True)
+            removed.append(self.root / rel)
+        return removed + self.delete_superseded(unlisted.superseded)
+
+    def delete_superseded(self, paths: list[str]) -> list[Path]:
+        """Delete files a commit superseded, if no reader may still use an older manifest
+        (this lake's own earlier reads end here); otherwise leave them for a later writer."""
+        if not paths:
+            return []
+        self.close()
+        with no_readers(self.root / ".readers") as idle:
+            if not idle:
+                return []
+            for rel in paths:
+                (self.root / rel).unlink(missing_ok=True)
+        return [self.root / rel for rel in paths]

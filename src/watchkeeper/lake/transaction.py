@@ -5,8 +5,9 @@ day, with the bookkeeping column ``_file`` (which input file they came from) and
 DuckDB-backed sources, ``_problem`` (a reason found after parsing: such rows are dropped)
 and ``_key`` (how the source finds a problem row again). `watchkeeper.lake.publish` drops
 problem rows and duplicates; the surviving files are renamed into place, everything is
-flushed to disk, and the manifest is replaced: until that last step nothing of the
-transaction is visible, and after it all of it is.
+flushed to disk, the commit's record (`watchkeeper.lake.records`) is written, and the
+manifest is replaced: until that last step nothing of the transaction is visible, and
+after it all of it is.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import LakeError
+from watchkeeper.lake import records
 from watchkeeper.lake.daysplit import DAY, DaySplitWriter
 from watchkeeper.lake.faults import checkpoint
-from watchkeeper.lake.manifest import Commit, DataFile, Manifest
+from watchkeeper.lake.manifest import DataFile, Manifest
 from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
+from watchkeeper.lake.records import CommitRecord
 from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
 if TYPE_CHECKING:
@@ -204,7 +207,7 @@ class Transaction:
             writer.close()
         self._writers.clear()
         checkpoint("staged")
-        manifest = self.lake.manifest()
+        manifest = Manifest.load(self.lake.manifest_path)  # the writer lock keeps it current
         seq = manifest.seq + 1
         result = CommitResult(seq=seq, txn=self.txn)
         moves: dict[str, list[tuple[Path, str]]] = {}
@@ -303,21 +306,21 @@ class Transaction:
                 checkpoint("moving")
                 published[name].append(DataFile(rel, rows, seq))
         os.sync()  # file contents and renames reach the disk before the manifest names them
-        superseded: list[DataFile] = []
-        for name, files in published.items():
-            if table_spec(name).mode is WriteMode.REPLACE:
-                superseded += manifest.tables.get(name, [])
-                manifest.tables[name] = files
-            elif files:
-                manifest.tables.setdefault(name, []).extend(files)
-        superseded += self._take_away(manifest)
-        manifest.seq = seq
-        manifest.commits.append(Commit(seq, self.txn, datetime.now(UTC).isoformat(),
-                                       self.kind, summary))
+        superseded = {name: [f.path for f in manifest.files(name)] for name in published
+                      if table_spec(name).mode is WriteMode.REPLACE}
+        for name, paths in self._removed.items():  # taken out by `remove` (a purge)
+            superseded.setdefault(name, []).extend(sorted(paths))
+        record = CommitRecord(
+            seq, self.txn, datetime.now(UTC).isoformat(), self.kind, summary,
+            added={n: [(f.path, f.rows) for f in fs] for n, fs in published.items() if fs},
+            superseded={n: ps for n, ps in superseded.items() if ps})
+        records.write(self.lake.root, record)  # what a lost manifest is rebuilt from
+        records.apply(manifest, record)
         checkpoint("before-manifest")
         manifest.save(self.lake.manifest_path)
-        for f in superseded:  # no longer listed: unreadable by anyone from here on
-            (self.lake.root / f.path).unlink(missing_ok=True)
+        # no longer listed; deleted now if no reader may still use an older manifest,
+        # else by a later writer (`Lake.recover`)
+        self.lake.delete_superseded([p for ps in superseded.values() for p in ps])
 
     def remove(self, table: str, paths: list[str]) -> None:
         """Take visible files (lake-relative paths) of a table out of the lake at commit;
@@ -328,14 +331,6 @@ class Transaction:
         if unknown:
             raise LakeError(f"{unknown[0]}: not a visible file of table {name}")
         self._removed.setdefault(name, set()).update(paths)
-
-    def _take_away(self, manifest: Manifest) -> list[DataFile]:
-        gone: list[DataFile] = []
-        for name, paths in self._removed.items():
-            files = manifest.tables.get(name, [])
-            gone += [f for f in files if f.path in paths]
-            manifest.tables[name] = [f for f in files if f.path not in paths]
-        return gone
 
     def close(self) -> None:
         for writer in self._writers.values():
