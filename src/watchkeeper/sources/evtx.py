@@ -302,6 +302,11 @@ def _flatten(node: Mapping[str, Any], parent: str) -> Iterator[tuple[str, str | 
             yield parent, _text(value)
         elif isinstance(value, dict) and "#text" not in value:
             yield from _flatten(value, name)
+        elif value is None:
+            # a present element without a value: the evtx package's JSON says null (a
+            # NullType substitution), its XML and XML-based exports an empty element; both
+            # are the empty string, so ``|exists`` holds and EVTX and JSON input agree
+            yield name, ""
         else:
             yield name, _text(value)
 

@@ -77,8 +77,9 @@ class Columns:
 
 
 def text_expr(table: ir.Table) -> ir.StringValue | None:
-    names = [n for n in table.columns if n not in CORE_COLUMNS and not n.startswith("__")
-             and table.schema()[n].is_string()]
+    names = sorted((n for n in table.columns if n not in CORE_COLUMNS
+                    and not n.startswith("__") and table.schema()[n].is_string()),
+                   key=str.casefold)  # the order of sqlgen.text_columns
     if not names:
         return None
     return ibis.literal("\n").join([table[n].fill_null("") for n in names]).lower()

@@ -62,6 +62,9 @@ SECURITY_4688_FIELDS: dict[str, str] = {
     "ParentProcessId": "ProcessId",
     "LogonId": "SubjectLogonId",
     "User": "SubjectUserName",
+    # 4688 logs the integrity level as a SID (S-1-16-12288 = High); SigmaHQ rules list
+    # both spellings, as pySigma-pipeline-windows' windows_audit_pipeline expects
+    "IntegrityLevel": "MandatoryLabel",
 }
 
 

@@ -74,9 +74,11 @@ def lower_expr(name: str, schema: Schema) -> exp.Expr:
 
 @lru_cache(maxsize=1024)
 def text_columns(schema: Schema) -> tuple[str, ...]:
-    """The columns whose text keyword detections search (string event fields)."""
-    return tuple(n for n in schema.names if n in schema.strings and n not in CORE_COLUMNS
-                 and not n.startswith("__"))
+    """The columns whose text keyword detections search (string event fields), in
+    case-folded name order: the joined text must not depend on the table's column order."""
+    return tuple(sorted((n for n in schema.names if n in schema.strings
+                         and n not in CORE_COLUMNS and not n.startswith("__")),
+                        key=str.casefold))
 
 
 def text_expr(schema: Schema) -> exp.Expr | None:
