@@ -57,14 +57,16 @@ class LakeError(WatchkeeperError):
 
 
 class RuleError(WatchkeeperError):
-    """A detection rule cannot be loaded or compiled."""
+    """A detection rule cannot be loaded or compiled (``line``: 1-based, when known)."""
 
     def __init__(self, reason: str, *, path: Path | str | None = None,
-                 rule_id: str | None = None) -> None:
+                 rule_id: str | None = None, line: int | None = None) -> None:
         self.path = str(path) if path is not None else None
         self.rule_id = rule_id
         self.reason = reason
-        parts = [p for p in (self.path, f"rule {rule_id}" if rule_id else None) if p]
+        self.line = line
+        where = f"{self.path}:{line}" if self.path and line is not None else self.path
+        parts = [p for p in (where, f"rule {rule_id}" if rule_id else None) if p]
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {reason}" if prefix else reason)
 
