@@ -10,6 +10,8 @@
     ├── LakeError                    the lake's manifest or a Parquet file is damaged
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
+    ├── QueryError                   a hunting query is not one read-only SELECT, or fails
+    ├── NotFoundError                nothing stored has the id asked for (a finding)
     └── SimulationError              simulator parameters are inconsistent
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
@@ -73,6 +75,14 @@ class RuleError(WatchkeeperError):
 
 class UnsupportedRuleError(RuleError):
     """A valid rule that the compiler cannot express on our tables."""
+
+
+class QueryError(WatchkeeperError):
+    """A hunting query is not a single read-only SELECT over the lake's views, or fails."""
+
+
+class NotFoundError(WatchkeeperError):
+    """Nothing stored has the id asked for."""
 
 
 class SimulationError(WatchkeeperError):

@@ -12,7 +12,9 @@ import typer
 
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
+from watchkeeper.cli import findings as findings_cmd
 from watchkeeper.cli import ingest as ingest_cmd
+from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
@@ -54,6 +56,8 @@ app.add_typer(ingest_cmd.app, name="ingest")
 detect_cmd.register(app)
 rules_cmd.register(app)
 analyze_cmd.register(app)
+findings_cmd.register(app)
+query_cmd.register(app)
 
 
 def run() -> None:

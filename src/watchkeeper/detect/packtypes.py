@@ -121,6 +121,12 @@ class Pack:
     rules: tuple[PackRule, ...]
     errors: tuple[RuleError, ...]  # rules (or files) that cannot run; none of them runs
     helpers: tuple[BaseRule, ...] = field(default_factory=tuple)
+    #: files in pack format (held to the pack checks), as given
+    pack_files: frozenset[str] = frozenset()
+
+    def is_fatal(self, path: str | None) -> bool:
+        """Whether a problem in ``path`` breaks the pack (not a plain rule left out)."""
+        return path is None or path in self.pack_files
 
     def get(self, rule_id: str) -> PackRule:
         for rule in self.rules:

@@ -70,7 +70,7 @@ from watchkeeper.detect.packtypes import (
 )
 from watchkeeper.detect.rejections import yaml_error
 from watchkeeper.detect.sigma.loader import read_yaml, rule_files
-from watchkeeper.detect.sigma_pack import sigma_rules
+from watchkeeper.detect.sigma_pack import is_pack_file, sigma_rules
 from watchkeeper.detect.sql_rules import parse_sql_rule
 from watchkeeper.errors import RuleError
 
@@ -97,7 +97,9 @@ def load_pack(paths: Iterable[Path | str] | None = None) -> Pack:
     names = {r.rule_id for r in rules}
     errors += [RuleError("helper rule id is also a pack rule id", path=h.rule.path,
                          rule_id=h.rule.rule_id) for h in helpers if h.rule.rule_id in names]
-    return Pack(tuple(rules), tuple(errors), tuple(helpers))
+    pack_files = frozenset(str(p) for p in files if is_pack_file(p, docs.get(p, ()))
+                           or "query" in docs.get(p, [{}])[0])
+    return Pack(tuple(rules), tuple(errors), tuple(helpers), pack_files)
 
 
 def _documents(path: Path, errors: list[RuleError]) -> list[dict[str, Any]] | None:
