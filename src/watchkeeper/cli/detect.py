@@ -84,7 +84,7 @@ def show_rejected(rejected: Sequence[Rejection], verbose: bool) -> None:
     counts = ", ".join(f"{reason} {n:,}" for reason, n in summary(rejected).items())
     hint = "" if verbose else "; --verbose lists them"
     err.print(f"[yellow]warning:[/] {len(rejected):,} rule(s) cannot run ({counts}){hint}",
-              highlight=False)
+              highlight=False, soft_wrap=True)
     if verbose:
         for rejection in rejected:
             err.print(f"  {escape(str(rejection))}", highlight=False, soft_wrap=True)
