@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the engine (Ibis, pySigma) loads only when a command needs 
 
 #: Findings a dry run prints (all of them are in its JSON).
 DRY_RUN_SHOWN = 20
+#: Rules with findings listed (most findings first; the JSON has every rule).
+RULES_SHOWN = 25
 
 
 def parse_since(value: str | None) -> date | None:
@@ -97,9 +99,9 @@ def rule_label(rule_id: str, title: str) -> str:
 
 def show(report: DetectReport) -> None:
     ran = sum(1 for n in report.alerts.values() if n)
-    what = "dry run, none stored" if report.dry_run else f"{report.stored:,} new"
-    out.print(f"[bold]Detection[/] since {report.since}: {len(report.alerts):,} rules, "
-              f"{ran:,} matched, {report.total:,} findings ({what}), {report.seconds:.1f}s",
+    what = "dry run" if report.dry_run else f"{report.stored:,} new"
+    out.print(f"[bold]Detected[/] since {report.since}: {report.total:,} findings ({what}) "
+              f"from {ran:,} of {len(report.alerts):,} rules, {report.seconds:.1f}s",
               highlight=False)
     rows = sorted((rid for rid, n in report.alerts.items()
                    if n or report.suppressed.get(rid)),
@@ -107,13 +109,16 @@ def show(report: DetectReport) -> None:
     if rows:
         table = Table(title="Findings per rule", title_justify="left", box=box.SIMPLE_HEAD,
                       pad_edge=False)
-        table.add_column("rule", overflow="ellipsis", no_wrap=True, max_width=60)
+        table.add_column("rule", overflow="ellipsis", no_wrap=True, max_width=56)
         table.add_column("findings", justify="right")
         table.add_column("suppr.", justify="right")
-        for rid in rows:
+        for rid in rows[:RULES_SHOWN]:
             table.add_row(escape(rule_label(rid, report.titles.get(rid, ""))),
                           f"{report.alerts[rid]:,}", f"{report.suppressed.get(rid, 0):,}")
         out.print(table)
+        if len(rows) > RULES_SHOWN:
+            out.print(f"… and {len(rows) - RULES_SHOWN:,} more rules with findings "
+                      "(--json lists all)")
     shown = report.findings[:DRY_RUN_SHOWN] if report.dry_run else report.findings
     if shown:
         label = "Matches (dry run, newest first)" if report.dry_run else "Newest findings"
