@@ -59,8 +59,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Run Sigma, SQL and correlation rules over the lake and store their findings
-        (never duplicated). Rules that cannot run are summed up on stderr; a run in which
+        """Run detection rules over the lake and store their findings.
+
+        Sigma (plain or pack), SQL and correlation rules.
+
+        Findings are never duplicated. Rules that cannot run are summed up on stderr; a run in which
         none can run exits 1. Matches allowed by a rule's `allow:` or the workspace's
         exceptions.yml are counted as suppressed.
 

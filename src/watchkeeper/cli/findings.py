@@ -34,7 +34,7 @@ def list_cmd(
         "--limit", min=0, help="Most findings shown, newest first (0: all).")] = 50,
     json: JsonOpt = False,
 ) -> None:
-    """Stored findings, newest first, filtered by rule, user, host and day.
+    """List stored findings, newest first, filtered by rule, user, host and day.
 
     Example: watchkeeper -w ws findings list --user ACM2278 --since 2010-06-01
     """
@@ -59,9 +59,11 @@ def show_cmd(
         metavar="ID", help="Finding id, or an unambiguous prefix of it.")],
     json: JsonOpt = False,
 ) -> None:
-    """One finding in full: the rule, its level and ATT&CK tags, the person and host,
-    the matched event(s), and which of the rule's selections matched which field and
-    value, as the engine recorded it.
+    """Show one finding in full.
+
+    The rule, its level and ATT&CK tags, the person and host, the matched event(s), and
+    which of the rule's selections matched which field and value, as the engine recorded
+    it.
 
     Example: watchkeeper -w ws findings show wk:3f2a91c0
     """

@@ -34,8 +34,9 @@ def register(app: typer.Typer) -> None:
             "--csv", metavar="FILE", help="Write the rows to FILE as CSV.")] = None,
         json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Run one read-only SQL query (DuckDB dialect) over the lake's views; anything
-        but a SELECT is refused.
+        """Hunt: run one read-only SQL query over the lake's views.
+
+        The dialect is DuckDB's; anything but a SELECT is refused.
 
         Example: watchkeeper -w ws query "SELECT user, count(*) AS n FROM findings GROUP BY user ORDER BY n DESC"
         watchkeeper -w ws query "SELECT * FROM web WHERE domain LIKE '%leak%'" --csv hits.csv --limit 0

@@ -70,7 +70,9 @@ def rejected_json(checked: Checked) -> dict[str, Any]:
 @app.command("validate")
 def validate(paths: PathArg = None, strict: StrictOpt = False, verbose: VerboseOpt = False,
              json: JsonOpt = False) -> None:
-    """Parse and compile every rule. Pack errors name file, line and rule (exit 1); plain
+    """Parse and compile every rule; warn about fields a log source never has.
+
+    Pack errors name file, line and rule (exit 1); plain
     Sigma rules that cannot run are summed up (exit 1 with --strict or when none can
     run); fields a rule tests that its log source never has are warnings.
 
@@ -97,6 +99,7 @@ def validate(paths: PathArg = None, strict: StrictOpt = False, verbose: VerboseO
 def test(paths: PathArg = None, strict: StrictOpt = False, verbose: VerboseOpt = False,
          json: JsonOpt = False) -> None:
     """Run every pack rule's golden positive and negative cases; exit 1 on any failure.
+
     Plain Sigma rules have no golden cases: they are loaded and compiled only.
 
     Example: watchkeeper rules test --json
