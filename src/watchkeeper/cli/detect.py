@@ -61,11 +61,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run detection rules over the lake and store their findings.
 
-        Sigma (plain or pack), SQL and correlation rules.
-
-        Findings are never duplicated. Rules that cannot run are summed up on stderr; a run in which
-        none can run exits 1. Matches allowed by a rule's `allow:` or the workspace's
-        exceptions.yml are counted as suppressed.
+        Sigma (plain or pack), SQL and correlation rules; findings are never duplicated.
+        Rules that cannot run are summed up on stderr; a run in which none can run exits 1.
+        Matches allowed by a rule's `allow:` or the workspace's exceptions.yml are counted
+        as suppressed.
 
         Example: watchkeeper -w ws detect --rules sigma/rules/windows --since all
         watchkeeper -w ws detect --rules my-rule.yml --dry-run
