@@ -8,10 +8,11 @@
     ├── InputError                   an input file cannot be read at all (names the file)
     │   └── MappingError             a YAML source mapping is invalid (names file and field)
     ├── LakeError                    the lake's manifest or a Parquet file is damaged
-    ├── NotFoundError                a person, day, rule or record named by the user is absent
+    ├── NotFoundError                a person, day, rule, finding or record named is absent
     ├── OutputError                  a file the user asked for cannot be written (names it)
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
+    ├── QueryError                   a hunting query is not one read-only SELECT, or fails
     └── SimulationError              simulator parameters are inconsistent
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
@@ -59,20 +60,26 @@ class LakeError(WatchkeeperError):
 
 
 class RuleError(WatchkeeperError):
-    """A detection rule cannot be loaded or compiled."""
+    """A detection rule cannot be loaded or compiled (``line``: 1-based, when known)."""
 
     def __init__(self, reason: str, *, path: Path | str | None = None,
-                 rule_id: str | None = None) -> None:
+                 rule_id: str | None = None, line: int | None = None) -> None:
         self.path = str(path) if path is not None else None
         self.rule_id = rule_id
         self.reason = reason
-        parts = [p for p in (self.path, f"rule {rule_id}" if rule_id else None) if p]
+        self.line = line
+        where = f"{self.path}:{line}" if self.path and line is not None else self.path
+        parts = [p for p in (where, f"rule {rule_id}" if rule_id else None) if p]
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {reason}" if prefix else reason)
 
 
 class UnsupportedRuleError(RuleError):
     """A valid rule that the compiler cannot express on our tables."""
+
+
+class QueryError(WatchkeeperError):
+    """A hunting query is not a single read-only SELECT over the lake's views, or fails."""
 
 
 class SimulationError(WatchkeeperError):

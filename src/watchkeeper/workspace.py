@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
+    from watchkeeper.detect.review import FindingDetail, FindingSummary
     from watchkeeper.evaluate import EvaluationReport
+    from watchkeeper.hunt import QueryResult
     from watchkeeper.lake.check import CheckReport
     from watchkeeper.lake.repair import RepairReport
     from watchkeeper.risk.explain import Explanation, RiskRank
@@ -125,10 +127,14 @@ class Workspace:
                       mapping=mapping, progress=progress, wait=wait)
 
     def detect(self, rules: list[Path] | None = None, since: date | None = None, *,
-               progress: ProgressFn | None = None, wait: float = 0.0) -> DetectReport:
-        """Run detection rules (default: the shipped pack) and store their findings."""
+               progress: ProgressFn | None = None, dry_run: bool = False,
+               strict: bool = False, wait: float = 0.0) -> DetectReport:
+        """Run detection rules (default: the shipped pack) and store their findings
+        (``dry_run``: store nothing; ``strict``: a rule that cannot run is an error;
+        ``wait``: seconds to wait for another writer of the lake)."""
         from watchkeeper.detect.engine import detect
-        return detect(self.lake, rules, since, progress, wait=wait)
+        return detect(self.lake, rules, since, progress, dry_run=dry_run, strict=strict,
+                      wait=wait)
 
     @property
     def analysis(self) -> AnalysisStore:
@@ -215,6 +221,24 @@ class Workspace:
             last_commit=manifest.commits[-1].at if manifest.commits else None,
             sources=by_source,
         )
+
+    def findings(self, *, rule: str | None = None, user: str | None = None,
+                 host: str | None = None, since: date | None = None,
+                 limit: int = 50) -> tuple[FindingSummary, ...]:
+        """Stored findings, newest first (``limit`` 0: all)."""
+        from watchkeeper.detect.review import list_findings
+        return list_findings(self.lake, rule=rule, user=user, host=host, since=since,
+                             limit=limit)
+
+    def finding(self, finding_id: str) -> FindingDetail:
+        """One stored finding in full, by id or unambiguous id prefix."""
+        from watchkeeper.detect.review import show_finding
+        return show_finding(self.lake, finding_id)
+
+    def query(self, sql: str, limit: int = 100) -> QueryResult:
+        """One read-only SQL query over the lake's views (``limit`` 0: all rows)."""
+        from watchkeeper.hunt import run_query
+        return run_query(self.lake, sql, limit)
 
     def _class_status(self, name: str) -> ClassStatus:
         t = self.lake.table(name)

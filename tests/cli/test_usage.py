@@ -100,8 +100,19 @@ def test_yaml_errors_name_file_line_and_column(tmp_path: Path) -> None:
     rule.write_text("title: x\ndetection:\n  sel: [a, b\n  condition: sel\n")
     done = cli("rules", "validate", str(rule))
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        f"error: {rule}:4:12: not valid YAML: expected ',' or ']', but got ':'"]
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == "error: no rule can run"
+    assert any(f"{rule}:4:12" in line and "not valid YAML" in line for line in lines)
+
+
+def test_yaml_errors_in_exceptions_name_file_line_and_column(tmp_path: Path) -> None:
+    from watchkeeper.detect.allow import load_exceptions
+    from watchkeeper.errors import RuleError
+    path = tmp_path / "exceptions.yml"
+    path.write_text("exceptions:\n  - rules: [a, b\n    until: 2025-01-01\n")
+    with pytest.raises(RuleError) as caught:
+        load_exceptions(path)
+    assert str(caught.value).startswith(f"{path}:3:") and "\n" not in str(caught.value)
 
 
 def test_brackets_in_file_names_survive(tmp_path: Path) -> None:

@@ -19,9 +19,11 @@ import typer
 from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import detect as detect_cmd
+from watchkeeper.cli import findings as findings_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
+from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
@@ -126,6 +128,8 @@ rules_cmd.register(app)
 analyze_cmd.register(app)
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(lake_cmd.app, name="lake")
+findings_cmd.register(app)
+query_cmd.register(app)
 
 
 def run() -> None:

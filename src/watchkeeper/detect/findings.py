@@ -17,7 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from watchkeeper.detect.ruleset import Allow, Condition, RuleMeta
+from watchkeeper.detect.allow import Allow, Condition
+from watchkeeper.detect.matched import Explained
+from watchkeeper.detect.packtypes import RuleMeta
+from watchkeeper.detect.sql_rules import to_json
 from watchkeeper.schema.events import class_spec
 
 VENDOR = "watchkeeper"
@@ -30,8 +33,13 @@ def finding_id(rule_id: str, event_refs: Sequence[str]) -> str:
     return "wk:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def finding_rows(matches: pa.Table, meta: Mapping[str, RuleMeta]) -> pa.Table:
-    """Findings from match rows (``sql_rules.MATCH_SCHEMA``); one per (rule, events)."""
+def finding_rows(matches: pa.Table, meta: Mapping[str, RuleMeta],
+                 explained: Explained | None = None) -> pa.Table:
+    """Findings from match rows (``sql_rules.MATCH_SCHEMA``); one per (rule, events).
+
+    A Sigma match that ``explained`` covers stores ``raw`` as ``{"kind": "sigma",
+    "event": <the event>, "matched": [<selection>, …]}`` (see :mod:`.matched`).
+    """
     out: dict[str, list[object]] = {name: [] for name in FINDING_SCHEMA.names}
     seen: set[str] = set()
     for row in matches.to_pylist():
@@ -46,11 +54,20 @@ def finding_rows(matches: pa.Table, meta: Mapping[str, RuleMeta]) -> pa.Table:
             "activity": "detect", "user": row["user"], "host": row["host"], "region": None,
             "rule_id": rule.name, "title": rule.title, "severity": rule.level,
             "tags": list(rule.tags), "vendor": VENDOR, "event_refs": sorted(refs),
-            "window_start": row["window_start"], "raw": row["raw"],
+            "window_start": row["window_start"],
+            "raw": _raw(row, refs, explained or {}),
         }
         for name in FINDING_SCHEMA.names:
             out[name].append(values[name])
     return pa.table(out, schema=FINDING_SCHEMA)
+
+
+def _raw(row: Mapping[str, Any], refs: Sequence[str], explained: Explained) -> Any:
+    why = explained.get((row["rule_id"], refs[0])) if len(refs) == 1 else None
+    if why is None or row["window_start"] is not None:
+        return row["raw"]
+    event = json.loads(row["raw"]) if row["raw"] else {}
+    return to_json({"kind": "sigma", "event": event, "matched": [s.to_dict() for s in why]})
 
 
 _NUMERIC: Mapping[str, Callable[[float, float], bool]] = {

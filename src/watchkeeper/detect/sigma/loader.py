@@ -6,9 +6,11 @@ rule file and rule id, instead of stopping at the first bad rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sigma.collection import SigmaCollection
@@ -53,20 +55,24 @@ def rule_files(paths: Iterable[Path | str]) -> list[Path]:
     return sorted(found)
 
 
-def load_rules(paths: Iterable[Path | str]) -> RuleSet:
+def load_rules(paths: Iterable[Path | str],
+               documents: Mapping[Path, Sequence[Any]] | None = None) -> RuleSet:
     """Parse every rule under ``paths``; a broken file or rule becomes an error, not a stop.
 
+    ``documents`` holds files' YAML documents already read (each file is parsed once).
     Correlation rules may refer to rules of other files: references are resolved once all
     files are read.
     """
     items: list[SigmaRule | SigmaCorrelationRule] = []
     errors: list[RuleError] = []
     for path in rule_files(paths):
-        collection = _parse_file(path, errors)
+        found = documents.get(path) if documents is not None else None
+        collection = _parse_file(path, errors, found)
         for item in collection.rules if collection else ():
             if item.errors:
                 rule_id = str(item.id) if item.id else None
-                errors.append(RuleError(str(item.errors[0]), path=path, rule_id=rule_id))
+                errors.append(RuleError(_one_line(item.errors[0]), path=path,
+                                        rule_id=rule_id))
             else:
                 items.append(item)
     every = SigmaCollection(init_rules=list(items), resolve_references=False)
@@ -76,21 +82,35 @@ def load_rules(paths: Iterable[Path | str]) -> RuleSet:
     return RuleSet(tuple(rules), tuple(correlations), tuple(errors))
 
 
-def _parse_file(path: Path, errors: list[RuleError]) -> SigmaCollection | None:
+def read_yaml(path: Path) -> list[Any]:
+    """The YAML documents of a file (libyaml's parser when present: ~10x faster)."""
+    text = path.read_text(encoding="utf-8")
+    return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def _parse_file(path: Path, errors: list[RuleError],
+                found: Sequence[Any] | None = None) -> SigmaCollection | None:
     try:
-        collection = SigmaCollection.from_yaml(
-            path.read_text(encoding="utf-8"), collect_errors=True,
+        docs = copy.deepcopy(list(found)) if found is not None else read_yaml(path)
+        collection = SigmaCollection.from_dicts(
+            [d for d in docs if d is not None], collect_errors=True,
             source=SigmaRuleLocation(path), resolve_references=False)
     except yaml.YAMLError as exc:
-        where, problem = yaml_location(path, exc)
-        errors.append(RuleError(problem, path=where))
+        where, problem = yaml_location(path, exc)  # "file:line:column", one line
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        errors.append(RuleError(f"cannot parse: {problem} (at {where})", path=path,
+                                line=mark.line + 1 if mark is not None else None))
         return None
     except (SigmaError, OSError, ValueError) as exc:
-        errors.append(RuleError(f"cannot parse: {' '.join(str(exc).split())}", path=path))
+        errors.append(RuleError(f"cannot parse: {_one_line(exc)}", path=path))
         return None
     # file-level errors repeat the rule-level ones; keep those not attached to a rule
     per_rule = {str(e) for item in collection.rules for e in item.errors}
-    errors.extend(RuleError(str(e), path=path) for e in collection.errors
+    errors.extend(RuleError(_one_line(e), path=path) for e in collection.errors
                   if str(e) not in per_rule)
     return collection
 
