@@ -59,8 +59,9 @@ MATCH_SCHEMA = pa.schema([
     pa.field("event_id", pa.string()),
     pa.field("time", pa.timestamp("us", tz="UTC")),
 ])
-#: Rows read (and dictionary-encoded) at a time.
-BATCH_ROWS = 1 << 20
+#: Rows read (and dictionary-encoded) at a time: bounds the memory of a batch (its rows,
+#: codes and distinct values) whatever the table's size and cardinality.
+BATCH_ROWS = 1 << 17
 DIALECT = "duckdb"
 
 
