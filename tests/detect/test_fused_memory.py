@@ -116,3 +116,18 @@ def test_hits_equal_the_dense_result(size: int, data: st.DataObject) -> None:
         assert hits.at(slice(None)).tolist() == mask.tolist()
         assert hits.at(where).tolist() == mask[where].tolist()
         assert hits.at(slice(None, -1)).tolist() == mask[:-1].tolist()
+
+
+def test_batches_hold_at_most_batch_rows() -> None:
+    """DuckDB streams batches of its own size; the runner regroups them into batches of
+    ``batch_rows`` (before, the first join past the size could be twice as large)."""
+    from watchkeeper.detect.runner import _batches
+
+    table = pa.table({"n": list(range(100))})
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7))
+    sizes = [b.num_rows for b in _batches(reader, 10)]
+    assert sizes == [10] * 10
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=33))
+    batches = list(_batches(reader, 40))
+    assert [b.num_rows for b in batches] == [40, 40, 20]
+    assert pa.Table.from_batches(batches)["n"].to_pylist() == list(range(100))
