@@ -17,8 +17,17 @@ table with ``CommandLine``, ``ParentCommandLine`` and ``TargetFilename`` made un
 row (:func:`make_unique`), fused (binding cache already warm) and per rule (sampled) on
 that same table; the fused matches of the sampled rules must equal theirs.
 
+The report gives the process's peak RSS after the main runs (``peak_rss_mb``) and, with
+``--unique-fields``, after the high-cardinality runs too (``unique_peak_rss_mb``: the peak
+so far, so it includes the main runs; the main table is dropped before).
+
+``--rule-cache`` measures the compiled-rule cache instead (:mod:`watchkeeper.detect.sigma.
+cache`): loading and compiling the SigmaHQ Windows folder without a cache, with an empty
+cache (cold) and with a filled one (warm), each in a fresh process, in a temporary cache
+folder.
+
 Usage: ``PYTHONPATH=src python benchmarks/bench_sigma.py [--events N] [--threads 2]
-[--unique-fields] [--json]``
+[--unique-fields] [--rule-cache] [--json]``
 """
 
 from __future__ import annotations
@@ -28,7 +37,10 @@ import json
 import os
 import platform
 import random
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -110,11 +122,9 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start
 
 
-def unique_fields(compiled: list, sample: list, con: ibis.BaseBackend,  # type: ignore[type-arg]
-                  data: pa.Table) -> dict[str, object]:
+def unique_fields(compiled: list, sample: list,  # type: ignore[type-arg]
+                  table: ibis.Table, rows: int, ratios: dict[str, str]) -> dict[str, object]:
     """Fused and (sampled, extrapolated) per-rule runs on the high-cardinality variant."""
-    unique = make_unique(data)
-    table = con.create_table("events_unique", ibis.memtable(unique))
     fused, fused_s = timed(run_rules, compiled, table)
     _, again_s = timed(run_rules, compiled, table)
     per_rule, sample_s = timed(run_rules_per_rule, sample, table)
@@ -128,8 +138,8 @@ def unique_fields(compiled: list, sample: list, con: ibis.BaseBackend,  # type: 
     if pairs(mine) != pairs(per_rule):
         raise SystemExit("fused and per-rule matches differ on the high-cardinality table")
     per_rule_s = sample_s * len(compiled) / len(sample)
-    rows = unique.num_rows
     return {
+        "unique_peak_rss_mb": peak_rss_mb(),
         "unique_fields": ", ".join(UNIQUE_FIELDS) + " unique per row",
         "unique_matches": fused.num_rows,
         "unique_sampled_matches_equal": f"{len(pairs(mine))} (fused == per rule)",
@@ -140,8 +150,42 @@ def unique_fields(compiled: list, sample: list, con: ibis.BaseBackend,  # type: 
         "unique_per_rule_seconds_extrapolated": round(per_rule_s, 2),
         "unique_per_rule_events_per_second": round(rows / per_rule_s),
         "unique_speedup": round(per_rule_s / fused_s, 1),
-        "unique_distinct_ratio": distinct_ratios(unique),
+        "unique_distinct_ratio": ratios,
     }
+
+
+def peak_rss_mb() -> int:
+    """The process's peak resident set size so far, in MB (Linux: ru_maxrss in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+CACHE_RUN = """
+import sys, time
+from watchkeeper.detect import WINDOWS
+from watchkeeper.detect.sigma.cache import RuleCache, compile_files
+start = time.perf_counter()
+if sys.argv[2] == "none":
+    from watchkeeper.detect import compile_rules, load_rules
+    rules = compile_rules(load_rules([sys.argv[1]]).rules, WINDOWS).rules
+    print(time.perf_counter() - start, len(rules), 0)
+else:
+    found = compile_files([sys.argv[1]], WINDOWS, RuleCache(sys.argv[2]))
+    print(time.perf_counter() - start, len(found.rules), len(found.compiled))
+"""
+
+
+def rule_cache() -> dict[str, object]:
+    """Load + compile the Windows folder, each run in a fresh process (imports excluded)."""
+    folder = SIGMA / "rules" / "windows"
+    report: dict[str, object] = {"rule_files": sum(1 for _ in folder.rglob("*.yml"))}
+    with tempfile.TemporaryDirectory(prefix="wk-cache-") as cache:
+        for name, where in (("no_cache", "none"), ("cold", cache), ("warm", cache),
+                            ("warm_again", cache)):
+            out = subprocess.run([sys.executable, "-c", CACHE_RUN, str(folder), where],
+                                 check=True, capture_output=True, text=True).stdout.split()
+            report[f"{name}_seconds"] = round(float(out[0]), 3)
+            report[f"{name}_rules"] = f"{out[1]} compiled, {out[2]} files compiled now"
+    return report
 
 
 def main() -> int:
@@ -152,12 +196,17 @@ def main() -> int:
     parser.add_argument("--unique-fields", action="store_true",
                         help="also run on a copy with unique CommandLine, ParentCommandLine "
                              "and TargetFilename (high cardinality)")
+    parser.add_argument("--rule-cache", action="store_true",
+                        help="measure the compiled-rule cache (cold, warm) instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.rule_cache:
+        return show(rule_cache() | machine(), args.json)
 
     ruleset = load_rules([SIGMA / f for f in FOLDERS])
     windows = [r for r in ruleset.rules if r.logsource.product == "windows"]
     compiled = compile_rules(windows, WINDOWS).rules
+    del ruleset, windows  # the parsed pySigma objects: not the engine's memory
     samples = sample_events()
     data = replicate(samples, args.events)
 
@@ -191,14 +240,30 @@ def main() -> int:
         "distinct_ratio_replicated": distinct_ratios(data),
         "distinct_ratio_samples": distinct_ratios(samples),
     }
+    report["peak_rss_mb"] = peak_rss_mb()
     if args.unique_fields:
-        report.update(unique_fields(compiled, sample, con, data))
-    report |= {
+        raw.execute("DROP TABLE events")  # (ibis drop_table fails on this DuckDB)
+        # DuckDB holds its own copy of the variant: the process keeps no Arrow copy, so
+        # its peak RSS is the engine's (plus DuckDB's table)
+        unique = make_unique(data)
+        del fused, table, data
+        rows, ratios = unique.num_rows, distinct_ratios(unique)
+        table = con.create_table("events_unique", ibis.memtable(unique))
+        del unique
+        report.update(unique_fields(compiled, sample, table, rows, ratios))
+    return show(report | machine(), args.json)
+
+
+def machine() -> dict[str, object]:
+    return {
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, "
                    f"python {platform.python_version()}",
     }
-    if args.json:
+
+
+def show(report: dict[str, object], as_json: bool) -> int:
+    if as_json:
         print(json.dumps(report, indent=2))
     else:
         for key, value in report.items():

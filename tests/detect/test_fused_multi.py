@@ -21,6 +21,7 @@ from watchkeeper.detect import (
 )
 from watchkeeper.detect.sigma import dictionary
 from watchkeeper.detect.sigma import probes as binding
+from watchkeeper.detect.sigma import strings as strings_module
 from watchkeeper.detect.sigma.probes import Probe
 from watchkeeper.detect.sigma.strings import _TEST, _Strings
 
@@ -32,13 +33,22 @@ TEXT = st.text(alphabet="abAB\\ .é\u0130\U0001f600\x00", max_size=6)
 
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(TEXT, max_size=12),
-       tests=st.lists(st.tuples(st.sampled_from(KINDS), TEXT), max_size=12))
+       tests=st.lists(st.tuples(st.sampled_from(KINDS), TEXT), max_size=12),
+       chunk=st.sampled_from([1, 2, 5, strings_module.MULTI_CHUNK]))
 def test_multi_pass_equals_python_string_tests(values: list[str],
-                                               tests: list[tuple[str, str]]) -> None:
+                                               tests: list[tuple[str, str]],
+                                               chunk: int) -> None:
+    """Also with the joined text searched in slices of ``chunk`` characters (cut at
+    separators; the default is megabytes, so only these small slices split values)."""
     found = list(dict.fromkeys(binding.probe(("c",), kind, value) for kind, value in tests
                                if value and "\x00" not in value))
     strings = _Strings(values)
-    hits = strings.multi(found)
+    default = strings_module.MULTI_CHUNK
+    strings_module.MULTI_CHUNK = chunk
+    try:
+        hits = strings.multi(found)
+    finally:
+        strings_module.MULTI_CHUNK = default
     if any("\x00" in v for v in values) and found:
         assert hits is None
         return

@@ -59,8 +59,9 @@ MATCH_SCHEMA = pa.schema([
     pa.field("event_id", pa.string()),
     pa.field("time", pa.timestamp("us", tz="UTC")),
 ])
-#: Rows read (and dictionary-encoded) at a time.
-BATCH_ROWS = 1 << 20
+#: Rows read (and dictionary-encoded) at a time: bounds the memory of a batch (its rows,
+#: codes and distinct values) whatever the table's size and cardinality.
+BATCH_ROWS = 1 << 17
 DIALECT = "duckdb"
 
 
@@ -158,16 +159,19 @@ def _source(table: ir.Table) -> _Source:
 
 
 def _batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
-    """The reader's record batches joined into batches of at least ``rows`` rows (DuckDB
-    streams smaller ones; the per-value work is done once per batch)."""
+    """The reader's record batches regrouped into batches of ``rows`` rows (the last may be
+    smaller; DuckDB streams batches of other sizes; the per-value work is done once per
+    batch, and a batch's size bounds the runner's memory)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for data in reader:
         pending.append(data)
         count += data.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-            pending, count = [], 0
+        while count >= rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, rows).combine_chunks().to_batches()[0]
+            rest = table.slice(rows)
+            pending, count = rest.to_batches(), rest.num_rows
     if count:
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 

@@ -34,6 +34,11 @@ def normalized_pipeline(placeholders: Mapping[str, Sequence[str]] | None = None)
 NORMALIZED = normalized_pipeline()
 
 
+#: :func:`pipeline_for` as a list for :func:`~.cache.compile_files` (the first pipeline
+#: whose products name the rule's product, else the last).
+PACK_PIPELINES: tuple[Pipeline, ...] = (NORMALIZED, WINDOWS)
+
+
 def pipeline_for(logsource: SigmaLogSource) -> Pipeline:
     """The pipeline a rule compiles with: normalized for our product, else Windows."""
     return NORMALIZED if logsource.product == PRODUCT else WINDOWS
@@ -52,5 +57,5 @@ def target_table(logsource: SigmaLogSource) -> str:
     raise UnsupportedRuleError(f"log source product {logsource.product!r} has no lake table")
 
 
-__all__ = ["CATEGORIES", "NORMALIZED", "PRODUCT", "WINDOWS_TABLE", "normalized_pipeline",
-           "pipeline_for", "target_table"]
+__all__ = ["CATEGORIES", "NORMALIZED", "PACK_PIPELINES", "PRODUCT", "WINDOWS_TABLE",
+           "normalized_pipeline", "pipeline_for", "target_table"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any, TypeAlias
 
 import ahocorasick
@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 
 from watchkeeper.detect.sigma.probes import ARROW_KINDS, Probe
 
+#: Characters of joined values searched at a time by the multi-pattern pass.
+MULTI_CHUNK = 1 << 22
 Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
 Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
@@ -69,25 +71,40 @@ class _Strings:
         needles = [_needle(p.kind, p.value) for p in found]
         unique = list(dict.fromkeys(needles))
         automaton, lengths = _automaton(tuple(unique))
-        flat = np.fromiter(chain.from_iterable(automaton.iter(self.joined)), np.int64)
-        ends, ids = flat[0::2], flat[1::2]
         size = len(self.values)
         # separator i is just before value i (the last one after the last value)
         separators = np.zeros(size + 1, np.int64)
         separators[1:] = np.cumsum(np.fromiter(map(len, self.values), np.int64, size) + 1)
-        values = np.searchsorted(separators, ends - lengths[ids] + 1, side="right") - 1
-        # group by needle (a stable radix sort for up to 65,536 needles); occurrences come
-        # in text order, so each needle's values are sorted: drop the repeated ones
-        order = np.argsort(ids.astype(np.uint16) if len(unique) <= 1 << 16 else ids,
-                           kind="stable")
-        owners, numbers = ids[order], values[order].astype(np.intp)
-        fresh = np.ones(len(order), np.bool_)
-        fresh[1:] = (owners[1:] != owners[:-1]) | (numbers[1:] != numbers[:-1])
-        owners, numbers = owners[fresh], numbers[fresh]
+        pairs = self._occurrences(automaton, lengths, separators)
+        # sorted by needle, then value, each pair once: split per needle
+        owners, numbers = np.divmod(pairs, size + 1)
         bounds = np.searchsorted(owners, np.arange(len(unique) + 1))
         slot = {needle: number for number, needle in enumerate(unique)}
-        return {p: numbers[bounds[slot[n]]:bounds[slot[n] + 1]]
+        return {p: numbers[bounds[slot[n]]:bounds[slot[n] + 1]].astype(np.intp)
                 for p, n in zip(found, needles, strict=True)}
+
+    def _occurrences(self, automaton: Any, lengths: np.ndarray[Any, np.dtype[np.int64]],
+                     separators: np.ndarray[Any, np.dtype[np.int64]]
+                     ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """The distinct (needle, value) pairs found, as ``needle * (values + 1) + value``,
+        sorted. The text is searched in slices of about :data:`MULTI_CHUNK` characters cut
+        at separators (an occurrence lies within one value and its two separators) and
+        each slice's pairs are deduplicated at once, so memory follows the pairs found, not
+        the occurrences."""
+        assert self.joined is not None
+        stride = len(self.values) + 1
+        parts: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+        cuts = np.searchsorted(separators, np.arange(0, separators[-1], MULTI_CHUNK))
+        bounds = [int(b) for b in np.unique(np.append(cuts, len(separators) - 1))]
+        for first, last in pairwise(bounds):
+            start = int(separators[first])
+            text = self.joined[start:int(separators[last]) + 1]
+            flat = np.fromiter(chain.from_iterable(automaton.iter(text)), np.int64)
+            ends, ids = flat[0::2] + start, flat[1::2]
+            where = np.searchsorted(separators, ends - lengths[ids] + 1, side="right") - 1
+            parts.append(np.unique(ids * stride + where))
+        # slices hold disjoint values: the pairs are distinct, one sort orders them
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
     def index(self) -> dict[str, list[int]]:
         if self._index is None:
