@@ -1,0 +1,1 @@
+"""Alerts, cases and their timelines: the analysts' queue (see docs/cases.md)."""
