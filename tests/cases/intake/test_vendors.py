@@ -163,7 +163,8 @@ def test_each_result_row_of_one_splunk_search_is_its_own_alert() -> None:
 def test_sentinel_incident_from_the_rest_api() -> None:
     alert = one(text("sentinel_incident_get.json"))
     assert alert.source == "sentinel"
-    assert alert.source_ref.endswith("/incidents/73e01a99-5cd7-4139-a149-9f2736ff2ab5")
+    assert alert.source_ref == "73e01a99-5cd7-4139-a149-9f2736ff2ab5"
+    assert dict(alert.extra)["arm_id"].endswith("/incidents/" + alert.source_ref)
     assert (alert.title, alert.description) == ("My incident", "This is a demo incident")
     assert alert.severity is Severity.HIGH
     assert alert.status == "suppressed"  # Closed as FalsePositive
@@ -190,6 +191,14 @@ def test_sentinel_logic_apps_trigger_body_carries_entities() -> None:
     assert alert.observables == (Observable("ip", "10.1.4.22"),)
     assert alert.rule == "USB copy of labelled files after hours"
     assert alert.status == "new"
+
+
+def test_one_incident_by_rest_or_by_logic_apps_is_one_alert() -> None:
+    incident = doc("sentinel_incident_get.json")
+    body = {"object": {**incident, "id": incident["id"].replace("/incidents/", "/Incidents/"),
+                       "type": "Microsoft.SecurityInsights/Incidents"},
+            "workspaceInfo": {"SubscriptionId": "d0cfe6b2-9ac0-4464-9919-dccaee2e48c0"}}
+    assert one(body).source_ref == one(incident).source_ref
 
 
 def test_a_sentinel_list_error_names_the_incident() -> None:

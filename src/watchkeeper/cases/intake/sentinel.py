@@ -49,7 +49,10 @@ def parse(node: Node, raw: str) -> AlertIn:
     node.obj()
     incident = node.at("object") if _is_incident(node.at("object").value) else node
     props = incident.at("properties").obj()
-    ref = incident.at("id").text() or incident.at("name").text()
+    # the incident's name (a GUID) is the same in the REST API and the Logic Apps body,
+    # whose ARM ids differ in case ("…/incidents/…" and "…/Incidents/…")
+    arm_id = incident.at("id").text()
+    ref = incident.at("name").text() or (arm_id.rsplit("/", 1)[-1] if arm_id else None)
     if ref is None:
         raise incident.at("name").fail("missing")
     first = props.at("firstActivityTimeUtc").time()
@@ -73,7 +76,7 @@ def parse(node: Node, raw: str) -> AlertIn:
                      classification=props.at("classification").text(),
                      classification_reason=props.at("classificationReason").text(),
                      provider=props.at("providerName").text(),
-                     url=props.at("incidentUrl").text(),
+                     url=props.at("incidentUrl").text(), arm_id=arm_id,
                      tactics=[t.text() for t in props.at("additionalData", "tactics").values()]))
 
 
