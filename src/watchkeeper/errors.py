@@ -13,7 +13,9 @@
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
     ├── QueryError                   a hunting query is not one read-only SELECT, or fails
-    └── SimulationError              simulator parameters are inconsistent
+    ├── SimulationError              simulator parameters are inconsistent
+    └── IntakeError                  an alert payload is malformed or of no known format
+                                     (names the JSON path of the field, and file:line)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -98,6 +100,25 @@ class OutputError(WatchkeeperError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: cannot write: {reason}")
+
+
+class IntakeError(WatchkeeperError):
+    """An alert payload cannot be taken in; `field` is the JSON path at fault
+    (``alerts[3].severity_id``), `path`/`line` the file and line it came from, if any."""
+
+    def __init__(self, field: str, reason: str, *, path: Path | str | None = None,
+                 line: int | None = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.path = str(path) if path is not None else None
+        self.line = line
+        where = f"{self.path}:{line}" if self.path and line is not None else self.path
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field}: {reason}")
+
+    def located(self, path: Path | str, line: int | None = None) -> IntakeError:
+        """The same error, naming the file (and line) the payload was read from."""
+        return IntakeError(self.field, self.reason, path=path, line=line)
 
 
 def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Generator, Iterator
 from collections.abc import Mapping as Fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 import yaml
 from pydantic import (
@@ -52,12 +52,13 @@ if TYPE_CHECKING:
     from watchkeeper.sources.mapped_stage import MappedSqlSource
 
 __all__ = ["MappedSource", "Mapping", "builtin_mapping", "builtin_mappings", "load_mapping",
-           "matches"]
+           "load_spec", "matches"]
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
 COMPUTED = frozenset({"event_id", "time", "source", "class", "activity"})
 Scalar = str | int | float | bool
 Record = Fields[str, object] | RecordError  # a parsed record, or why it could not be
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 
 class _ColumnError(ValueError):
@@ -259,6 +260,12 @@ def _text(value: object) -> str | None:
 def load_mapping(path: Path | str) -> Mapping:
     """Read and validate a YAML mapping; any problem raises `MappingError` naming the
     file and the field at fault."""
+    return load_spec(path, Mapping)
+
+
+def load_spec(path: Path | str, model: type[SpecT]) -> SpecT:
+    """Read a YAML file into the pydantic `model` (a source mapping, an alert mapping);
+    any problem raises `MappingError` naming the file and the field at fault."""
     path = Path(path)
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -272,7 +279,7 @@ def load_mapping(path: Path | str) -> Mapping:
     if not isinstance(document, dict):
         raise MappingError(path, "-", "expected a YAML mapping at the top level")
     try:
-        return Mapping.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as exc:
         raise _mapping_error(path, exc) from None
 
