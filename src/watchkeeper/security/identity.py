@@ -29,6 +29,7 @@ so redacted text is stable under a second redaction.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from enum import Enum
 MIN_PART_TOKEN = 3
 RESERVED = frozenset({"p", "host", "of", "redacted"})
 
+_ALNUM = re.compile(r"[^\W_]")
 _SEPARATORS = str.maketrans({c: " " for c in "._-\t\n\r\f\v"})
 
 
@@ -78,23 +80,19 @@ def fold_aligned(text: str) -> str:
     return lowered.translate(_SEPARATORS)
 
 
-def is_word_char(char: str) -> bool:
-    return char.isalnum()
-
-
 def identity_tokens(person: PersonIdentity) -> Iterator[tuple[str, TokenKind]]:
     """Every folded token naming `person`, with how it is replaced."""
-    yield _clean(person.user), TokenKind.PERSON
+    yield clean(person.user), TokenKind.PERSON
     for email in person.emails:
-        yield _clean(email), TokenKind.EMAIL
+        yield clean(email), TokenKind.EMAIL
         local = email.partition("@")[0]
         if len(local) >= MIN_PART_TOKEN:
-            yield _clean(local), TokenKind.PERSON
+            yield clean(local), TokenKind.PERSON
     for name in person.names:
         for form in name_forms(name):
             yield form, TokenKind.PERSON
     for host in person.hosts:
-        yield _clean(host), TokenKind.HOST
+        yield clean(host), TokenKind.HOST
 
 
 def name_forms(name: str) -> tuple[str, ...]:
@@ -110,7 +108,7 @@ def name_forms(name: str) -> tuple[str, ...]:
 
 def usable(token: str) -> bool:
     """A token worth looking for: it has a letter or digit and is no replacement word."""
-    return any(is_word_char(c) for c in token) and token not in RESERVED
+    return token not in RESERVED and _ALNUM.search(token) is not None
 
 
 def identities_from_rows(people: Iterable[Mapping[str, object]],
@@ -140,7 +138,8 @@ def identities_from_rows(people: Iterable[Mapping[str, object]],
                  for user in sorted(names))
 
 
-def _clean(value: str) -> str:
+def clean(value: str) -> str:
+    """`value` folded, with runs of separators read as one space, trimmed."""
     return " ".join(fold(value).split())
 
 

@@ -44,6 +44,7 @@ from watchkeeper.errors import NotFoundError
 from watchkeeper.security.identity import (
     PersonIdentity,
     TokenKind,
+    clean,
     fold_aligned,
     identities_from_rows,
     identity_tokens,
@@ -187,7 +188,7 @@ class Pseudonymizer:
     def _build(self) -> tuple[Any, bool]:
         owners: dict[str, list[tuple[str, TokenKind, bool]]] = defaultdict(list)
         for person in self._people.values():
-            own_id = _clean_id(person.user)
+            own_id = clean(person.user)
             for token, kind in identity_tokens(person):
                 if usable(token):
                     owners[token].append((person.user, kind, token == own_id))
@@ -200,18 +201,23 @@ class Pseudonymizer:
         return automaton, True
 
     def _replacement(self, claims: list[tuple[str, TokenKind, bool]]) -> str:
+        if len(claims) == 1:
+            return _form(self._by_user[claims[0][0]], {claims[0][1]})
         by_id = {user for user, _, is_id in claims if is_id}
         users = by_id or {user for user, _, _ in claims}
         if len(users) != 1:
             return AMBIGUOUS
         user = users.pop()
-        kinds = {kind for owner, kind, _ in claims if owner == user}
-        code = self._by_user[user]
-        if TokenKind.EMAIL in kinds:
-            return f"{code}@redacted"
-        if TokenKind.PERSON in kinds:
-            return code
-        return f"host-of-{code}"
+        return _form(self._by_user[user], {kind for owner, kind, _ in claims if owner == user})
+
+
+def _form(code: str, kinds: set[TokenKind]) -> str:
+    """How a token of these kinds is replaced: an email, the pseudonym, or a host."""
+    if TokenKind.EMAIL in kinds:
+        return f"{code}@redacted"
+    if TokenKind.PERSON in kinds:
+        return code
+    return f"host-of-{code}"
 
 
 def _merge(old: PersonIdentity | None, new: PersonIdentity) -> PersonIdentity:
@@ -221,7 +227,3 @@ def _merge(old: PersonIdentity | None, new: PersonIdentity) -> PersonIdentity:
         new.user, tuple(dict.fromkeys((*old.names, *new.names))),
         tuple(dict.fromkeys((*old.emails, *new.emails))),
         tuple(dict.fromkeys((*old.hosts, *new.hosts))))
-
-
-def _clean_id(user: str) -> str:
-    return next(identity_tokens(PersonIdentity(user)))[0]
