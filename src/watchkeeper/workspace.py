@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from watchkeeper.lake.repair import RepairReport
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
+    from watchkeeper.security import Pseudonymizer
 
 HOME_ENV = "WATCHKEEPER_HOME"
 DEFAULT_HOME = "watchkeeper-data"
@@ -283,6 +284,19 @@ class Workspace:
     def notices(self) -> list[str]:
         """One line per thing the last reads worked around (a damaged file they skipped)."""
         return self.lake.notices()
+
+    # -- security --------------------------------------------------------------------------
+
+    def pseudonymizer(self) -> Pseudonymizer:
+        """Pseudonyms and redaction for everyone in the lake's people table (every name
+        and email of their history, and the machines assigned to them), keyed with the
+        workspace's pseudonym key (``keys/pseudonym.key``, created on first use)."""
+        from watchkeeper.security import Keys, Pseudonymizer
+        people = self.lake.table("people").select("user", "name", "email")
+        devices = self.lake.table("devices").select("host", "owner", "shared")
+        return Pseudonymizer.from_rows(Keys(self.root).get("pseudonym"),
+                                       people.to_pyarrow().to_pylist(),
+                                       devices.to_pyarrow().to_pylist())
 
 
 def _iso(value: datetime | None) -> str | None:

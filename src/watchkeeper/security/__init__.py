@@ -1,0 +1,35 @@
+"""Security: per-workspace keys, pseudonyms and redaction, the keyed audit chain.
+
+- `Keys`: secrets kept outside the database (``<workspace>/keys/<name>.key``).
+- `Pseudonymizer`: stable keyed pseudonyms, redaction of answers and exports, reveal.
+- `AuditLog`: the append-only HMAC chain, its checkpoints and `verify`, over an
+  `AuditStore` (`MemoryAuditStore`, `JsonlAuditStore`; the SQL one lives with the store).
+
+See docs/cases.md, "Security model: pseudonyms and the audit trail".
+"""
+
+from watchkeeper.security.audit import AuditLog, AuditStore, HeadStore
+from watchkeeper.security.audit_entry import AuditCheckpoint, AuditEntry, entry_hash
+from watchkeeper.security.audit_stores import HeadFile, JsonlAuditStore, MemoryAuditStore
+from watchkeeper.security.audit_verify import BreakReason, VerifyReport
+from watchkeeper.security.identity import PersonIdentity, identities_from_rows
+from watchkeeper.security.keys import Keys
+from watchkeeper.security.pseudonym import Pseudonymizer
+
+__all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditLog",
+    "AuditStore",
+    "BreakReason",
+    "HeadFile",
+    "HeadStore",
+    "JsonlAuditStore",
+    "Keys",
+    "MemoryAuditStore",
+    "PersonIdentity",
+    "Pseudonymizer",
+    "VerifyReport",
+    "entry_hash",
+    "identities_from_rows",
+]
