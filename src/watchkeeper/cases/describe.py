@@ -116,7 +116,8 @@ def _finding(row: Row) -> str:
 def _windows(row: Row) -> str:
     channel = f" in {row['channel']}" if row.get("channel") else ""
     provider = f" from {row['provider']}" if row.get("provider") else ""
-    return f"Windows event {row.get('event_code')}{channel}{provider}"
+    code = f" {row['event_code']}" if row.get("event_code") is not None else ""
+    return f"Windows event{code}{channel}{provider}"
 
 
 def _generic(row: Row) -> str:
