@@ -90,9 +90,10 @@ def test_summary_states_what_happened_baseline_hr_and_timeline() -> None:
         "**HR context.** On 2025-03-10 ann (Ann Lee) was Engineer in R&D, team Core, "
         "managed by boss. Employed since 2019-04-01. Notice recorded on 2025-02-28. "
         "Last working day 2025-03-21.")
-    assert "61 events of ann and PC-ann: 40 web, 17 file and 4 peripheral" in paragraphs[3]
-    assert "2 events behind the alerts are marked: 2025-03-10 14:05 UTC file ann copied " \
-           "q4\\_plan.xlsx to removable media; 2025-03-10 15:40 UTC web ann visited " \
+    assert "61 events of ann and PC-ann (by class: web 40, file 17, peripheral 4)." \
+        in paragraphs[3]
+    assert "2 events behind the alerts are marked: 2025-03-10 14:05 UTC ann: copied " \
+           "q4\\_plan.xlsx to removable media; 2025-03-10 15:40 UTC ann: visited " \
            "leaks.example." in paragraphs[3]
 
 

@@ -185,8 +185,8 @@ def _around(timeline: Timeline) -> str:
         return f"{head} {span} the lake holds no events of {who}."
     classes = sorted(((c, n) for c, n in timeline.counts.items() if n),
                      key=lambda x: (-x[1], x[0]))
-    text = (f"{head} {span} the lake holds {_plural(timeline.total, 'event')} of {who}: "
-            f"{_join([f'{n:,} {md(c)}' for c, n in classes])}.")
+    text = (f"{head} {span} the lake holds {_plural(timeline.total, 'event')} of {who} "
+            f"(by class: {', '.join(f'{md(c)} {n:,}' for c, n in classes)}).")
     if timeline.truncated:
         text += (f" The timeline shows {timeline.limit:,} of them, the events behind the "
                  "alerts first.")
@@ -202,7 +202,7 @@ def _around(timeline: Timeline) -> str:
 
 def _marked_line(event: TimelineEvent) -> str:
     who = md(event.user or event.host or "")
-    return f"{_time(event.time)} {md(event.cls)}{' ' + who if who else ''} {md(event.summary)}"
+    return f"{_time(event.time)}{' ' + who if who else ''}: {md(event.summary)}"
 
 
 __all__ = ["md", "summarize_case"]
