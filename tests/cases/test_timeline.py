@@ -166,3 +166,18 @@ def test_alert_times_and_the_events_behind_findings(tmp_path: Path) -> None:
     w = window_around(alert_times(alerts))
     assert alert_event_ids(lake, alerts, w) == {"wk:1", "copy", "usb"}
     assert alert_event_ids(lake, [_alert()], w) == frozenset()
+
+
+def test_a_class_with_more_events_than_the_limit_is_ranked_in_the_query(
+        tmp_path: Path) -> None:
+    visits = [ev("web", "ann", at(h), "visit", event_id=f"w{h:+03d}", domain="example.org")
+              for h in range(-20, 21, 4)]  # 11 visits: -20, -16 … +20 h
+    lake = make_lake(tmp_path / "lake", visits)
+    w = window_around([T0])
+    tl = build_timeline(lake, ["ann"], [], w.start, w.end, ["w-20"], limit=3)
+    # w-04 and w+04 are as near the middle; the tie goes to the smaller event id
+    assert ids(tl) == ["w-20", "w+00", "w+04"]
+    assert [e.marked for e in tl.events] == [True, False, False]
+    assert tl.counts["web"] == 11 and tl.truncated
+    full = build_timeline(lake, ["ann"], [], w.start, w.end, ["w-20"], limit=11)
+    assert len(full.events) == 11 and not full.truncated

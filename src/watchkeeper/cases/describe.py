@@ -124,6 +124,20 @@ def _generic(row: Row) -> str:
     return str(row.get("activity") or "event")
 
 
+#: The columns each class's description reads (besides ``activity`` and ``user``).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "authentication": ("status", "logon_type", "target_user", "src_host"),
+    "peripheral": ("device_kind", "device_name", "file_tree"),
+    "file": ("path", "to_removable", "from_removable", "size"),
+    "email": ("sender", "recipients", "recipient_count", "external_recipient_count",
+              "attachment_count"),
+    "web": ("domain", "url", "http_method"),
+    "datastore": ("dataset", "record_count", "data_region", "sensitivity", "ticket"),
+    "process": ("process_name", "parent_process", "command_line"),
+    "finding": ("title", "rule_id", "severity"),
+    "windows": ("event_code", "channel", "provider"),
+}
+
 _DESCRIBERS: dict[str, Callable[[Row], str]] = {
     "authentication": _authentication, "peripheral": _peripheral, "file": _file,
     "email": _email, "web": _web, "datastore": _datastore, "process": _process,
