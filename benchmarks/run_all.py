@@ -23,6 +23,7 @@ BENCHMARKS = {
     "sigma": ["bench_sigma.py", "--json"],
     "analyze": ["bench_analyze.py", "--json"],
     "cli_startup": ["bench_cli_startup.py", "--json"],
+    "timeline": ["bench_timeline.py", "--json"],
 }
 
 

@@ -14,8 +14,9 @@
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
     ├── QueryError                   a hunting query is not one read-only SELECT, or fails
     ├── SimulationError              simulator parameters are inconsistent
-    └── IntakeError                  an alert payload is malformed or of no known format
-                                     (names the JSON path of the field, and file:line)
+    ├── IntakeError                  an alert payload is malformed or of no known format
+    │                                (names the JSON path of the field, and file:line)
+    └── TimelineError                a case timeline's window or limit is invalid
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -133,3 +134,7 @@ def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:
     if mark is None:
         return str(path), f"not valid YAML: {problem}"
     return f"{path}:{mark.line + 1}:{mark.column + 1}", f"not valid YAML: {problem}"
+
+
+class TimelineError(WatchkeeperError):
+    """A case timeline was asked for an empty or inverted window, or a bad limit."""

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,15 +148,35 @@ class Lake:
         self._views[spec.name] = (manifest.seq, table)
         return table
 
-    def _load(self, spec: TableSpec, manifest: Manifest) -> Table:
+    def table_days(self, name: str, first: date, last: date) -> Table:
+        """The visible rows of an event table on the UTC days `first` to `last` (both
+        included), read from those days' files only.
+
+        `table` followed by a filter on ``day`` reads as few files, but DuckDB still plans
+        over every file of the table; a query over a few days of a year-long lake runs
+        several times faster on this view. It is not cached.
+        """
+        spec = table_spec(name)
+        if not spec.by_day:
+            raise KeyError(f"lake table {spec.name!r} is not partitioned by day")
+        wanted = {f"day={(first + timedelta(days=n)).isoformat()}"
+                  for n in range(max(0, (last - first).days + 1))}
+        view = f"{spec.name.replace('/', '_')}_{first:%Y%m%d}_{last:%Y%m%d}"
+        return self._load(spec, self.manifest(), view=view,
+                          keep=lambda f: f.path.split("/")[-2] in wanted)
+
+    def _load(self, spec: TableSpec, manifest: Manifest, *, view: str | None = None,
+              keep: Callable[[DataFile], bool] | None = None) -> Table:
         """The table's view. A commit landing meanwhile is followed (the newer manifest is
-        read again); a listed file that cannot be read is skipped and named in `notices`."""
+        read again); a listed file that cannot be read is skipped and named in `notices`.
+        `keep` chooses among the listed files; `view` names the view instead of the table.
+        """
         error: Exception | None = None
         for _ in range(4):
-            listed = manifest.files(spec.name)
+            listed = [f for f in manifest.files(spec.name) if keep is None or keep(f)]
             files = [str(self.root / f.path) for f in listed if f.path not in self.damaged]
             try:
-                return self._view(spec, files, bool(listed))
+                return self._view(spec, files, bool(listed), view)
             except ENGINE_ERRORS as exc:
                 error = exc
             latest = self.manifest()
@@ -178,11 +199,12 @@ class Lake:
                     found[f.path] = defect.detail
         return found
 
-    def _view(self, spec: TableSpec, files: list[str], manifest_files: bool = False) -> Table:
+    def _view(self, spec: TableSpec, files: list[str], manifest_files: bool = False,
+              view: str | None = None) -> Table:
         import ibis
 
         backend = self.ibis()
-        view_name = "wk_" + spec.name.replace("/", "_")
+        view_name = "wk_" + (view or spec.name.replace("/", "_"))
         if not files:
             empty = spec.schema.empty_table()
             if spec.by_day:
