@@ -5,60 +5,15 @@ fail under CI=true (`helpers.runtime.require`)."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from helpers.runtime import require
+from helpers.postgres import pg_schemas
 from watchkeeper.store import StateStore, StoreLocation, check_url, upgrade
 
-PG_SERVER = os.environ.get("WATCHKEEPER_TEST_POSTGRES",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def postgres_reachable() -> bool:
-    try:
-        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-_REACHABLE: list[bool] = []
-
-
-def require_postgres() -> None:
-    if not _REACHABLE:
-        _REACHABLE.append(postgres_reachable())
-    require(_REACHABLE[0], f"PostgreSQL is not reachable at {PG_SERVER}")
-
-
-@pytest.fixture
-def pg_schemas() -> Iterator[Callable[[], str]]:
-    """Makes PostgreSQL URLs whose search_path is a fresh schema; drops them afterwards."""
-    require_postgres()
-    admin = create_engine(PG_SERVER)
-    made: list[str] = []
-
-    def make() -> str:
-        schema = f"wk_test_{uuid.uuid4().hex[:12]}"
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        made.append(schema)
-        return check_url(f"{PG_SERVER}?options=-csearch_path%3D{schema}")
-
-    yield make
-    with admin.begin() as conn:
-        for schema in made:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+__all__ = ["pg_schemas"]   # the fixture, shared with tests/cli
 
 
 def make_location(request: pytest.FixtureRequest, kind: str, path: Path) -> StoreLocation:

@@ -72,7 +72,8 @@ def read(path: Path, into: Path) -> tuple[Manifest, dict[str, Path]]:
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file") from None
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"{path}: not a readable backup ({exc})") from None
+        reason = " ".join(str(exc).split(":")[0].split()) or type(exc).__name__
+        raise StoreError(f"{path}: not a readable backup ({reason})") from None
 
 
 def _manifest(path: Path, tar: tarfile.TarFile) -> Manifest:
