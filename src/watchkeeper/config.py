@@ -60,6 +60,21 @@ class LakeSettings(BaseModel):
         return value.strip()
 
 
+class StateSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str | None = Field(
+        None, description="State store URL (default: SQLite state.db in the workspace).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from watchkeeper.store.url import check_url  # SQLAlchemy loads only when set
+        return check_url(value.strip())
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -67,6 +82,7 @@ class Settings(BaseModel):
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -111,4 +127,9 @@ company_domains = ["dtaa.com", "corp.example"]
 memory_limit = "1536MB"
 # Parquet compression: snappy writes fastest, zstd makes the smallest files.
 compression = "snappy"
+
+[state]
+# The state store (alerts, cases, accounts, audit): SQLite state.db in the workspace
+# unless a URL is given here, in WATCHKEEPER_DATABASE_URL or by --database-url.
+# database_url = "postgresql+psycopg://watchkeeper@db.example:5432/watchkeeper"
 """

@@ -13,6 +13,7 @@
     ├── RuleError                    a detection rule is invalid (names file and rule id)
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
     ├── QueryError                   a hunting query is not one read-only SELECT, or fails
+    ├── StoreError                   the state database is unreachable, outdated or its backup bad
     ├── SimulationError              simulator parameters are inconsistent
     ├── IntakeError                  an alert payload is malformed or of no known format
     │                                (names the JSON path of the field, and file:line)
@@ -87,6 +88,12 @@ class QueryError(WatchkeeperError):
 
 class SimulationError(WatchkeeperError):
     """Simulator parameters are inconsistent."""
+
+
+class StoreError(WatchkeeperError):
+    """The state store (SQLite or PostgreSQL) cannot be opened, needs `watchkeeper db
+    upgrade`, or a backup cannot be made or restored; names the database (password hidden)
+    or the backup file."""
 
 
 class NotFoundError(WatchkeeperError):

@@ -5,6 +5,7 @@ A workspace is a directory::
     watchkeeper.toml     settings (see `watchkeeper.config`)
     lake/                Parquet lake: events, entities, quarantine (see `watchkeeper.lake`)
     state.db             SQLite state store (alerts, cases, audit), created by its first user
+    keys/                secrets for pseudonyms and the audit log (0600 files)
 """
 
 from __future__ import annotations
@@ -44,8 +45,17 @@ if TYPE_CHECKING:
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
     from watchkeeper.security import Pseudonymizer
+    from watchkeeper.store import (
+        BackupReport,
+        RestoreReport,
+        StateStore,
+        StoreLocation,
+        UpgradeReport,
+    )
+    from watchkeeper.store.state import DbStatus
 
 HOME_ENV = "WATCHKEEPER_HOME"
+KEYS_DIR = "keys"   # the workspace's secrets, 0600 files (security.keys writes them)
 DEFAULT_HOME = "watchkeeper-data"
 
 
@@ -92,7 +102,8 @@ class Workspace:
                          threads=settings.lake.threads, compression=settings.lake.compression)
 
     @classmethod
-    def open(cls, path: Path | None = None, *, create: bool = True) -> Workspace:
+    def open(cls, path: Path | None = None, *, create: bool = True,
+             database_url: str | None = None) -> Workspace:
         root = (path or default_home()).expanduser()
         restrict_umask()  # files are private (watchkeeper.private says why a umask)
         config = root / CONFIG_NAME
@@ -108,11 +119,13 @@ class Workspace:
             root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
             config.write_text(DEFAULT_CONFIG, "utf-8")
         tighten(root)
-        return cls(root, Settings.load(config))
+        workspace = cls(root, Settings.load(config))
+        workspace.database_url = database_url  # --database-url: before env and settings
+        return workspace
 
     @property
     def state_url(self) -> str:
-        return f"sqlite:///{self.root / 'state.db'}"
+        return self.state_location.url
 
     def source_context(self) -> SourceContext:
         s = self.settings.ingest
@@ -297,6 +310,55 @@ class Workspace:
         return Pseudonymizer.from_rows(Keys(self.root).get("pseudonym"),
                                        people.to_pyarrow().to_pylist(),
                                        devices.to_pyarrow().to_pylist())
+
+    # -- state store -----------------------------------------------------------------------
+
+    database_url: str | None = None   # given on the command line; see state_location
+    _state: StateStore | None = None
+
+    @property
+    def state_location(self) -> StoreLocation:
+        """The state store's URL: --database-url, else WATCHKEEPER_DATABASE_URL, else
+        ``[state] database_url``, else SQLite ``state.db`` in the workspace."""
+        from watchkeeper.store.url import resolve
+        return resolve(self.root, option=self.database_url, environ=os.environ,
+                       configured=self.settings.state.database_url)
+
+    @property
+    def state(self) -> StateStore:
+        """The open state store (SQLite upgrades itself; PostgreSQL with migrations
+        pending refuses, naming `watchkeeper db upgrade`)."""
+        if self._state is None:
+            from watchkeeper.store import StateStore
+            self._state = StateStore.open(self.state_location)
+        return self._state
+
+    def db_upgrade(self) -> UpgradeReport:
+        """Apply the state store's pending schema migrations."""
+        from watchkeeper.store import upgrade
+        return upgrade(self.state_location)
+
+    def db_status(self) -> DbStatus:
+        """The state store's schema revision, the newest one, and what is pending."""
+        from watchkeeper.store.state import status
+        return status(self.state_location)
+
+    def backup(self, path: Path) -> BackupReport:
+        """Write the state store and the workspace's keys to one file (0600)."""
+        from watchkeeper.store import backup
+        return backup(self.state_location, self.root / KEYS_DIR, path)
+
+    def restore(self, path: Path, *, force: bool = False) -> RestoreReport:
+        """Replace the state store and keys with a backup's (`force`: even when the store
+        holds data or a key differs)."""
+        from watchkeeper.store import restore
+        self.close_state()
+        return restore(self.state_location, self.root / KEYS_DIR, path, force=force)
+
+    def close_state(self) -> None:
+        if self._state is not None:
+            self._state.close()
+            self._state = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -18,6 +18,7 @@ import typer
 
 from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
+from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import findings as findings_cmd
 from watchkeeper.cli import ingest as ingest_cmd
@@ -50,11 +51,13 @@ class Globals:
     json: bool = False
     opened: tuple[tuple[str, int, int], ...] | None = None
     workspaces: list[Workspace] = field(default_factory=list)
+    database_url: str | None = None
 
     def open(self, create: bool = False) -> Workspace:
         """The workspace; only commands that load data (`ingest`) may pass create=True."""
         from watchkeeper.workspace import Workspace
-        workspace = Workspace.open(self.workspace, create=create)
+        workspace = Workspace.open(self.workspace, create=create,
+                                   database_url=self.database_url)
         self.opened = self.commit_points()
         OPENED.append(self)
         self.workspaces.append(workspace)
@@ -107,6 +110,10 @@ def main(
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", callback=_version,
         is_eager=True)] = False,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", metavar="URL",
+        help="State store URL (else WATCHKEEPER_DATABASE_URL, watchkeeper.toml, "
+             "state.db).")] = None,
 ) -> None:
     """Insider-risk and data-protection operations: ingest, detect, analyze, respond.
 
@@ -116,7 +123,7 @@ def main(
       watchkeeper -w ws analyze
       watchkeeper -w ws risk top
     """
-    ctx.obj = Globals(workspace, debug, json)
+    ctx.obj = Globals(workspace, debug, json, database_url=database_url)
     ctx.call_on_close(ctx.obj.show_notices)  # runs when the command ends, even on error
 
 
@@ -130,6 +137,8 @@ app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(lake_cmd.app, name="lake")
 findings_cmd.register(app)
 query_cmd.register(app)
+app.add_typer(db_cmd.app, name="db")
+db_cmd.register(app)
 
 
 def run() -> None:

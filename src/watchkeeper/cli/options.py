@@ -2,7 +2,8 @@
 
 - The global options (`-w/--workspace`, `--debug`, `--json`) are accepted before or after
   the sub-command: each sub-command gets copies that write into the same `Globals`, and
-  a global `--json` turns on the `--json` of a command that has one.
+  a global `--json` turns on the `--json` of a command that has one (`--database-url`
+  travels the same way).
 - Boolean flags show no `<bool>` type in `--help`.
 - Usage errors (unknown option, missing argument, bad value) are one `error:` line and
   exit code 1, like every other error; Ctrl-C is one line and exit code 130.
@@ -47,6 +48,11 @@ def _set_json(ctx: typer.Context, value: bool) -> None:
         _globals(ctx).json = True
 
 
+def _set_database_url(ctx: typer.Context, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        _globals(ctx).database_url = value
+
+
 def _globals(ctx: typer.Context) -> Globals:
     from watchkeeper.cli.main import Globals
     if not isinstance(ctx.obj, Globals):   # the root callback sets it before any child
@@ -68,6 +74,9 @@ def _global_options(
     json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document.", callback=_set_json,
         expose_value=False)] = False,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", metavar="URL", help="State store URL (also accepted before "
+        "the command).", callback=_set_database_url, expose_value=False)] = None,
 ) -> None:
     """Carries the global options copied onto every sub-command."""
 

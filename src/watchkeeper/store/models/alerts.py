@@ -1,0 +1,160 @@
+"""Alerts as received, what changed in them, how they group and what suppresses them.
+
+Subjects, hosts, observables and lake findings are child tables rather than JSON arrays:
+lists filter by them (``alerts for ACM2278``, ``alerts on host PC-1``) and an index on a
+child column serves both SQLite and PostgreSQL, where a JSON array would need JSONB
+operators on one and a full scan on the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from watchkeeper.store.models.base import Base, utcnow
+
+ALERT = "alerts.id"
+CASCADE = "CASCADE"
+
+
+class Alert(Base):
+    """One alert, unique on (source, source_ref); `fingerprint` is `AlertIn.fingerprint`,
+    `duplicates` counts identical re-sends."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("source", "source_ref"),
+                      Index(None, "status", "event_time"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    source_ref: Mapped[str] = mapped_column(String(500))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    class_uid: Mapped[int] = mapped_column(default=2004)
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    rule: Mapped[str | None] = mapped_column(String(500), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    event_time: Mapped[datetime] = mapped_column(index=True)
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_groups.id", ondelete="SET NULL"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    suppressed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("suppressions.id", ondelete="SET NULL"), index=True)
+
+    subjects: Mapped[list[AlertSubject]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+    hosts: Mapped[list[AlertHost]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+    observables: Mapped[list[AlertObservable]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+    findings: Mapped[list[AlertFinding]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class AlertSubject(Base):
+    """A person an alert is about (the user id the lake knows)."""
+
+    __tablename__ = "alert_subjects"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey(ALERT, ondelete=CASCADE),
+                                          primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class AlertHost(Base):
+    __tablename__ = "alert_hosts"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey(ALERT, ondelete=CASCADE),
+                                          primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class AlertObservable(Base):
+    """An OCSF observable of an alert (``type`` and ``value``)."""
+
+    __tablename__ = "alert_observables"
+    __table_args__ = (Index(None, "type", "value"),)
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey(ALERT, ondelete=CASCADE),
+                                          primary_key=True)
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000), primary_key=True)
+
+
+class AlertFinding(Base):
+    """A lake finding behind a workspace alert."""
+
+    __tablename__ = "alert_findings"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey(ALERT, ondelete=CASCADE),
+                                          primary_key=True)
+    finding_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class AlertChange(Base):
+    """A re-sent alert whose content changed: its fingerprints and the fields that did."""
+
+    __tablename__ = "alert_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey(ALERT, ondelete=CASCADE), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    before_fingerprint: Mapped[str] = mapped_column(String(64))
+    after_fingerprint: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class GroupingRule(Base):
+    """Alerts with equal values of `key_fields` within `window_seconds` share a group."""
+
+    __tablename__ = "grouping_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    key_fields: Mapped[list[str]]
+    window_seconds: Mapped[int]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertGroup(Base):
+    """One group opened by a grouping rule for one key (the joined key values)."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (Index(None, "grouping_rule_id", "key", "last_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grouping_rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grouping_rules.id", ondelete="SET NULL"))
+    key: Mapped[str] = mapped_column(String(1000))
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    alert_count: Mapped[int] = mapped_column(default=0)
+
+
+class Suppression(Base):
+    """Alerts matching `match` (field → value) are stored but suppressed until
+    `expires_at` (None: until removed)."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,103 @@
+"""One page of a list query, by keyset cursor or by offset.
+
+``page(session, select(Alert).where(...), limit=50, order=(Order(Alert.event_time,
+descending=True),))`` sorts by the given columns and then by the entity's primary key
+(so equal values never repeat or skip a row between pages), and returns the rows with
+an opaque cursor for the next page. A cursor names the last row's sort values; it stays
+valid while rows are added, where an offset would shift. Cursor sort columns must be
+NOT NULL (SQL puts NULLs at different ends on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from watchkeeper.errors import StoreError
+
+T = TypeVar("T")
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Order:
+    """Sort by `column`, descending when asked."""
+
+    column: InstrumentedAttribute[Any]
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """The rows of one page; `next_cursor` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+    offset: int
+
+
+def page(session: Session, query: Select[T], *, limit: int,
+         order: Sequence[Order] = (), cursor: str | None = None,
+         offset: int = 0) -> Page[T]:
+    """Rows `offset`.. (or after `cursor`) of `query` in `order`, at most `limit`."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise StoreError(f"limit {limit}: expected 1 to {MAX_LIMIT}")
+    if offset < 0 or (cursor is not None and offset):
+        raise StoreError("offset: expected a number from 0, and not together with a cursor")
+    keys = [*order, *(Order(pk, order[-1].descending if order else False)
+                      for pk in _primary_key(query))]
+    for key in keys:
+        if cursor is not None and key.column.nullable:
+            raise StoreError(f"sort column {key.column.key} may be empty: use an offset")
+    stmt = query.order_by(*(k.column.desc() if k.descending else k.column.asc()
+                            for k in keys))
+    if cursor is not None:
+        stmt = stmt.where(_after(keys, _decode(cursor, len(keys))))
+    rows = tuple(session.scalars(stmt.offset(offset).limit(limit + 1)).all())
+    items = rows[:limit]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    nxt = _encode([getattr(last, k.column.key) for k in keys]) if more and last else None
+    return Page(items, nxt, offset)
+
+
+def _primary_key(query: Select[Any]) -> list[InstrumentedAttribute[Any]]:
+    entity = query.column_descriptions[0]["entity"]
+    if entity is None:
+        raise StoreError("page(): the query must select one mapped class")
+    mapper = entity.__mapper__
+    return [getattr(entity, mapper.get_property_by_column(c).key) for c in mapper.primary_key]
+
+
+def _after(keys: list[Order], values: list[Any]) -> Any:
+    """Rows strictly after `values` in the order of `keys` (each compared as its column's
+    type, so a time binds the same way as when it was stored)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [k.column == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        beyond = key.column < values[i] if key.descending else key.column > values[i]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+def _encode(values: list[Any]) -> str:
+    doc = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode()
+
+
+def _decode(cursor: str, width: int) -> list[Any]:
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(doc, list) or len(doc) != width:
+            raise ValueError(cursor)
+        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in doc]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        raise StoreError(f"cursor {cursor[:40]!r}: not a cursor of this list") from None

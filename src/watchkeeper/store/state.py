@@ -1,0 +1,103 @@
+"""`StateStore`: an engine and a session factory for one store, checked at open.
+
+The embedded SQLite store migrates itself when opened. A PostgreSQL store is shared by
+several processes and upgraded by its operator: with migrations pending it refuses to
+open and names the command to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from watchkeeper.errors import StoreError
+from watchkeeper.store import migrate
+from watchkeeper.store.engine import make_engine, one_line_errors
+from watchkeeper.store.models import Base
+from watchkeeper.store.url import StoreLocation
+
+
+@dataclass(frozen=True)
+class DbStatus:
+    """Where the store is, which schema revision it has, and what `upgrade` would apply."""
+
+    database: str
+    origin: str
+    dialect: str
+    revision: str | None
+    head: str
+    pending: tuple[str, ...]
+    rows: int
+
+
+class StateStore:
+    """One open state store. `session()` is a unit of work: committed when the block
+    ends, rolled back when it raises."""
+
+    def __init__(self, location: StoreLocation, engine: Engine) -> None:
+        self.location = location
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, location: StoreLocation) -> StateStore:
+        engine = make_engine(location)
+        try:
+            if location.dialect == "sqlite":
+                migrate.upgrade(location, engine)
+            else:
+                refuse_pending(engine, location)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(location, engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    def revision(self) -> str | None:
+        return migrate.current_revision(self.engine, self.location)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (tables not created yet are left out)."""
+        return table_counts(self.engine, self.location)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def refuse_pending(engine: Engine, location: StoreLocation) -> None:
+    todo = migrate.pending(engine, location)
+    if todo:
+        raise StoreError(f"{location.display}: {len(todo)} schema migration(s) pending "
+                         f"({', '.join(todo)}); run `{migrate.UPGRADE_COMMAND}` first")
+
+
+def table_counts(engine: Engine, location: StoreLocation) -> dict[str, int]:
+    with one_line_errors(location, "cannot count rows"), engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+        return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in Base.metadata.sorted_tables if t.name in present}
+
+
+def status(location: StoreLocation) -> DbStatus:
+    """The store's revision and pending migrations; a SQLite file that does not exist yet
+    is reported as never migrated, and not created."""
+    path = location.sqlite_path
+    if path is not None and not path.exists():
+        return DbStatus(location.display, location.origin, location.dialect, None,
+                        migrate.head(), migrate.pending_from(None, location), 0)
+    engine = make_engine(location)
+    try:
+        return DbStatus(location.display, location.origin, location.dialect,
+                        migrate.current_revision(engine, location), migrate.head(),
+                        migrate.pending(engine, location),
+                        sum(table_counts(engine, location).values()))
+    finally:
+        engine.dispose()
