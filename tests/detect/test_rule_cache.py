@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import watchkeeper
-from watchkeeper.detect import WINDOWS, compile_rules, load_rules, windows_pipeline
+from watchkeeper.detect import WINDOWS, compile_rules, load_rules, rulefiles, windows_pipeline
 from watchkeeper.detect.fields import field_warnings
 from watchkeeper.detect.rejections import rejections
 from watchkeeper.detect.ruleset import load_pack
@@ -232,3 +232,16 @@ def test_a_cached_rule_set_equals_a_fresh_one_on_sigmahq_windows(tmp_path: Path)
     assert rejections(warm.errors) == rejections(cold.errors) and warm.errors
     assert field_warnings(warm.rules) == field_warnings(cold.rules)
     assert [c for _, c in sigma_sources(warm.rules)] == [r.sigma for r in warm.rules]
+
+
+def test_files_parsed_in_worker_processes_equal_parsed_here(
+        rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (rules / "broken.yml").write_text("title: [unclosed\n")
+    here = load_pack([rules], RuleCache(tmp_path / "here"))
+    monkeypatch.setattr(rulefiles, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(rulefiles, "_idle_cores", lambda: 2)
+    spread = load_pack([rules], RuleCache(tmp_path / "spread"))
+    assert spread.cache.compiled == 4 and spread.rules == here.rules
+    assert [str(e) for e in spread.errors] == [str(e) for e in here.errors]
+    assert sorted(p.name for p in (tmp_path / "spread" / "sigma").glob("*.json")) == sorted(
+        p.name for p in (tmp_path / "here" / "sigma").glob("*.json"))

@@ -6,6 +6,8 @@ parses a rule with pySigma.
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,14 @@ from typing import Any
 from sigma.rule import SigmaRule
 
 from watchkeeper.detect.fields import tested_fields
-from watchkeeper.detect.rulefiles import PACK_KEYS, FileEntry, SigmaEntry, with_line
+from watchkeeper.detect.rulefiles import (
+    PACK_KEYS,
+    FileEntry,
+    SigmaEntry,
+    documents,
+    encode_entry,
+    with_line,
+)
 from watchkeeper.detect.sigma.loader import _one_line, _parse_file
 from watchkeeper.detect.sigma_pack import compile_one, plain_id
 from watchkeeper.errors import RuleError
@@ -42,6 +51,13 @@ def analyze(path: Path, docs: list[dict[str, Any]] | None,
     return replace(base, rules=tuple(rules), errors=tuple(with_line(e) for e in found))
 
 
+def analyze_paths(paths: list[str]) -> list[tuple[str, dict[str, object]]]:
+    """Each file analyzed, as its encoded entry (a worker process's job: plain JSON values
+    cross the process boundary, never exceptions)."""
+    return [(path, encode_entry(analyze(Path(path), *documents(Path(path)))))
+            for path in paths]
+
+
 def _entry(rule: SigmaRule, position: int, path: Path) -> SigmaEntry:
     entry = SigmaEntry(
         position=position, name=rule.name or None,
@@ -58,4 +74,15 @@ def _entry(rule: SigmaRule, position: int, path: Path) -> SigmaEntry:
     return replace(entry, compiled=compiled, table=table)
 
 
-__all__ = ["analyze"]
+def _worker() -> None:
+    """A worker of :func:`~.rulefiles.read_files`: a JSON list of paths on stdin, their
+    encoded entries on stdout."""
+    paths = json.loads(sys.stdin.buffer.read())
+    sys.stdout.write(json.dumps(analyze_paths([str(p) for p in paths]),
+                                separators=(",", ":")))
+
+
+__all__ = ["analyze", "analyze_paths"]
+
+if __name__ == "__main__":
+    _worker()

@@ -17,6 +17,10 @@ rules of other files (:mod:`.sigma_pack` parses those files as before).
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +42,9 @@ _HERE = Path(__file__).resolve().parent
 _READERS = ("rulefiles.py", "rulefile_parse.py", "sigma_pack.py", "fields.py",
             "rejections.py", "packtypes.py")
 PACK_KEYS = ("runbook", "tests")
+#: Missed files from which parsing is spread over the cores, and at most how many.
+PARALLEL_FROM = 200
+MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -116,28 +123,78 @@ def entry_key(data: bytes) -> str:
 
 def read_files(files: Sequence[Path], cache: RuleCache | None = None) -> list[ReadFile]:
     """Each file's entry: from the cache, else parsed and compiled now (and stored)."""
-    from watchkeeper.detect.rulefile_parse import analyze  # pySigma only on a miss
-
     store = cache if cache is not None else RuleCache()
-    found: list[ReadFile] = []
+    found: dict[Path, ReadFile] = {}
+    missed: list[tuple[Path, str]] = []
     for path in files:
         try:
             data = path.read_bytes()
         except OSError as exc:
             entry = FileEntry(errors=(RuleError(f"cannot parse: {exc}", path=path),),
                               readable=False)
-            found.append(ReadFile(path, entry, None, False))
+            found[path] = ReadFile(path, entry, None, False)
             continue
         key = entry_key(data)
         hit = decode_entry(store.read_doc(key), path)
         if hit is not None:
-            found.append(ReadFile(path, hit, None, True))
-            continue
-        docs, errors = documents(path)
-        fresh = analyze(path, docs, errors)
-        store.write_doc(key, encode_entry(fresh))
-        found.append(ReadFile(path, fresh, docs, False))
-    return found
+            found[path] = ReadFile(path, hit, None, True)
+        else:
+            missed.append((path, key))
+    for read, key in _analyzed(missed):
+        store.write_doc(key, encode_entry(read.entry))
+        found[read.path] = read
+    return [found[path] for path in files]
+
+
+def _analyzed(missed: Sequence[tuple[Path, str]]) -> list[tuple[ReadFile, str]]:
+    """The missed files parsed and compiled: in this process, or, when there are many and
+    cores are idle, spread over them (pySigma is pure Python: one core parses ~600 files
+    a second); the entries are the same either way."""
+    from watchkeeper.detect import rulefile_parse as parse  # pySigma only on a miss
+
+    workers = _idle_cores()
+    if len(missed) >= PARALLEL_FROM and workers > 1:
+        done = _in_workers([p for p, _ in missed], workers)
+        entries = {p: decode_entry(done.get(str(p)), p) for p, _ in missed}
+        if all(e is not None for e in entries.values()):
+            return [(ReadFile(p, e, None, False), k) for p, k in missed
+                    if (e := entries[p]) is not None]
+    return [(ReadFile(path, parse.analyze(path, *documents(path)), None, False), key)
+            for path, key in missed]
+
+
+def _idle_cores() -> int:
+    """Cores nobody else is using (by the load average), at most :data:`MAX_WORKERS`: on
+    a busy machine the workers' start-up costs more than they save."""
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(MAX_WORKERS, round((os.cpu_count() or 1) - busy)))
+
+
+def _in_workers(paths: Sequence[Path], workers: int) -> dict[str, Any]:
+    """Encoded entries of ``paths`` analyzed by ``workers`` child processes
+    (``python -m watchkeeper.detect.rulefile_parse``: paths in, entries out, as JSON); {}
+    when a worker fails (the caller then parses them itself)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(_HERE.parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    chunks = [[str(p) for p in paths[i::workers]] for i in range(workers)]
+    try:
+        children = [subprocess.Popen(
+            [sys.executable, "-m", "watchkeeper.detect.rulefile_parse"], env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            for _ in chunks]
+    except OSError:
+        return {}
+    outputs = [child.communicate(json.dumps(chunk).encode()) for child, chunk in
+               zip(children, chunks, strict=True)]
+    if any(child.returncode != 0 for child in children):
+        return {}
+    try:
+        return {path: doc for out, _ in outputs for path, doc in json.loads(out)}
+    except (ValueError, TypeError):
+        return {}
 
 
 def documents(path: Path) -> tuple[list[dict[str, Any]] | None, list[RuleError]]:

@@ -39,7 +39,9 @@ are suppressed (:mod:`.allow`); a workspace may add its own in ``exceptions.yml`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +131,21 @@ def _checked(rules: list[PackRule], errors: list[RuleError], helpers: Sequence[B
 
 def _is_pack(read: ReadFile) -> bool:
     """Pack format: in the shipped pack, or a document carries ``runbook``/``tests``."""
-    return read.entry.pack_keys or read.path.resolve().is_relative_to(DEFAULT_RULES)
+    return read.entry.pack_keys or _shipped(str(read.path))
+
+
+@lru_cache(maxsize=4096)
+def _shipped(path: str) -> bool:
+    """Whether the file lies in the shipped pack (links followed): the folder is resolved
+    once per folder, the file only when it is a link."""
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(
+        _real_folder(os.path.dirname(path)), os.path.basename(path))
+    return Path(real).is_relative_to(DEFAULT_RULES)
+
+
+@lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder or ".")
 
 
 def _parsed_whole(files: Sequence[ReadFile]) -> set[Path]:
