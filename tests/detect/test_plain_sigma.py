@@ -15,6 +15,7 @@ from watchkeeper.detect.fields import field_warnings
 from watchkeeper.detect.matched import explain
 from watchkeeper.detect.rejections import NO_MAPPING, PACK_CHECK, rejections, summary
 from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
+from watchkeeper.detect.sigma_pack import sigma_sources
 from watchkeeper.errors import QueryError
 from watchkeeper.hunt import check_read_only, view_names
 from watchkeeper.schema.windows import windows_schema
@@ -116,7 +117,8 @@ detection:
 def test_explanation_is_the_engines_view_of_each_selection(tmp_path: Path) -> None:
     write(tmp_path, "whoami.yml", PLAIN)
     rule = load_pack([tmp_path]).rules[0]
-    assert rule.sigma is not None and rule.source is not None
+    ((source, compiled),) = sigma_sources([rule])  # parsed on demand when served cached
+    assert rule.sigma is not None and compiled == rule.sigma
     rows = [{**BASE_EVENT, "event_id": "e1", "Image": "C:\\Windows\\System32\\whoami.exe",
              "CommandLine": "whoami /all", "data_User": "CORP\\alice"},
             {**BASE_EVENT, "event_id": "e2", "Image": "C:\\Windows\\System32\\whoami.exe",
@@ -125,7 +127,7 @@ def test_explanation_is_the_engines_view_of_each_selection(tmp_path: Path) -> No
                                                                "data_User"]))
     hits = run_rules([rule.sigma], connect_table(events))
     assert hits["event_id"].to_pylist() == ["e1"]
-    why = {s.name: s for s in explain([(rule.source, rule.sigma)], hits, events)[
+    why = {s.name: s for s in explain([(source, rule.sigma)], hits, events)[
         (rule.rule_id, "e1")]}
     assert why["selection"].matched and why["options"].matched and not why["filter"].matched
     assert [(f.field, f.test, f.pattern, f.value) for f in why["options"].fields] == [

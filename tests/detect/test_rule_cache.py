@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 
 import watchkeeper
-from watchkeeper.detect import WINDOWS, compile_rules, load_rules, windows_pipeline
+from watchkeeper.detect import WINDOWS, compile_rules, load_rules, rulefiles, windows_pipeline
+from watchkeeper.detect.fields import field_warnings
+from watchkeeper.detect.rejections import rejections
 from watchkeeper.detect.ruleset import load_pack
 from watchkeeper.detect.sigma import cache as cache_module
 from watchkeeper.detect.sigma.cache import RuleCache, cache_dir, compile_files
 from watchkeeper.detect.sigma.normalized import PACK_PIPELINES
+from watchkeeper.detect.sigma_pack import sigma_sources
 
 from .conftest import SIGMA
 
@@ -183,3 +186,62 @@ def test_pack_pipelines_compile_as_the_pack_does(store: RuleCache) -> None:
     for rule in found.rules:
         assert rule.path is not None
         assert rule.branches == sigma[rule.path].branches
+
+
+PLAIN_BASE = (
+    "title: Whoami\nname: whoami_run\nid: 2c5a1f0e-1c1e-4b8e-9a43-0f7d1b1d7c04\n"
+    "logsource: {product: windows, category: process_creation}\n"
+    "detection: {sel: {Image|endswith: '\\\\whoami.exe'}, condition: sel}\nlevel: low\n")
+PLAIN_CORRELATION = (
+    "title: Many whoami\nid: 3c5a1f0e-1c1e-4b8e-9a43-0f7d1b1d7c05\nlevel: high\n"
+    "correlation: {type: event_count, rules: [whoami_run], group-by: [Computer],\n"
+    "  timespan: 1h, condition: {gte: 2}}\n")
+
+
+def test_a_correlation_finds_a_cached_rule_of_another_file(tmp_path: Path) -> None:
+    """A file a correlation refers to is parsed with it (its rule becomes a helper);
+    the other files are served by the cache."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "base.yml").write_text(PLAIN_BASE)
+    (folder / "other.yml").write_text(PLAIN_BASE.replace("whoami_run", "other_run")
+                                      .replace("7c04", "7c06"))
+    store = RuleCache(tmp_path / "cache")
+    load_pack([folder], store)  # every file cached, none correlated yet
+    (folder / "many.yml").write_text(PLAIN_CORRELATION)
+    pack = load_pack([folder], store)
+    assert [str(e) for e in pack.errors] == []
+    assert sorted(r.kind for r in pack.rules) == ["correlation", "sigma"]
+    assert [h.rule.rule_id for h in pack.helpers] == ["whoami_run"]
+    assert pack.cache.to_dict() == {"files": 3, "cached": 1, "compiled": 2}
+    again = load_pack([folder], store)
+    assert again.rules == pack.rules and again.helpers == pack.helpers
+
+
+@pytest.mark.slow
+def test_a_cached_rule_set_equals_a_fresh_one_on_sigmahq_windows(tmp_path: Path) -> None:
+    """``load_pack`` from the cache: the same rules, errors (with lines) and field
+    warnings as parsing every file."""
+    if not WINDOWS_RULES.exists():
+        pytest.skip("SigmaHQ corpus not available")
+    subset = sorted(p for p in WINDOWS_RULES.iterdir() if p.is_dir())[:6]
+    store = RuleCache(tmp_path / "cache")
+    cold, warm = load_pack(subset, store), load_pack(subset, store)
+    assert warm.cache.compiled == 0 and warm.cache.cached == cold.cache.compiled > 100
+    assert warm.rules == cold.rules
+    assert rejections(warm.errors) == rejections(cold.errors) and warm.errors
+    assert field_warnings(warm.rules) == field_warnings(cold.rules)
+    assert [c for _, c in sigma_sources(warm.rules)] == [r.sigma for r in warm.rules]
+
+
+def test_files_parsed_in_worker_processes_equal_parsed_here(
+        rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (rules / "broken.yml").write_text("title: [unclosed\n")
+    here = load_pack([rules], RuleCache(tmp_path / "here"))
+    monkeypatch.setattr(rulefiles, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(rulefiles, "_idle_cores", lambda: 2)
+    spread = load_pack([rules], RuleCache(tmp_path / "spread"))
+    assert spread.cache.compiled == 4 and spread.rules == here.rules
+    assert [str(e) for e in spread.errors] == [str(e) for e in here.errors]
+    assert sorted(p.name for p in (tmp_path / "spread" / "sigma").glob("*.json")) == sorted(
+        p.name for p in (tmp_path / "here" / "sigma").glob("*.json"))

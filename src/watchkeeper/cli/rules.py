@@ -89,7 +89,8 @@ def validate(paths: PathArg = None, strict: StrictOpt = False, verbose: VerboseO
     warnings = field_warnings(checked.pack.rules)
     if json:
         emit_json({"rules": len(checked.pack.rules), "errors": [str(e) for e in checked.errors],
-                   "rejected": rejected_json(checked), "warnings": [str(w) for w in warnings]})
+                   "rejected": rejected_json(checked), "warnings": [str(w) for w in warnings],
+                   "rule_cache": checked.pack.cache.to_dict()})
     else:
         report_problems(checked, verbose)
         for w in warnings:

@@ -42,6 +42,7 @@ from watchkeeper.detect.findings import finding_rows, suppress
 from watchkeeper.detect.matched import Explained, explain
 from watchkeeper.detect.rejections import Rejection, rejections, summary
 from watchkeeper.detect.review import FindingSummary, newest
+from watchkeeper.detect.rulefiles import CacheStats
 from watchkeeper.detect.ruleset import (
     EXCEPTIONS_FILE,
     Allow,
@@ -61,6 +62,7 @@ from watchkeeper.detect.scan import (
     window,
 )
 from watchkeeper.detect.sigma.compiler import CompiledRule
+from watchkeeper.detect.sigma_pack import sigma_sources
 from watchkeeper.detect.sql_rules import MATCH_SCHEMA, VIEWS
 from watchkeeper.errors import RuleError
 from watchkeeper.lake.manifest import Manifest
@@ -90,6 +92,9 @@ class DetectReport:
     findings: tuple[FindingSummary, ...] = ()
     titles: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    rule_cache: CacheStats = field(default_factory=CacheStats)  # rule files parsed/served
+    #: seconds per phase: rules (load and compile), match, explain, store
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -103,7 +108,9 @@ class DetectReport:
                 "rules": len(self.alerts),
                 "rejected": {"count": len(self.rejected), "by_reason": summary(self.rejected),
                              "rules": [r.to_dict() for r in self.rejected]},
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings],
+                "rule_cache": self.rule_cache.to_dict(),
+                "phases": {k: round(v, 3) for k, v in self.phases.items()}}
 
 
 def detect(lake: Lake, rules_paths: Iterable[Path | str] | None = None,
@@ -121,12 +128,16 @@ def detect(lake: Lake, rules_paths: Iterable[Path | str] | None = None,
     started = clock.perf_counter()
     paths = list(rules_paths) if rules_paths is not None else None
     pack = load_pack(paths)
+    phases = {"rules": clock.perf_counter() - started, "explain": 0.0}
     rejected = rejections(pack.errors)
     _check_runnable(pack, rejected, strict, paths)
     site = load_exceptions(exceptions if exceptions is not None
                            else lake.root.parent / EXCEPTIONS_FILE)
     starts = _starts(lake.manifest(), since, overlap_days)
-    matches, scanned, explained = _run_all(lake, pack, starts, progress)
+    matched_at = clock.perf_counter()
+    matches, scanned, explained = _run_all(lake, pack, starts, progress, phases)
+    stored_at = clock.perf_counter()
+    phases["match"] = stored_at - matched_at - phases["explain"]
     allows = allow_lists(pack.rules, site)
     people = people_attributes(lake.table("people").to_pyarrow()) if any(
         c.key.startswith("person.") for entries in allows.values() for a in entries
@@ -134,7 +145,9 @@ def detect(lake: Lake, rules_paths: Iterable[Path | str] | None = None,
     matches, dropped = suppress(matches, allows, people)
     report = _store(lake, pack, matches, explained, scanned, since or starts(""), dry_run,
                     wait)
-    return _finish(report, rejected, dropped, started)
+    phases["store"] = clock.perf_counter() - stored_at
+    return replace(_finish(report, rejected, dropped, started), rule_cache=pack.cache,
+                   phases=phases)
 
 
 def _check_runnable(pack: Pack, rejected: Sequence[Rejection], strict: bool,
@@ -151,7 +164,8 @@ def _check_runnable(pack: Pack, rejected: Sequence[Rejection], strict: bool,
 
 
 def _run_all(lake: Lake, pack: Pack, starts: Callable[[str], date],
-             progress: ProgressFn | None) -> tuple[pa.Table, dict[str, int], Explained]:
+             progress: ProgressFn | None, phases: dict[str, float] | None = None,
+             ) -> tuple[pa.Table, dict[str, int], Explained]:
     """Every rule of the pack over the lake: match rows, rows read per table, and why each
     Sigma match matched."""
     sigma_by_table: dict[str, list[PackRule]] = defaultdict(list)
@@ -167,7 +181,8 @@ def _run_all(lake: Lake, pack: Pack, starts: Callable[[str], date],
     explained: Explained = {}
     for name, rules in sorted(sigma_by_table.items()):
         _tick(progress, done, steps, name)
-        matches, scanned[name] = _run_sigma(lake, name, rules, starts(name), explained)
+        matches, scanned[name] = _run_sigma(lake, name, rules, starts(name), explained,
+                                            phases)
         parts.append(matches)
         done += 1
     sql_start = min([starts(t) for _, q in sql for t in q.tables] or [starts("")])
@@ -238,7 +253,8 @@ def last_watermarks(manifest: Manifest) -> dict[str, date]:
 
 
 def _run_sigma(lake: Lake, name: str, rules: Sequence[PackRule], start: date,
-               explained: Explained) -> tuple[pa.Table, int]:
+               explained: Explained, phases: dict[str, float] | None = None,
+               ) -> tuple[pa.Table, int]:
     """Match rows of the Sigma rules reading table ``name``; ``explained`` gets why."""
     table = window(lake.table(name), start)
     scanned = int(table.count().execute())
@@ -247,8 +263,12 @@ def _run_sigma(lake: Lake, name: str, rules: Sequence[PackRule], start: date,
     if hits is None or hits.num_rows == 0:
         return MATCH_SCHEMA.empty_table(), scanned
     events = events_of(table, hits)
-    explained.update(explain([(r.source, r.sigma) for r in rules
-                              if r.source is not None and r.sigma is not None], hits, events))
+    began = clock.perf_counter()
+    fired = set(hits["rule_id"].to_pylist())
+    explained.update(explain(sigma_sources([r for r in rules if r.rule_id in fired]), hits,
+                             events))
+    if phases is not None:
+        phases["explain"] = phases.get("explain", 0.0) + clock.perf_counter() - began
     return sigma_matches(hits, events), scanned
 
 

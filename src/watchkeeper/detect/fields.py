@@ -50,10 +50,14 @@ class FieldWarning:
 
 def known_fields(rule: SigmaRule) -> frozenset[str] | None:
     """Lower-cased field names the rule's log source has; None when not known."""
-    source = rule.logsource
-    if source.product == PRODUCT and source.category in CATEGORIES:
-        return frozenset(n.lower() for n in class_spec(source.category).schema.names)
-    if source.product == "windows" and source.category == "process_creation":
+    return known_for(rule.logsource.product, rule.logsource.category)
+
+
+def known_for(product: str | None, category: str | None) -> frozenset[str] | None:
+    """Lower-cased field names of a log source (product, category); None when not known."""
+    if product == PRODUCT and category in CATEGORIES:
+        return frozenset(n.lower() for n in class_spec(category).schema.names)
+    if product == "windows" and category == "process_creation":
         return frozenset(n.lower() for n in (*SYSTEM, *PROCESS_CREATION))
     return None
 
@@ -62,14 +66,19 @@ def field_warnings(rules: tuple[PackRule, ...]) -> list[FieldWarning]:
     """Per Sigma rule, each tested field its log source never has."""
     found: list[FieldWarning] = []
     for rule in rules:
-        if rule.source is None:
+        if rule.source is not None:
+            product, category = rule.source.logsource.product, rule.source.logsource.category
+            tested: tuple[str, ...] = tuple(tested_fields(rule.source))
+        elif rule.sigma is not None and rule.fields is not None:  # served by the cache
+            product, category = rule.sigma.logsource[0], rule.sigma.logsource[1]
+            tested = rule.fields
+        else:
             continue
-        known = known_fields(rule.source)
+        known = known_for(product, category)
         if known is None:
             continue
-        where = "/".join(p for p in (rule.source.logsource.product,
-                                     rule.source.logsource.category) if p)
-        for name in dict.fromkeys(tested_fields(rule.source)):
+        where = "/".join(p for p in (product, category) if p)
+        for name in dict.fromkeys(tested):
             if name.lower() not in known and name.split(".")[-1].lower() not in known:
                 found.append(FieldWarning(rule.rule_id, str(rule.path), name, where))
     return found
@@ -90,4 +99,4 @@ def _fields(item: SigmaDetection | SigmaDetectionItem) -> Iterator[str]:
         yield from _fields(child)
 
 
-__all__ = ["FieldWarning", "field_warnings", "known_fields", "tested_fields"]
+__all__ = ["FieldWarning", "field_warnings", "known_fields", "known_for", "tested_fields"]

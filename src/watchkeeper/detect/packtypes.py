@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sigma.rule import SigmaRule
 
 from watchkeeper.detect.allow import Allow
+from watchkeeper.detect.rulefiles import CacheStats
 from watchkeeper.detect.sigma.compiler import CompiledRule
 from watchkeeper.detect.sigma.correlation import CorrelationSpec
 from watchkeeper.detect.sql_rules import SqlRule
@@ -102,8 +103,12 @@ class PackRule:
     allow: tuple[Allow, ...] = ()
     #: True for a plain Sigma rule (metadata derived, no golden tests required)
     plain: bool = False
-    #: the parsed Sigma rule (to explain which selections a finding matched)
+    #: the parsed Sigma rule (to explain which selections a finding matched); None for a
+    #: rule served by the rule cache (:func:`~.sigma_pack.sigma_sources` parses it then)
     source: SigmaRule | None = field(default=None, compare=False, repr=False)
+    #: a cached Sigma rule: the fields its detections test, and its index in its file
+    fields: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    position: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def rule_id(self) -> str:
@@ -123,6 +128,8 @@ class Pack:
     helpers: tuple[BaseRule, ...] = field(default_factory=tuple)
     #: files in pack format (held to the pack checks), as given
     pack_files: frozenset[str] = frozenset()
+    #: how the rule cache served the files
+    cache: CacheStats = field(default_factory=CacheStats)
 
     def is_fatal(self, path: str | None) -> bool:
         """Whether a problem in ``path`` breaks the pack (not a plain rule left out)."""

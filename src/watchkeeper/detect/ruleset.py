@@ -39,11 +39,11 @@ are suppressed (:mod:`.allow`); a workspace may add its own in ``exceptions.yml`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from watchkeeper.detect.allow import (
     ALLOW_OPS,
@@ -68,27 +68,53 @@ from watchkeeper.detect.packtypes import (
     parse_meta,
     parse_tests,
 )
-from watchkeeper.detect.rejections import yaml_error
-from watchkeeper.detect.sigma.loader import read_yaml, rule_files
-from watchkeeper.detect.sigma_pack import is_pack_file, sigma_rules
+from watchkeeper.detect.rulefiles import CacheStats, ReadFile, documents, read_files
+from watchkeeper.detect.sigma.cache import RuleCache
+from watchkeeper.detect.sigma.loader import rule_files
+from watchkeeper.detect.sigma_pack import cached_rules, sigma_rules
 from watchkeeper.detect.sql_rules import parse_sql_rule
 from watchkeeper.errors import RuleError
 
 
-def load_pack(paths: Iterable[Path | str] | None = None) -> Pack:
+def load_pack(paths: Iterable[Path | str] | None = None,
+              cache: RuleCache | None = None) -> Pack:
     """Load, validate and compile every rule under ``paths`` (default: the shipped pack).
 
     Rules that cannot run are in ``errors``, never in ``rules``: a rule is reported or
-    run, not both.
+    run, not both. Each file is parsed and compiled once and then served by the rule
+    cache (default: :func:`~.sigma.cache.cache_dir`) until its bytes change
+    (:mod:`.rulefiles`); ``Pack.cache`` counts the files parsed now and those served.
     """
-    files = rule_files(list(paths) if paths is not None else [DEFAULT_RULES])
+    files = read_files(rule_files(list(paths) if paths is not None else [DEFAULT_RULES]),
+                       cache)
     errors: list[RuleError] = []
-    docs = {path: found for path in files if (found := _documents(path, errors)) is not None}
-    rules = [r for path, found in docs.items() if "query" in found[0]
-             if (r := _sql_rule(path, found[0], errors)) is not None]
-    sigma, helpers = sigma_rules([p for p, d in docs.items() if "query" not in d[0]],
+    slow = _parsed_whole(files)
+    docs: dict[Path, list[dict[str, Any]]] = {}
+    for read in files:
+        if read.entry.readable and (read.entry.query or read.path in slow or _is_pack(read)):
+            found = read.docs if read.docs is not None else _documents(read.path, errors)
+            if found is not None:
+                docs[read.path] = found
+    rules = [r for read in files if read.entry.query and read.path in docs
+             if (r := _sql_rule(read.path, docs[read.path][0], errors)) is not None]
+    sigma, helpers = sigma_rules([r.path for r in files if r.path in slow and r.path in docs],
                                  docs, errors)
     rules += sigma
+    for read in files:
+        if read.path in slow or read.entry.query:
+            continue
+        if not read.entry.readable:
+            errors.extend(read.entry.errors)
+        elif not _is_pack(read):
+            rules += cached_rules(read, None, errors)
+        elif read.path in docs:
+            rules += cached_rules(read, docs[read.path][0], errors)
+    return _checked(rules, errors, helpers, files, slow)
+
+
+def _checked(rules: list[PackRule], errors: list[RuleError], helpers: Sequence[BaseRule],
+             files: Sequence[ReadFile], slow: set[Path]) -> Pack:
+    """The pack, after the set-wide checks (ids, helpers)."""
     rules.sort(key=lambda r: (r.rule_id, str(r.path)))
     checked = check_ids(rules)
     errors += checked
@@ -97,28 +123,58 @@ def load_pack(paths: Iterable[Path | str] | None = None) -> Pack:
     names = {r.rule_id for r in rules}
     errors += [RuleError("helper rule id is also a pack rule id", path=h.rule.path,
                          rule_id=h.rule.rule_id) for h in helpers if h.rule.rule_id in names]
-    pack_files = frozenset(str(p) for p in files if is_pack_file(p, docs.get(p, ()))
-                           or "query" in docs.get(p, [{}])[0])
-    return Pack(tuple(rules), tuple(errors), tuple(helpers), pack_files)
+    pack_files = frozenset(str(r.path) for r in files if _is_pack(r) or r.entry.query)
+    parsed = sum(1 for r in files if not r.cached or r.path in slow)
+    stats = CacheStats(len(files), len(files) - parsed, parsed)
+    return Pack(tuple(rules), tuple(errors), tuple(helpers), pack_files, stats)
+
+
+def _is_pack(read: ReadFile) -> bool:
+    """Pack format: in the shipped pack, or a document carries ``runbook``/``tests``."""
+    return read.entry.pack_keys or _shipped(str(read.path))
+
+
+@lru_cache(maxsize=4096)
+def _shipped(path: str) -> bool:
+    """Whether the file lies in the shipped pack (links followed): the folder is resolved
+    once per folder, the file only when it is a link."""
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(
+        _real_folder(os.path.dirname(path)), os.path.basename(path))
+    return Path(real).is_relative_to(DEFAULT_RULES)
+
+
+@lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder or ".")
+
+
+def _parsed_whole(files: Sequence[ReadFile]) -> set[Path]:
+    """Files the set parses with pySigma each time: those holding correlations, pack files
+    with helpers, and the files of the rules correlations refer to."""
+    slow = {r.path for r in files if r.entry.readable and not r.entry.query and (
+        r.entry.correlated or (_is_pack(r) and r.entry.documents > 1))}
+    wanted: set[str] = set()
+    for read in files:
+        if read.entry.correlated:
+            found = read.docs if read.docs is not None else _documents(read.path, [])
+            wanted.update(_references(found or []))
+    return slow | {r.path for r in files if r.entry.references & wanted}
+
+
+def _references(found: Sequence[dict[str, Any]]) -> set[str]:
+    """The names and ids the correlations of a file's documents refer to."""
+    refs: set[str] = set()
+    for doc in found:
+        body = doc.get("correlation")
+        listed = body.get("rules") if isinstance(body, dict) else None
+        refs.update(str(x) for x in ([listed] if isinstance(listed, str) else listed or ()))
+    return refs
 
 
 def _documents(path: Path, errors: list[RuleError]) -> list[dict[str, Any]] | None:
     """The YAML documents of a rule file; None (and an error naming the line) if unusable."""
-    try:
-        found = [d for d in read_yaml(path) if d is not None]
-    except yaml.YAMLError as exc:
-        errors.append(yaml_error(path, exc))
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        errors.append(RuleError(f"cannot parse: {exc}", path=path))
-        return None
-    if not found or not all(isinstance(d, dict) for d in found):
-        errors.append(RuleError("a rule file must hold YAML mappings", path=path))
-        return None
-    if any("query" in d for d in found) and len(found) > 1:
-        errors.append(RuleError("a SQL rule file holds one document", path=path,
-                                rule_id=str(found[0].get("name") or "") or None))
-        return None
+    found, problems = documents(path)
+    errors.extend(problems)
     return found
 
 

@@ -30,9 +30,10 @@ from watchkeeper.detect.packtypes import (
     parse_meta,
     parse_tests,
 )
+from watchkeeper.detect.rulefiles import ReadFile, SigmaEntry
 from watchkeeper.detect.sigma.compiler import CompiledRule
 from watchkeeper.detect.sigma.correlation import compile_correlation
-from watchkeeper.detect.sigma.loader import compile_rules, load_rules
+from watchkeeper.detect.sigma.loader import _parse_file, compile_rules, load_rules
 from watchkeeper.detect.sigma.normalized import pipeline_for, target_table
 from watchkeeper.errors import RuleError
 
@@ -143,7 +144,7 @@ def _path_of(rule: SigmaRule | SigmaCorrelationRule, paths: Sequence[Path]) -> P
     return Path(str(rule.source.path)) if rule.source and rule.source.path else paths[0]
 
 
-def _compile(rule: SigmaRule, path: Path, rule_id: str) -> tuple[CompiledRule, str]:
+def compile_one(rule: SigmaRule, path: Path, rule_id: str) -> tuple[CompiledRule, str]:
     """The compiled rule (under ``rule_id``) and its table; errors keep their kind."""
     compiled = compile_rules([rule], pipeline_for(rule.logsource))
     try:
@@ -157,12 +158,12 @@ def _compile(rule: SigmaRule, path: Path, rule_id: str) -> tuple[CompiledRule, s
 
 def _helper(rule: SigmaRule, path: Path, name: str) -> BaseRule:
     """A rule that only feeds a correlation: compiled, never reported."""
-    return BaseRule(*_compile(rule, path, name))
+    return BaseRule(*compile_one(rule, path, name))
 
 
 def _compiled(rule: SigmaRule, path: Path, meta: RuleMeta, tests: GoldenTests,
               allow: Any, plain: bool = False) -> PackRule:
-    sigma, table = _compile(rule, path, meta.name)
+    sigma, table = compile_one(rule, path, meta.name)
     return PackRule(meta, tests, path, sigma=sigma, table=table,
                     allow=parse_allow(allow, path, meta.name), plain=plain, source=rule)
 
@@ -213,4 +214,58 @@ def _correlation_rule(corr: SigmaCorrelationRule, path: Path, meta: RuleMeta,
                     allow=parse_allow(allow, path, meta.name), plain=plain)
 
 
-__all__ = ["DEFAULT_LEVEL", "is_pack_file", "plain_id", "plain_meta", "sigma_rules"]
+def cached_rules(read: ReadFile, doc: Mapping[str, Any] | None,
+                 errors: list[RuleError]) -> list[PackRule]:
+    """The rules of a file read through the rule cache: plain Sigma rules, or (``doc``
+    given: the file's one YAML document) its pack rule, metadata and tests from ``doc``."""
+    errors.extend(read.entry.errors)
+    out: list[PackRule] = []
+    for rule in read.entry.rules:
+        try:
+            out.append(_cached_plain(rule, read.path) if doc is None
+                       else _from_entry(rule, read.path, parse_meta(read.path, doc),
+                                        parse_tests(read.path, doc), doc.get("allow")))
+        except RuleError as exc:
+            errors.append(exc)
+    return out
+
+
+def _cached_plain(rule: SigmaEntry, path: Path) -> PackRule:
+    rule_id = rule.name or rule.sigma_id or path.stem  # as plain_id
+    meta = RuleMeta(name=rule_id, title=rule.title or rule_id,
+                    level=rule.level or DEFAULT_LEVEL, tags=rule.tags,
+                    description=rule.description, falsepositives=rule.falsepositives)
+    return _from_entry(rule, path, meta, NO_TESTS, None, plain=True)
+
+
+def _from_entry(rule: SigmaEntry, path: Path, meta: RuleMeta, tests: GoldenTests,
+                allow: Any, plain: bool = False) -> PackRule:
+    if rule.compiled is None or rule.table is None:
+        error = rule.error or RuleError("not compiled")
+        raise type(error)(error.reason, path=path, rule_id=meta.name, line=error.line)
+    return PackRule(meta, tests, path, sigma=replace(rule.compiled, rule_id=meta.name),
+                    table=rule.table, allow=parse_allow(allow, path, meta.name), plain=plain,
+                    fields=rule.fields, position=rule.position)
+
+
+def sigma_sources(rules: Sequence[PackRule]) -> list[tuple[SigmaRule, CompiledRule]]:
+    """Each Sigma rule of ``rules`` with its parsed form (to explain its matches): the one
+    loaded with it, else its file parsed now (rules served by the cache)."""
+    parsed: dict[Path, list[Any]] = {}
+    out: list[tuple[SigmaRule, CompiledRule]] = []
+    for rule in rules:
+        source = rule.source
+        if source is None and rule.position is not None:
+            if rule.path not in parsed:
+                collection = _parse_file(rule.path, [])
+                parsed[rule.path] = list(collection.rules) if collection else []
+            found = parsed[rule.path]
+            item = found[rule.position] if rule.position < len(found) else None
+            source = item if isinstance(item, SigmaRule) else None
+        if source is not None and rule.sigma is not None:
+            out.append((source, rule.sigma))
+    return out
+
+
+__all__ = ["DEFAULT_LEVEL", "cached_rules", "compile_one", "is_pack_file", "plain_id",
+           "plain_meta", "sigma_rules", "sigma_sources"]

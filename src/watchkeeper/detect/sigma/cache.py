@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaLogSource, SigmaRule
@@ -45,7 +46,7 @@ from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline
 from watchkeeper.errors import RuleError, UnsupportedRuleError
 
 #: The layout of a cache entry and of compiled rules; bump when either changes.
-FORMAT = 1
+FORMAT = 2
 ENV = "WATCHKEEPER_CACHE"
 _SOURCES = Path(__file__).resolve().parent
 
@@ -105,6 +106,21 @@ class RuleCache:
 
     def read(self, key: str, source: Path) -> _Entry | None:
         """The entry, or None when it is missing, unreadable or fails any check."""
+        doc = self.read_doc(key)
+        if doc is None:
+            return None
+        try:
+            return _decode(doc, str(source))
+        except (ValueError, CodecError, AttributeError, TypeError, KeyError):
+            return None
+
+    def write(self, key: str, entry: _Entry) -> None:
+        """Store the entry (0600, atomic); a cache that cannot be written is skipped."""
+        self.write_doc(key, _encode(entry))
+
+    def read_doc(self, key: str) -> dict[str, Any] | None:
+        """The JSON document stored under ``key`` (without the envelope), or None when it
+        is missing, unreadable, fails its checksum or names another format, engine or key."""
         try:
             raw = self.path(key).read_bytes()
         except OSError:
@@ -114,17 +130,18 @@ class RuleCache:
             return None
         try:
             doc = json.loads(body)
-            if doc.get("format") != FORMAT or doc.get("engine") != engine_version() \
-                    or doc.get("key") != key:
-                return None
-            return _decode(doc, str(source))
-        except (ValueError, CodecError, AttributeError, TypeError, KeyError):
+        except ValueError:
             return None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT \
+                or doc.get("engine") != engine_version() or doc.get("key") != key:
+            return None
+        return doc
 
-    def write(self, key: str, entry: _Entry) -> None:
-        """Store the entry (0600, atomic); a cache that cannot be written is skipped."""
+    def write_doc(self, key: str, content: dict[str, object]) -> None:
+        """Store ``content`` under ``key`` (0600, atomic); a cache that cannot be written
+        is skipped."""
         body = json.dumps({"format": FORMAT, "engine": engine_version(), "key": key,
-                           **_encode(entry)}, separators=(",", ":")).encode()
+                           **content}, separators=(",", ":")).encode()
         data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -141,23 +158,35 @@ class RuleCache:
 
 
 def _encode(entry: _Entry) -> dict[str, object]:
-    errors = [{"reason": e.reason, "rule_id": e.rule_id,
-               "unsupported": isinstance(e, UnsupportedRuleError)} for e in entry.errors]
+    errors = [encode_error(e) for e in entry.errors]
     return {"rules": [encode_rule(r) for r in entry.rules], "errors": errors,
             "correlated": entry.correlated}
 
 
-def _decode(doc: dict[str, object], path: str) -> _Entry:
+def _decode(doc: dict[str, Any], path: str) -> _Entry:
     rules, errors = doc["rules"], doc["errors"]
     if not isinstance(rules, list) or not isinstance(errors, list):
         raise CodecError("malformed entry")
     found = _Entry([decode_rule(r, path) for r in rules], [], doc["correlated"] is True)
-    for error in errors:
-        kind = UnsupportedRuleError if error["unsupported"] is True else RuleError
-        rule_id = error["rule_id"]
-        found.errors.append(kind(str(error["reason"]), path=path,
-                                 rule_id=None if rule_id is None else str(rule_id)))
+    found.errors.extend(decode_error(e, path) for e in errors)
     return found
+
+
+def encode_error(error: RuleError) -> dict[str, object]:
+    """A rule error as JSON: reason, rule id, line (kept, so a cached error still names
+    it) and kind."""
+    return {"reason": error.reason, "rule_id": error.rule_id, "line": error.line,
+            "unsupported": isinstance(error, UnsupportedRuleError)}
+
+
+def decode_error(value: Any, path: str) -> RuleError:
+    """The error :func:`encode_error` stored, for the rule file at ``path``."""
+    kind = UnsupportedRuleError if value["unsupported"] is True else RuleError
+    rule_id, line = value["rule_id"], value.get("line")
+    if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+        raise CodecError("malformed error line")
+    return kind(str(value["reason"]), path=path, line=line,
+                rule_id=None if rule_id is None else str(rule_id))
 
 
 def _choose(pipelines: Sequence[Pipeline], logsource: SigmaLogSource) -> Pipeline:
@@ -239,4 +268,4 @@ def compile_files(paths: Iterable[Path | str], pipeline: Pipeline | Sequence[Pip
 
 
 __all__ = ["ENV", "FORMAT", "FileCompilation", "RuleCache", "cache_dir", "compile_files",
-           "engine_version"]
+           "decode_error", "encode_error", "engine_version"]
