@@ -17,7 +17,9 @@
     ├── SimulationError              simulator parameters are inconsistent
     ├── IntakeError                  an alert payload is malformed or of no known format
     │                                (names the JSON path of the field, and file:line)
-    └── TimelineError                a case timeline's window or limit is invalid
+    ├── TimelineError                a case timeline's window or limit is invalid
+    └── AuditError                   the audit log cannot record an action (which is then
+                                     refused: nothing is shown) or cannot be read
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -145,3 +147,8 @@ def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:
 
 class TimelineError(WatchkeeperError):
     """A case timeline was asked for an empty or inverted window, or a bad limit."""
+
+
+class AuditError(WatchkeeperError):
+    """The audit log cannot record an action, so the action is refused (fail closed), or
+    an entry cannot be read back; names the action or the entry."""

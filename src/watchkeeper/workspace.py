@@ -33,6 +33,8 @@ from watchkeeper.schema import EventClass
 from watchkeeper.sources.base import SourceContext
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ibis.expr.types import StringValue
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
@@ -44,7 +46,9 @@ if TYPE_CHECKING:
     from watchkeeper.lake.repair import RepairReport
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
-    from watchkeeper.security import Pseudonymizer
+    from watchkeeper.security import AuditEntry, AuditLog, Pseudonymizer, VerifyReport
+    from watchkeeper.security.audit_entry import DetailValue
+    from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest
     from watchkeeper.store import (
         BackupReport,
         RestoreReport,
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
         StoreLocation,
         UpgradeReport,
     )
+    from watchkeeper.store.paging import Page
     from watchkeeper.store.state import DbStatus
 
 HOME_ENV = "WATCHKEEPER_HOME"
@@ -359,6 +364,39 @@ class Workspace:
         if self._state is not None:
             self._state.close()
             self._state = None
+
+    # -- audit trail -----------------------------------------------------------------------
+
+    def audit_log(self) -> AuditLog:
+        """The audit log on the state store, keyed with ``keys/audit.key`` (created on
+        first use), its head copied to ``keys/audit.head``."""
+        from watchkeeper.security.audit_sql import workspace_audit_log
+        return workspace_audit_log(self.root, self.state)
+
+    def audit_verify(self) -> VerifyReport:
+        """Check the whole chain and its checkpoints; the report names the first break."""
+        return self.audit_log().verify()
+
+    def audit_entries(self, filters: AuditFilter | None = None,
+                      page: AuditPageRequest | None = None) -> Page[AuditEntry]:
+        """Audit entries matching `filters`, newest first, one page at a time."""
+        from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest, SqlAuditStore
+        return SqlAuditStore(self.state).list(filters or AuditFilter(),
+                                              page or AuditPageRequest())
+
+    def audited(self, actor: str, action: str, object_type: str, object_id: str,
+                detail: Mapping[str, DetailValue] | None = None) -> AuditEntry:
+        """Record one read or change in the audit log, committed, and checkpoint the
+        head. Call it before showing what was read: an `AuditError` (or another
+        `WatchkeeperError`) means nothing was recorded, so show nothing (fail closed)."""
+        from watchkeeper.errors import AuditError
+        log = self.audit_log()
+        try:
+            entry = log.append(actor, action, object_type, object_id, detail)
+            log.checkpoint()
+        except (ValueError, OSError) as exc:
+            raise AuditError(f"cannot record {action} in the audit log: {exc}") from exc
+        return entry
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.cli.audit import record_read
 from watchkeeper.cli.render import emit_json, err, out, parse_day, progress_bar
 
 if TYPE_CHECKING:  # the engine (Ibis, pySigma) loads only when a command needs it
@@ -73,11 +74,21 @@ def register(app: typer.Typer) -> None:
         with progress_bar("Detecting", enabled=not json, count=True) as progress:
             report = workspace.detect(rules or None, parse_since(since), progress=progress,
                                       dry_run=dry_run, strict=strict, wait=wait)
+        if dry_run:
+            record_read(workspace, "detect.dry_run", "rules", rules_label(rules),
+                        {"since": report.since.isoformat(), "findings": report.total,
+                         "rules": len(report.alerts)})
         show_rejected(report.rejected, verbose)
         if json:
             emit_json(report.to_dict())
         else:
             show(report)
+
+
+def rules_label(rules: list[Path] | None) -> str:
+    """The rules a dry run read with, for the audit log: file or folder names."""
+    label = ", ".join(path.name for path in rules) if rules else "shipped pack"
+    return label if len(label) <= 200 else label[:199] + "…"
 
 
 def show_rejected(rejected: Sequence[Rejection], verbose: bool) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from watchkeeper.cli.audit import record_read
 from watchkeeper.cli.detect import findings_table
 from watchkeeper.cli.render import emit_json, out, parse_day
 
@@ -71,7 +72,9 @@ def show_cmd(
 
     Example: watchkeeper -w ws findings show wk:3f2a91c0
     """
-    detail = ctx.obj.open(create=False).finding(finding_id)
+    workspace = ctx.obj.open(create=False)
+    detail = workspace.finding(finding_id)
+    record_read(workspace, "finding.read", "finding", detail.finding.id)
     if json:
         emit_json(detail.to_dict())
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.cli.audit import record_read
 from watchkeeper.cli.render import emit_json, out
 from watchkeeper.errors import InputError
 
@@ -41,7 +43,11 @@ def register(app: typer.Typer) -> None:
         Example: watchkeeper -w ws query "SELECT user, count(*) AS n FROM findings GROUP BY user ORDER BY n DESC"
         watchkeeper -w ws query "SELECT * FROM web WHERE domain LIKE '%leak%'" --csv hits.csv --limit 0
         """  # noqa: E501
-        result = ctx.obj.open(create=False).query(sql, limit)
+        workspace = ctx.obj.open(create=False)
+        result = workspace.query(sql, limit)
+        record_read(workspace, "query.run", "query", sql_digest(sql),
+                    {"rows": len(result.rows), "truncated": result.truncated,
+                     "limit": limit, "csv": csv_file is not None})
         if csv_file is not None:
             write_csv(result, csv_file)
         if json:
@@ -54,6 +60,12 @@ def register(app: typer.Typer) -> None:
                       + _more(result), highlight=False)
             return
         show(result)
+
+
+def sql_digest(sql: str) -> str:
+    """What the audit log records of a query: the SHA-256 of its text (which may name
+    people), so a query is recognised without being kept."""
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
 
 
 def write_csv(result: QueryResult, path: Path) -> None:

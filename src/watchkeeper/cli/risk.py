@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.cli.audit import record_read
 from watchkeeper.cli.explain import explanation_lines
 from watchkeeper.cli.render import emit_json, out, parse_day
 
@@ -99,7 +100,10 @@ def risk_explain(ctx: typer.Context,
     Example: watchkeeper -w ws risk explain ACM2278
       watchkeeper -w ws risk explain ACM2278 --day 2025-02-03 --all
     """
-    doc = ctx.obj.open(create=False).risk_explain(user, _day(day))
+    workspace = ctx.obj.open(create=False)
+    doc = workspace.risk_explain(user, _day(day))
+    record_read(workspace, "risk.explain", "person",
+                workspace.pseudonymizer().pseudonym(doc.user), {"day": doc.day.isoformat()})
     if json:
         emit_json(doc.to_dict())
         return

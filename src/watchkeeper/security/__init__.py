@@ -3,7 +3,8 @@
 - `Keys`: secrets kept outside the database (``<workspace>/keys/<name>.key``).
 - `Pseudonymizer`: stable keyed pseudonyms, redaction of answers and exports, reveal.
 - `AuditLog`: the append-only HMAC chain, its checkpoints and `verify`, over an
-  `AuditStore` (`MemoryAuditStore`, `JsonlAuditStore`; the SQL one lives with the store).
+  `AuditStore` (`MemoryAuditStore`, `JsonlAuditStore`; the state store's `SqlAuditStore`
+  is imported from `watchkeeper.security.audit_sql`, so pseudonyms load no SQLAlchemy).
 
 See docs/cases.md, "Security model: pseudonyms and the audit trail".
 """

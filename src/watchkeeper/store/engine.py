@@ -24,6 +24,10 @@ from watchkeeper.private import FILE_MODE
 from watchkeeper.store.url import StoreLocation
 
 BUSY_TIMEOUT_MS = 10_000
+#: Connection execution option: ``conn.execution_options(sqlite_begin="IMMEDIATE")`` makes
+#: a SQLite transaction take the write lock at BEGIN (writers then queue on the busy
+#: timeout instead of failing when a read-then-write races another writer).
+SQLITE_BEGIN = "sqlite_begin"
 
 
 def make_engine(location: StoreLocation) -> Engine:
@@ -54,7 +58,8 @@ def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @contextmanager
