@@ -18,6 +18,7 @@ import typer
 
 from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
+from watchkeeper.cli import cases as cases_cmd
 from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import findings as findings_cmd
@@ -139,6 +140,7 @@ findings_cmd.register(app)
 query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
+cases_cmd.register(app)
 
 
 def run() -> None:
