@@ -144,8 +144,9 @@ def set_person(session: Session, account: str, person: str | None) -> None:
 
 def account_ids(session: Session, names: Collection[str]) -> dict[str, int]:
     """The ids of the accounts `names`; NotFoundError names the first that is missing."""
-    found = dict(session.execute(select(Account.name, Account.id)
-                                 .where(Account.name.in_(sorted(set(names))))).tuples())
+    rows = session.execute(select(Account.name, Account.id)
+                           .where(Account.name.in_(sorted(set(names)))))
+    found = {name: ident for name, ident in rows}
     for name in names:
         if name not in found:
             raise NotFoundError(f"no account named {name!r}")
