@@ -18,8 +18,12 @@
     ├── IntakeError                  an alert payload is malformed or of no known format
     │                                (names the JSON path of the field, and file:line)
     ├── TimelineError                a case timeline's window or limit is invalid
-    └── AuditError                   the audit log cannot record an action (which is then
-                                     refused: nothing is shown) or cannot be read
+    ├── AuditError                   the audit log cannot record an action (which is then
+    │                                refused: nothing is shown) or cannot be read
+    ├── CaseError                    a case change the workflow forbids (a transition, a
+    │                                resolve without a verdict, an unknown value)
+    └── AccessError                  the acting account may not open this case (recused,
+                                     restricted, or its role reads no case content)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -152,3 +156,14 @@ class TimelineError(WatchkeeperError):
 class AuditError(WatchkeeperError):
     """The audit log cannot record an action, so the action is refused (fail closed), or
     an entry cannot be read back; names the action or the entry."""
+
+
+class CaseError(WatchkeeperError):
+    """A case change is not allowed: a status transition the workflow forbids, resolving
+    without a verdict, an unknown verdict, priority or severity; names the case."""
+
+
+class AccessError(WatchkeeperError):
+    """The acting account may not open or change a case: it is recused (the subject is
+    themselves, in their management chain or a direct report), the case is restricted
+    to others, or its role reads no case content. Never names the subject."""

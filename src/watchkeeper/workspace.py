@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from ibis.expr.types import StringValue
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
+    from watchkeeper.cases.detail import CaseDetail
+    from watchkeeper.cases.export import CaseExport
+    from watchkeeper.cases.repository import CaseChange, CaseFilter
+    from watchkeeper.cases.service import CaseDesk, CaseList, CaseNew
+    from watchkeeper.cases.views import CaseView, LinkView
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.detect.review import FindingDetail, FindingSummary
     from watchkeeper.evaluate import EvaluationReport
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     from watchkeeper.security import AuditEntry, AuditLog, Pseudonymizer, VerifyReport
     from watchkeeper.security.audit_entry import DetailValue
     from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest
+    from watchkeeper.security.recusal import Viewer
     from watchkeeper.store import (
         BackupReport,
         RestoreReport,
@@ -397,6 +403,87 @@ class Workspace:
         except (ValueError, OSError) as exc:
             raise AuditError(f"cannot record {action} in the audit log: {exc}") from exc
         return entry
+
+    # -- cases (cases.service: repository, timeline, summary, exports) ---------------------
+
+    _case_desk: CaseDesk | None = None
+
+    @property
+    def cases(self) -> CaseDesk:
+        """The case jobs over this workspace's state store and lake (docs/cases.md)."""
+        if self._case_desk is None:
+            from watchkeeper.cases.service import CaseDesk
+            self._case_desk = CaseDesk(self.state, self.lake, self.pseudonymizer,
+                                       explain=self._case_explain)
+        return self._case_desk
+
+    def _case_explain(self, user: str, day: date) -> Explanation:
+        return self.risk_explain(user, day)
+
+    def case_viewer(self, name: str | None = None) -> Viewer:
+        """Who acts: the account `name`, else the one named like the OS login; a store
+        without accounts has one local operator (``cli:<login>``)."""
+        import getpass
+        return self.cases.viewer(name, getpass.getuser())
+
+    def case_create(self, viewer: Viewer, new: CaseNew) -> CaseView:
+        """Open a case (its summary starts as the generated draft)."""
+        return self.cases.create(viewer, new)
+
+    def cases_list(self, viewer: Viewer, filters: CaseFilter | None = None, *,
+                   limit: int = 50, cursor: str | None = None) -> CaseList:
+        """The cases `viewer` may open, most recently changed first (pseudonymized)."""
+        from watchkeeper.cases.repository import CaseFilter
+        return self.cases.listing(viewer, filters or CaseFilter(), limit=limit, cursor=cursor)
+
+    def case_show(self, viewer: Viewer, case_id: int, hours: float = 24.0) -> CaseDetail:
+        """One case with its lake timeline and summary (pseudonymized)."""
+        return self.cases.detail(viewer, case_id, hours)
+
+    def case_update(self, viewer: Viewer, case_id: int, change: CaseChange, *,
+                    restrict_to: tuple[str, ...] | None = None,
+                    unrestrict: bool = False) -> CaseView:
+        """Change fields, status (workflow enforced), summary, or the access list."""
+        return self.cases.update(viewer, case_id, change, restrict_to=restrict_to,
+                                 unrestrict=unrestrict)
+
+    def case_note(self, viewer: Viewer, case_id: int, body: str | None, *,
+                  template: bool = False) -> int:
+        """Add a Markdown note (`template`: the root-cause template, filled in)."""
+        return self.cases.note(viewer, case_id, body, template)
+
+    def case_task(self, viewer: Viewer, case_id: int, title: str | None = None, *,
+                  assignee: str | None = None, done: int | None = None,
+                  reopen: int | None = None) -> int | None:
+        """Add a task (its id), or mark one done or open again."""
+        return self.cases.task(viewer, case_id, title, assignee=assignee, done=done,
+                               reopen=reopen)
+
+    def case_link(self, viewer: Viewer, case_id: int, links: tuple[LinkView, ...],
+                  alerts: tuple[int, ...] = (), *, remove: bool = False) -> int:
+        """Link (or unlink) people, hosts and observables, and put alerts in the case."""
+        return self.cases.link(viewer, case_id, links, alerts, remove)
+
+    def case_resolve(self, viewer: Viewer, case_id: int, verdict: str,
+                     note: str | None = None) -> CaseView:
+        """Resolve a case with an OCSF verdict (required), and a closing note."""
+        return self.cases.resolve(viewer, case_id, verdict, note)
+
+    def case_export(self, viewer: Viewer, case_id: int, fmt: str, path: Path, *,
+                    hours: float = 24.0, audit: AuditLog | None = None) -> CaseExport:
+        """Write the pseudonymized case as markdown, json or ocsf (2005) to `path` and
+        record its SHA-256 in the audit log."""
+        return self.cases.export(viewer, case_id, fmt, path,
+                                 audit if audit is not None else self.cases_audit_log(),
+                                 hours)
+
+    def cases_audit_log(self) -> AuditLog:
+        """The audit log case exports record into: the one on the state store."""
+        return self.audit_log()
+
+    def set_account_person(self, account: str, person: str | None) -> None:
+        """Record the person (lake user id or pseudonym) behind an account, for recusal."""
+        self.cases.set_person(account, person)
 
 
 def _iso(value: datetime | None) -> str | None:

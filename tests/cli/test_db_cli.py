@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers.postgres import pg_schemas
-from helpers.state import alert
+from helpers.state import alert, revisions
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.store import StateStore, StoreLocation
 
@@ -49,9 +49,9 @@ def one_error(done: subprocess.CompletedProcess[str]) -> str:
 def test_status_then_upgrade(tmp_path: Path) -> None:
     ws = str(workspace(tmp_path / "ws"))
     st = json.loads(cli("-w", ws, "db", "status", "--json").stdout)
-    assert (st["revision"], st["pending"], st["origin"]) == (None, ["0001"], "default")
+    assert (st["revision"], st["pending"], st["origin"]) == (None, [*revisions()], "default")
     first = json.loads(cli("-w", ws, "db", "upgrade", "--json").stdout)
-    assert (first["before"], first["applied"]) == (None, ["0001"])
+    assert (first["before"], first["applied"]) == (None, [*revisions()])
     again = cli("-w", ws, "db", "upgrade")
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
@@ -112,7 +112,7 @@ def test_postgres_upgrade_backup_restore(tmp_path: Path,
     url = pg_schemas()
     ws = str(workspace(tmp_path / "ws"))
     st = json.loads(cli("-w", ws, "--database-url", url, "db", "status", "--json").stdout)
-    assert st["dialect"] == "postgresql" and st["pending"] == ["0001"]
+    assert st["dialect"] == "postgresql" and st["pending"] == [*revisions()]
     done = cli("-w", ws, "--database-url", url, "restore", str(tmp_path / "b.tgz"), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tables"]["alerts"] == 4

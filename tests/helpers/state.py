@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from watchkeeper.store.migrate import scripts
 from watchkeeper.store.models import Alert, AlertHost, AlertObservable, AlertSubject
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def revisions() -> tuple[str, ...]:
+    """Every schema revision, oldest first (what `upgrade` applies to an empty store)."""
+    return tuple(reversed([s.revision for s in scripts().walk_revisions()]))
 
 
 def alert(i: int, **fields: Any) -> Alert:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from helpers.state import alert
 from watchkeeper.errors import StoreError
-from watchkeeper.store import StateStore, StoreLocation, backup, restore, upgrade
+from watchkeeper.store import StateStore, StoreLocation, backup, head, restore, upgrade
 from watchkeeper.store.models import (
     Account,
     Alert,
@@ -168,7 +168,7 @@ def test_manifest_describes_the_backup(location: StoreLocation, tmp_path: Path) 
     with tarfile.open(tmp_path / "b.tar.gz") as tar:
         assert tar.getnames()[0] == "manifest.json"
         doc = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-    assert doc["format"] == "watchkeeper-backup" and doc["revision"] == "0001"
+    assert doc["format"] == "watchkeeper-backup" and doc["revision"] == head()
     assert doc["dialect"] == location.dialect and doc["tables"]["alerts"] == 12
     assert all(len(h) == 64 for h in doc["members"].values())
 

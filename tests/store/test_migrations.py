@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from helpers.state import revisions
 from watchkeeper.errors import StoreError
 from watchkeeper.store import StateStore, StoreLocation, head, pending, upgrade
 from watchkeeper.store.engine import make_engine
@@ -20,7 +21,7 @@ from watchkeeper.store.state import status
 
 def test_upgrade_creates_every_table_then_does_nothing(location: StoreLocation) -> None:
     first = upgrade(location)
-    assert (first.before, first.after, first.applied) == (None, head(), (head(),))
+    assert (first.before, first.after, first.applied) == (None, head(), revisions())
     again = upgrade(location)
     assert (again.before, again.after, again.applied) == (head(), head(), ())
     engine = make_engine(location)
@@ -70,7 +71,7 @@ def test_sqlite_store_upgrades_itself_on_open(tmp_path: Path) -> None:
 def test_postgres_with_pending_migrations_refuses_and_names_the_command(
         pg_schemas: Callable[[], str]) -> None:
     location = StoreLocation(pg_schemas(), "test")
-    with pytest.raises(StoreError, match=r"1 schema migration\(s\) pending .*run "
+    with pytest.raises(StoreError, match=rf"{len(revisions())} schema migration\(s\) pending .*run "
                                          r"`watchkeeper db upgrade` first"):
         StateStore.open(location)
     assert status(location).revision is None   # refusing changed nothing
@@ -94,5 +95,5 @@ def test_a_revision_from_a_newer_version_is_refused(location: StoreLocation) -> 
 def test_status_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
     location = StoreLocation(f"sqlite:///{tmp_path / 'state.db'}", "default")
     st = status(location)
-    assert (st.revision, st.pending, st.rows) == (None, (head(),), 0)
+    assert (st.revision, st.pending, st.rows) == (None, revisions(), 0)
     assert not (tmp_path / "state.db").exists()

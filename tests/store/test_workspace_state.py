@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from helpers.state import alert
+from helpers.state import alert, revisions
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.errors import StoreError
 from watchkeeper.store.models import Alert
@@ -54,8 +54,8 @@ def test_postgres_state_refuses_until_upgraded(tmp_path: Path,
     ws = Workspace.open(make(tmp_path / "ws"), create=False, database_url=pg_schemas())
     with pytest.raises(StoreError, match="run `watchkeeper db upgrade` first"):
         _ = ws.state
-    assert ws.db_upgrade().applied == ("0001",)
+    assert ws.db_upgrade().applied == revisions()
     try:
-        assert ws.state.revision() == "0001"
+        assert ws.state.revision() == revisions()[-1]
     finally:
         ws.close_state()

@@ -19,6 +19,7 @@ import typer
 from watchkeeper import __version__
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import audit as audit_cmd
+from watchkeeper.cli import cases as cases_cmd
 from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import findings as findings_cmd
@@ -141,6 +142,7 @@ query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
 audit_cmd.register(app)
+cases_cmd.register(app)
 
 
 def run() -> None:

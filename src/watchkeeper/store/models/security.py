@@ -17,7 +17,8 @@ CASCADE = "CASCADE"
 
 
 class Account(Base):
-    """A person or service that signs in; `password_hash` is None for token-only accounts."""
+    """A person or service that signs in; `password_hash` is None for token-only accounts.
+    `person` is the lake user id of the human behind it (recusal: security.recusal)."""
 
     __tablename__ = "accounts"
 
@@ -27,6 +28,7 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(500))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    person: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class Team(Base):
