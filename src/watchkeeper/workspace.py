@@ -437,8 +437,12 @@ class Workspace:
         return self.cases.listing(viewer, filters or CaseFilter(), limit=limit, cursor=cursor)
 
     def case_show(self, viewer: Viewer, case_id: int, hours: float = 24.0) -> CaseDetail:
-        """One case with its lake timeline and summary (pseudonymized)."""
-        return self.cases.detail(viewer, case_id, hours)
+        """One case with its lake timeline and summary (pseudonymized); the read is
+        audited (``case.read``) once access is granted and before anything is returned."""
+        detail = self.cases.detail(viewer, case_id, hours)
+        self.audited(viewer.name, "case.read", "case", str(case_id),
+                     {"window_hours": f"{hours:g}"})
+        return detail
 
     def case_update(self, viewer: Viewer, case_id: int, change: CaseChange, *,
                     restrict_to: tuple[str, ...] | None = None,

@@ -121,3 +121,14 @@ def test_human_output_escapes_and_fits(ws: Path) -> None:
     assert "[bold]not markup[/bold]" in done.stdout
     listed = cli("-w", str(ws), "cases", "list", "--as", "bob")
     assert listed.returncode == 0 and all(len(x) <= 80 for x in listed.stdout.splitlines())
+
+
+def test_reading_a_case_is_audited(ws: Path) -> None:
+    cid = str(run(ws, "create", "--title", "read me", "--alert", "3")["id"])
+    run(ws, "show", cid)
+    listed = json.loads(cli("-w", str(ws), "audit", "list", "--action", "case.read",
+                            "--json").stdout)
+    entry = listed["entries"][0]
+    assert (entry["action"], entry["object_type"], entry["object_id"]) == (
+        "case.read", "case", cid)
+    assert entry["actor"] == "bob"
