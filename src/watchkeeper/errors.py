@@ -17,7 +17,12 @@
     ├── SimulationError              simulator parameters are inconsistent
     ├── IntakeError                  an alert payload is malformed or of no known format
     │                                (names the JSON path of the field, and file:line)
-    └── TimelineError                a case timeline's window or limit is invalid
+    ├── TimelineError                a case timeline's window or limit is invalid
+    ├── AccountError                 an account, team or token request is invalid (names the
+    │                                field: name, role, password, region, label)
+    ├── ConflictError                the name or change clashes with what is stored
+    ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
+    └── PermissionDeniedError        the caller's role may not do this
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -145,3 +150,26 @@ def yaml_location(path: Path | str, exc: Exception) -> tuple[str, str]:
 
 class TimelineError(WatchkeeperError):
     """A case timeline was asked for an empty or inverted window, or a bad limit."""
+
+
+class AccountError(WatchkeeperError):
+    """An account, team or token request is invalid; `field` names the part at fault
+    (``name``, ``role``, ``password``, ``regions``, ``label``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class ConflictError(WatchkeeperError):
+    """A name that must be unique is taken, or a change clashes with what is stored."""
+
+
+class AuthenticationError(WatchkeeperError):
+    """No credentials were given, or they are unknown, revoked, expired or belong to a
+    disabled account. The message never repeats the credential."""
+
+
+class PermissionDeniedError(WatchkeeperError):
+    """The caller is known but their role (or scope) does not allow this."""
