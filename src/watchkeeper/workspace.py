@@ -34,6 +34,7 @@ from watchkeeper.sources.base import SourceContext
 
 if TYPE_CHECKING:
     from ibis.expr.types import StringValue
+    from sqlalchemy.orm import Session
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.detect.engine import DetectReport
@@ -42,9 +43,11 @@ if TYPE_CHECKING:
     from watchkeeper.hunt import QueryResult
     from watchkeeper.lake.check import CheckReport
     from watchkeeper.lake.repair import RepairReport
+    from watchkeeper.readiness import Readiness
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
     from watchkeeper.security import Pseudonymizer
+    from watchkeeper.security.accounts import Accounts
     from watchkeeper.store import (
         BackupReport,
         RestoreReport,
@@ -359,6 +362,21 @@ class Workspace:
         if self._state is not None:
             self._state.close()
             self._state = None
+
+    # -- accounts and the service ------------------------------------------------------------
+
+    def accounts(self, session: Session | None = None) -> Accounts:
+        """Users, teams, API tokens and browser sessions (`watchkeeper.security.accounts`).
+        Without `session` each call is its own transaction; the API passes the request's
+        session, which it commits before answering."""
+        from watchkeeper.security.accounts import Accounts
+        from watchkeeper.security.principals import bound
+        return Accounts.over(bound(session) if session is not None else self.state.session)
+
+    def readiness(self) -> Readiness:
+        """Whether the state store answers at the newest revision and the lake reads."""
+        from watchkeeper.readiness import check
+        return check(self)
 
 
 def _iso(value: datetime | None) -> str | None:

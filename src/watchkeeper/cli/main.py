@@ -28,6 +28,7 @@ from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
+from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
 from watchkeeper.cli.render import error_line, warning_line
 from watchkeeper.errors import WatchkeeperError
@@ -139,6 +140,7 @@ findings_cmd.register(app)
 query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
+users_cmd.register(app)
 
 
 def run() -> None:
