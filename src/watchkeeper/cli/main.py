@@ -26,6 +26,7 @@ from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
+from watchkeeper.cli import serve as serve_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli import users as users_cmd
@@ -141,6 +142,7 @@ query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
 users_cmd.register(app)
+serve_cmd.register(app)
 
 
 def run() -> None:
