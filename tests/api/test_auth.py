@@ -121,3 +121,12 @@ def test_admin_manages_accounts_and_teams(seeded: Seeded, client: TestClient) ->
     assert joined["members"] == ["carol"]
     left = client.delete("/api/v1/teams/soc-us/members/carol", headers=admin).json()
     assert left["members"] == []
+
+
+def test_token_list_by_user(seeded: Seeded, client: TestClient) -> None:
+    admin = client.get("/api/v1/tokens", params={"user": "bob"}, headers=bearer(seeded.admin))
+    assert [t["user"] for t in admin.json()] == ["bob"]
+    assert client.get("/api/v1/tokens", params={"user": "alice"},
+                      headers=bearer(seeded.analyst)).status_code == 403
+    assert client.get("/api/v1/tokens", params={"user": "nobody"},
+                      headers=bearer(seeded.admin)).status_code == 404

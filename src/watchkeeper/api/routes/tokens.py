@@ -34,12 +34,12 @@ def _visible(user: Principal, accounts: Accounts, token_id: int) -> TokenInfo:
 
 
 @router.get("", response_model=list[TokenPublic])
-def list_tokens(user: CurrentUser, accounts: AccountsDep,
-                owner: str | None = None) -> list[TokenPublic]:
-    """The caller's tokens; an admin sees everyone's, or `owner`'s."""
-    if owner is not None:
-        _own(user, owner)
-    wanted = owner if _admin(user) else user.name
+def list_tokens(caller: CurrentUser, accounts: AccountsDep,
+                user: str | None = None) -> list[TokenPublic]:
+    """The caller's tokens; an admin sees everyone's, or `user`'s."""
+    if user is not None:
+        _own(caller, user)
+    wanted = user if _admin(caller) else caller.name
     return [TokenPublic.model_validate(t) for t in accounts.tokens.list(wanted)]
 
 

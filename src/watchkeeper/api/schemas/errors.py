@@ -27,4 +27,4 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             for code in codes}
 
 
-AUTHENTICATED = responses(401, 403, 422)
+AUTHENTICATED = responses(401, 403, 422, 503)
