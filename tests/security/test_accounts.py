@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
 
 from helpers.postgres import pg_schemas
 from watchkeeper.errors import (
@@ -19,8 +20,9 @@ from watchkeeper.errors import (
 )
 from watchkeeper.security import Accounts, Role
 from watchkeeper.security.passwords import verify_password
+from watchkeeper.security.principals import bound
 from watchkeeper.store import StateStore, StoreLocation, check_url, upgrade
-from watchkeeper.store.models import Account, ApiToken, BrowserSession, TeamMember
+from watchkeeper.store.models import Account, ApiToken, BrowserSession, TeamMember, utcnow
 
 __all__ = ["pg_schemas"]
 PASSWORD = "a long enough password"
@@ -165,3 +167,19 @@ def test_browser_sessions(store: StateStore, accounts: Accounts) -> None:
     accounts.users.set_disabled("alice")          # ends every session
     assert accounts.sessions.authenticate(issued.secret) is None
     assert count(store, BrowserSession) == 0
+
+
+
+def test_a_name_taken_between_check_and_insert_is_a_conflict(store: StateStore) -> None:
+    """Another writer takes the name after our check and before our insert: the unique
+    constraint catches it, and the caller gets one ConflictError line, nothing stored."""
+    def racer(session: Session, context: object, instances: object) -> None:
+        if any(isinstance(o, Account) for o in session.new):
+            session.connection().execute(insert(Account).values(
+                name="zed", role="admin", disabled=False, created_at=utcnow()))
+
+    with (pytest.raises(ConflictError, match="account 'zed' already exists"),
+          store.session() as s):
+        event.listen(s, "before_flush", racer)
+        Accounts.over(bound(s)).users.add("zed", "analyst")
+    assert count(store, Account) == 0

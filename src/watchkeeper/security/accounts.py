@@ -22,6 +22,7 @@ from watchkeeper.security.principals import (
     check_name,
     find_account,
     find_team,
+    flush_unique,
     parse_role,
     principal_of,
     teams_of,
@@ -70,7 +71,7 @@ class Users:
             account = Account(name=name, role=kind.value, disabled=False,
                               password_hash=hash_password(password) if password else None)
             s.add(account)
-            s.flush()
+            flush_unique(s, f"account {name!r} already exists")
             s.add_all(TeamMember(team_id=t.id, account_id=account.id) for t in rows)
             s.flush()
             return account_info(s, account)

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from watchkeeper.errors import AccountError, NotFoundError
+from watchkeeper.errors import AccountError, ConflictError, NotFoundError
 from watchkeeper.security.roles import Principal, Role
 from watchkeeper.store.models import Account, Team, TeamMember, TeamRegion
 
@@ -88,3 +89,12 @@ def regions_of(session: Session, account_id: int) -> tuple[str, ...]:
 def principal_of(session: Session, account: Account) -> Principal:
     return Principal(account.id, account.name, Role(account.role),
                      teams_of(session, account.id), regions_of(session, account.id))
+
+
+def flush_unique(session: Session, clash: str) -> None:
+    """Flush, turning a unique-constraint clash (a concurrent writer took the name
+    between our check and our insert) into a one-line ConflictError."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(clash) from None

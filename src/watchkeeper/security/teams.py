@@ -16,6 +16,7 @@ from watchkeeper.security.principals import (
     check_region,
     find_account,
     find_team,
+    flush_unique,
 )
 from watchkeeper.store.models import Account, Team, TeamMember, TeamRegion
 
@@ -48,7 +49,7 @@ class Teams:
                 raise ConflictError(f"team {name!r} already exists")
             team = Team(name=name)
             s.add(team)
-            s.flush()
+            flush_unique(s, f"team {name!r} already exists")
             s.add_all(TeamRegion(team_id=team.id, region=r) for r in wanted)
             s.flush()
             return team_info(s, team)
