@@ -22,8 +22,13 @@
     │                                refused: nothing is shown) or cannot be read
     ├── CaseError                    a case change the workflow forbids (a transition, a
     │                                resolve without a verdict, an unknown value)
-    └── AccessError                  the acting account may not open this case (recused,
-                                     restricted, or its role reads no case content)
+    ├── AccessError                  the acting account may not open this case (recused,
+    │                                restricted, or its role reads no case content)
+    ├── AccountError                 an account, team or token request is invalid (names the
+    │                                field: name, role, password, region, label)
+    ├── ConflictError                the name or change clashes with what is stored
+    ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
+    └── PermissionDeniedError        the caller's role may not do this
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -167,3 +172,26 @@ class AccessError(WatchkeeperError):
     """The acting account may not open or change a case: it is recused (the subject is
     themselves, in their management chain or a direct report), the case is restricted
     to others, or its role reads no case content. Never names the subject."""
+
+
+class AccountError(WatchkeeperError):
+    """An account, team or token request is invalid; `field` names the part at fault
+    (``name``, ``role``, ``password``, ``regions``, ``label``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class ConflictError(WatchkeeperError):
+    """A name that must be unique is taken, or a change clashes with what is stored."""
+
+
+class AuthenticationError(WatchkeeperError):
+    """No credentials were given, or they are unknown, revoked, expired or belong to a
+    disabled account. The message never repeats the credential."""
+
+
+class PermissionDeniedError(WatchkeeperError):
+    """The caller is known but their role (or scope) does not allow this."""

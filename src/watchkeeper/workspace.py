@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ibis.expr.types import StringValue
+    from sqlalchemy.orm import Session
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
     from watchkeeper.cases.detail import CaseDetail
@@ -49,9 +50,11 @@ if TYPE_CHECKING:
     from watchkeeper.hunt import QueryResult
     from watchkeeper.lake.check import CheckReport
     from watchkeeper.lake.repair import RepairReport
+    from watchkeeper.readiness import Readiness
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
     from watchkeeper.security import AuditEntry, AuditLog, Pseudonymizer, VerifyReport
+    from watchkeeper.security.accounts import Accounts
     from watchkeeper.security.audit_entry import DetailValue
     from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest
     from watchkeeper.security.recusal import Viewer
@@ -488,6 +491,21 @@ class Workspace:
     def set_account_person(self, account: str, person: str | None) -> None:
         """Record the person (lake user id or pseudonym) behind an account, for recusal."""
         self.cases.set_person(account, person)
+
+    # -- accounts and the service ------------------------------------------------------------
+
+    def accounts(self, session: Session | None = None) -> Accounts:
+        """Users, teams, API tokens and browser sessions (`watchkeeper.security.accounts`).
+        Without `session` each call is its own transaction; the API passes the request's
+        session, which it commits before answering."""
+        from watchkeeper.security.accounts import Accounts
+        from watchkeeper.security.principals import bound
+        return Accounts.over(bound(session) if session is not None else self.state.session)
+
+    def readiness(self) -> Readiness:
+        """Whether the state store answers at the newest revision and the lake reads."""
+        from watchkeeper.readiness import check
+        return check(self)
 
 
 def _iso(value: datetime | None) -> str | None:

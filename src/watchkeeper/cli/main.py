@@ -28,8 +28,10 @@ from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
+from watchkeeper.cli import serve as serve_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
+from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
 from watchkeeper.cli.render import error_line, warning_line
 from watchkeeper.errors import WatchkeeperError
@@ -143,6 +145,8 @@ app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
 audit_cmd.register(app)
 cases_cmd.register(app)
+users_cmd.register(app)
+serve_cmd.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,68 @@
+"""`create_app(workspace)`: the FastAPI app over one workspace.
+
+Nothing is opened at import time or by `create_app`: the state store opens at startup
+(or with the first request) and closes at shutdown. The OpenAPI document is published
+at ``/api/v1/openapi.json``; the interactive docs (Swagger UI, ReDoc) are off, because
+FastAPI loads their assets from a CDN and the service fetches nothing from the internet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from watchkeeper import __version__
+from watchkeeper.api import errors
+from watchkeeper.api.deps import state_of
+from watchkeeper.api.routes import RESOURCES, health
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
+
+API_PREFIX = "/api/v1"
+HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
+
+
+def create_app(workspace: Workspace) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state_of(workspace)   # SQLite migrates itself; PostgreSQL behind refuses here
+        try:
+            yield
+        finally:
+            workspace.close_state()
+
+    app = FastAPI(title="Watchkeeper", version=__version__,
+                  description="Alerts, cases and accounts of one Watchkeeper workspace.",
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None, lifespan=lifespan)
+    app.state.workspace = workspace
+    errors.install(app)
+    app.include_router(health.router)
+    for router in RESOURCES:
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(NoStore)
+    return app
+
+
+class NoStore:
+    """Answers are not cached (a token is shown once) nor sniffed as another type."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,102 @@
+"""The service's dependencies, as `Annotated` aliases handlers declare.
+
+- `WorkspaceDep`: the workspace the app was created for.
+- `SessionDep`: one state-store session per request. It is committed when the handler
+  has returned and its answer is built, *before* the answer is sent (FastAPI's
+  ``scope="function"``): a 2xx leaves only after the commit, and a commit that fails
+  becomes an error answer instead.
+- `AccountsDep`: the account repositories over that session.
+- `CurrentUser`: the `Principal` behind ``Authorization: Bearer TOKEN``; 401 with
+  ``WWW-Authenticate: Bearer`` without a valid token.
+- `requires(permission)` and the aliases built with it (`AdminUser`): 403 for a role
+  that may not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, cast
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from watchkeeper.errors import AuthenticationError, PermissionDeniedError
+from watchkeeper.security.accounts import Accounts
+from watchkeeper.security.roles import Permission, Principal
+
+if TYPE_CHECKING:
+    from watchkeeper.store import StateStore
+    from watchkeeper.workspace import Workspace
+
+NO_TOKEN = ("no API token: send `Authorization: Bearer TOKEN` "
+            "(make one with `watchkeeper tokens create USER`)")
+BAD_TOKEN = "invalid API token: unknown, revoked, or its account is disabled"
+WHAT = {
+    Permission.MANAGE_ACCOUNTS: "manage accounts, teams and other accounts' tokens",
+    Permission.READ_CASES: "read alerts and cases",
+    Permission.WORK_CASES: "change alerts and cases",
+    Permission.ASSIGN_CASES: "assign cases",
+    Permission.SUBMIT_ALERTS: "submit alerts",
+    Permission.READ_AUDIT: "read the audit log",
+    Permission.REVEAL: "reveal pseudonyms",
+}
+
+_opening = threading.Lock()
+bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="An API token (`watchkeeper tokens create USER`).")
+
+
+def get_workspace(request: Request) -> Workspace:
+    return cast("Workspace", request.app.state.workspace)
+
+
+WorkspaceDep = Annotated["Workspace", Depends(get_workspace)]
+
+
+def state_of(workspace: Workspace) -> StateStore:
+    """The workspace's store, opened once even when requests arrive together."""
+    with _opening:
+        return workspace.state
+
+
+def get_session(workspace: WorkspaceDep) -> Iterator[Session]:
+    with state_of(workspace).session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_accounts(workspace: WorkspaceDep, session: SessionDep) -> Accounts:
+    return workspace.accounts(session)
+
+
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def current_user(accounts: AccountsDep, credentials: Credentials) -> Principal:
+    if credentials is None:
+        raise AuthenticationError(NO_TOKEN)
+    principal = accounts.tokens.authenticate(credentials.credentials)
+    if principal is None:
+        raise AuthenticationError(BAD_TOKEN)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency: the current user, if their role has `permission`; 403 otherwise."""
+    def check(user: CurrentUser) -> Principal:
+        if not user.may(permission):
+            raise PermissionDeniedError(f"role {user.role.value} may not {WHAT[permission]}")
+        return user
+    check.__name__ = f"requires_{permission.value}"
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(requires(Permission.MANAGE_ACCOUNTS))]

@@ -1,0 +1,15 @@
+"""One module per resource; a new resource is one module and one line in `RESOURCES`
+(mounted under ``/api/v1``). `health` is mounted at the root (``/healthz``, ``/readyz``)."""
+
+from fastapi import APIRouter
+
+from watchkeeper.api.routes import me, teams, tokens, users
+
+RESOURCES: tuple[APIRouter, ...] = (
+    me.router,
+    users.router,
+    tokens.router,
+    teams.router,
+)
+
+__all__ = ["RESOURCES"]

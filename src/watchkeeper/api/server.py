@@ -1,0 +1,65 @@
+"""`watchkeeper serve`: the app on uvicorn, on a socket opened first so that a taken
+port or a refused address is one line, not a log of errors.
+
+A non-loopback address is refused until an enabled admin account exists: a fresh
+workspace has no accounts and no default passwords, so nobody could administer a
+service others can already reach.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import TYPE_CHECKING
+
+from watchkeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
+
+NO_ADMIN = ("--host {host}: not a loopback address, and no admin account exists; "
+            "create one first (watchkeeper users add NAME --role admin --password-stdin), "
+            "or serve on 127.0.0.1")
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(workspace: Workspace, host: str) -> None:
+    """Refuse a non-loopback `host` while the workspace has no enabled admin."""
+    if not is_loopback(host) and not workspace.accounts().users.has_admin():
+        raise ConfigError(NO_ADMIN.format(host=host))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port` (0: any free port)."""
+    bare = host.strip().strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    try:
+        return socket.create_server((bare, port), family=family, backlog=2048)
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"--host {host} --port {port}: cannot listen: {reason}") from None
+
+
+def url(sock: socket.socket) -> str:
+    """The service's base URL for a listening socket."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(workspace: Workspace, sock: socket.socket) -> None:
+    """Answer requests on `sock` until SIGINT or SIGTERM."""
+    import uvicorn
+
+    from watchkeeper.api.app import create_app
+    config = uvicorn.Config(create_app(workspace), log_level="info", server_header=False,
+                            proxy_headers=False, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run(sockets=[sock])

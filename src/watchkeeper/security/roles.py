@@ -1,0 +1,117 @@
+"""Roles, what each may do, and the data regions a signed-in caller may see.
+
+=========  ==================================================================
+role       may
+=========  ==================================================================
+analyst    read and work alerts and cases of their teams' regions; submit alerts
+lead       what an analyst may, assign cases, reveal a pseudonym (with a reason)
+admin      manage accounts, teams and tokens; every region; read the audit log
+auditor    read the audit log (who, when, action, object), never case content
+service    submit alerts (machine callers such as alert senders), nothing else
+=========  ==================================================================
+
+Scope (`scope`): analysts and leads see the regions of the teams they belong to; a team
+holding the region ``*`` sees every region. Items without a region (an alert whose
+source names none) are visible to every analyst or lead who is in at least one team.
+An analyst or lead in no team sees nothing. Admins see every region. Auditors and
+service accounts see no case content at all. Regions compare case-insensitively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, true
+
+ALL_REGIONS = "*"
+
+
+class Role(StrEnum):
+    ANALYST = "analyst"
+    LEAD = "lead"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+
+class Permission(StrEnum):
+    MANAGE_ACCOUNTS = "manage_accounts"
+    READ_CASES = "read_cases"
+    WORK_CASES = "work_cases"
+    ASSIGN_CASES = "assign_cases"
+    SUBMIT_ALERTS = "submit_alerts"
+    READ_AUDIT = "read_audit"
+    REVEAL = "reveal"
+
+
+_WORKERS = {Permission.READ_CASES, Permission.WORK_CASES, Permission.SUBMIT_ALERTS}
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ANALYST: frozenset(_WORKERS),
+    Role.LEAD: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.REVEAL}),
+    Role.ADMIN: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.MANAGE_ACCOUNTS,
+                                      Permission.READ_AUDIT}),
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
+    Role.SERVICE: frozenset({Permission.SUBMIT_ALERTS}),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an enabled account, its role, its teams and their regions
+    (lower case, sorted; ``*`` when a team sees every region)."""
+
+    account_id: int
+    name: str
+    role: Role
+    teams: tuple[str, ...]
+    regions: tuple[str, ...]
+
+    def may(self, permission: Permission) -> bool:
+        return allowed(self.role, permission)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The data a principal may see: `case_content` at all, every region, or these
+    regions (and items without a region when `unregioned`)."""
+
+    case_content: bool
+    all_regions: bool
+    regions: frozenset[str]
+    unregioned: bool
+
+    def allows(self, region: str | None) -> bool:
+        if not self.case_content:
+            return False
+        if self.all_regions:
+            return True
+        if region is None or not region.strip():
+            return self.unregioned
+        return region.strip().casefold() in self.regions
+
+    def clause(self, column: Any) -> ColumnElement[bool]:
+        """A SQL condition on a region column that keeps only what this scope sees."""
+        if not self.case_content:
+            return false()
+        if self.all_regions:
+            return true()
+        inside = func.lower(column).in_(sorted(self.regions)) if self.regions else false()
+        return or_(inside, column.is_(None)) if self.unregioned else inside
+
+
+NOTHING = Scope(case_content=False, all_regions=False, regions=frozenset(), unregioned=False)
+
+
+def scope(principal: Principal) -> Scope:
+    """The regions `principal` may see (the module docstring gives the rules)."""
+    if not principal.may(Permission.READ_CASES):
+        return NOTHING
+    if principal.role is Role.ADMIN or ALL_REGIONS in principal.regions:
+        return Scope(True, True, frozenset(), True)
+    return Scope(True, False, frozenset(principal.regions), bool(principal.teams))

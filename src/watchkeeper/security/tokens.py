@@ -1,0 +1,129 @@
+"""API tokens: 32 random bytes, urlsafe, prefixed ``wk_``; shown once, stored as SHA-256.
+
+A caller sends ``Authorization: Bearer wk_…``. Only the token's SHA-256 is stored, so a
+copy of the database lets nobody call the API. A token is random enough that a plain
+hash suffices (no salt or slow hash: nobody can guess 256 bits). `authenticate` refuses
+revoked tokens and tokens of disabled accounts, and records when a token was last used
+(at most once a minute, so reads do not turn into a write per request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchkeeper.errors import AccountError, NotFoundError
+from watchkeeper.security.principals import UnitOfWork, find_account, principal_of
+from watchkeeper.security.roles import Principal
+from watchkeeper.store.models import Account, ApiToken, utcnow
+
+PREFIX = "wk_"
+TOKEN_BYTES = 32
+MAX_LABEL = 200
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as listed: never its value or hash."""
+
+    id: int
+    user: str
+    label: str
+    created_at: datetime
+    last_used: datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token; `token` is shown to its owner once and kept nowhere."""
+
+    info: TokenInfo
+    token: str = field(repr=False)
+
+
+def new_token() -> str:
+    return PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Tokens:
+    """Create, list and revoke API tokens, and authenticate callers by them."""
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    def create(self, user: str, label: str = "") -> IssuedToken:
+        label = check_label(label)
+        with self.unit() as s:
+            account = find_account(s, user)
+            token = new_token()
+            row = ApiToken(account_id=account.id, label=label, hash=token_hash(token))
+            s.add(row)
+            s.flush()
+            return IssuedToken(token_info(row, account.name), token)
+
+    def list(self, user: str | None = None) -> tuple[TokenInfo, ...]:
+        with self.unit() as s:
+            query = select(ApiToken, Account.name).join(Account).order_by(ApiToken.id)
+            if user is not None:
+                query = query.where(ApiToken.account_id == find_account(s, user).id)
+            return tuple(token_info(t, name) for t, name in s.execute(query))
+
+    def get(self, token_id: int) -> TokenInfo:
+        with self.unit() as s:
+            row = _find(s, token_id)
+            return token_info(row, s.get_one(Account, row.account_id).name)
+
+    def revoke(self, token_id: int) -> TokenInfo:
+        """Revoke a token for good (revoking it again changes nothing)."""
+        with self.unit() as s:
+            row = _find(s, token_id)
+            row.revoked = True
+            s.flush()
+            return token_info(row, s.get_one(Account, row.account_id).name)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller behind `token`, or None (unknown, revoked, account disabled)."""
+        if not token.startswith(PREFIX):
+            return None
+        with self.unit() as s:
+            found = s.execute(select(ApiToken, Account).join(Account)
+                              .where(ApiToken.hash == token_hash(token))).first()
+            if found is None:
+                return None
+            row, account = found
+            if row.revoked or account.disabled:
+                return None
+            now = utcnow()
+            if row.last_used is None or now - row.last_used >= TOUCH_EVERY:
+                row.last_used = now
+                s.flush()
+            return principal_of(s, account)
+
+
+def check_label(label: str) -> str:
+    label = label.strip()
+    if len(label) > MAX_LABEL or any(not c.isprintable() for c in label):
+        raise AccountError("label", f"use at most {MAX_LABEL} printable characters")
+    return label
+
+
+def token_info(row: ApiToken, user: str) -> TokenInfo:
+    return TokenInfo(row.id, user, row.label, row.created_at, row.last_used, row.revoked)
+
+
+def _find(session: Session, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFoundError(f"token {token_id}: no such token (see `watchkeeper tokens list`)")
+    return row
