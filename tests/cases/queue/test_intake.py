@@ -165,7 +165,7 @@ def test_concurrent_senders_never_make_two_rows(store: StateStore) -> None:
         try:
             for k in range(0, len(mine), 5 + n):
                 results.append(store_alerts(store, mine[k:k + 5 + n], RECEIVED))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
