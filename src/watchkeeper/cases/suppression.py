@@ -79,7 +79,8 @@ def add_suppression(session: Session, match: Mapping[str, str | None], *, reason
     if len(owner.strip()) > 200:
         raise ConfigError("--owner: longer than 200 characters")
     if expires_at <= now:
-        raise ConfigError(f"--expires {expires_at.date().isoformat()}: already past")
+        raise ConfigError(f"--expires: it would end {expires_at:%Y-%m-%d %H:%M} UTC, "
+                          "already past")
     row = Suppression(match=given, reason=reason.strip(), owner=owner.strip(),
                       expires_at=expires_at, created_at=now)
     session.add(row)

@@ -95,7 +95,7 @@ def test_a_resent_suppressed_alert_stays_suppressed_with_its_sources_status(
     ({"colour": "red"}, {}, "^suppression field 'colour'"),
     ({"rule": "r"}, {"reason": " "}, "^--reason: must not be empty"),
     ({"rule": "r"}, {"owner": ""}, "^--owner: must not be empty"),
-    ({"rule": "r"}, {"expires_at": NOW}, "^--expires .*: already past"),
+    ({"rule": "r"}, {"expires_at": NOW}, "^--expires: it would end .* UTC, already past"),
 ])
 def test_a_suppression_needs_a_match_reason_owner_and_future_expiry(
         store: StateStore, match: dict[str, str], fields: dict[str, object],
