@@ -12,6 +12,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.cli.alerts_view import queued_line
 from watchkeeper.cli.render import emit_json, err, out, parse_day, progress_bar
 
 if TYPE_CHECKING:  # the engine (Ibis, pySigma) loads only when a command needs it
@@ -78,6 +79,7 @@ def register(app: typer.Typer) -> None:
             emit_json(report.to_dict())
         else:
             show(report)
+            queued_line(workspace.last_sync)
 
 
 def show_rejected(rejected: Sequence[Rejection], verbose: bool) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchkeeper import __version__
+from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
@@ -139,6 +140,7 @@ findings_cmd.register(app)
 query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
+app.add_typer(alerts_cmd.app, name="alerts")
 
 
 def run() -> None:
