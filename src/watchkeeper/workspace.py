@@ -39,10 +39,16 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from watchkeeper.analysis import AnalysisReport, AnalysisStore
+    from watchkeeper.cases.alerts import IntakeResult
     from watchkeeper.cases.detail import CaseDetail
     from watchkeeper.cases.export import CaseExport
+    from watchkeeper.cases.grouping import GroupingRuleInfo
+    from watchkeeper.cases.model import AlertIn
+    from watchkeeper.cases.queue import AlertDetail, AlertPage, AlertQuery
     from watchkeeper.cases.repository import CaseChange, CaseFilter
     from watchkeeper.cases.service import CaseDesk, CaseList, CaseNew
+    from watchkeeper.cases.suppression import SuppressionInfo
+    from watchkeeper.cases.sync import SyncReport
     from watchkeeper.cases.views import CaseView, LinkView
     from watchkeeper.detect.engine import DetectReport
     from watchkeeper.detect.review import FindingDetail, FindingSummary
@@ -161,8 +167,11 @@ class Workspace:
         (``dry_run``: store nothing; ``strict``: a rule that cannot run is an error;
         ``wait``: seconds to wait for another writer of the lake)."""
         from watchkeeper.detect.engine import detect
-        return detect(self.lake, rules, since, progress, dry_run=dry_run, strict=strict,
-                      wait=wait)
+        report = detect(self.lake, rules, since, progress, dry_run=dry_run, strict=strict,
+                        wait=wait)
+        if not dry_run:
+            self._queue_own_alerts("detect")
+        return report
 
     @property
     def analysis(self) -> AnalysisStore:
@@ -173,7 +182,9 @@ class Workspace:
                 wait: float = 0.0) -> AnalysisReport:
         """Behaviour analytics and risk scoring, incremental on new days."""
         from watchkeeper.analysis import analyze
-        return analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait)
+        report = analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait)
+        self._queue_own_alerts("analyze")
+        return report
 
     def risk_top(self, day: date | None = None, limit: int = 20) -> list[RiskRank]:
         """The riskiest people on `day` (default: the last analysed day)."""
@@ -506,6 +517,130 @@ class Workspace:
         """Whether the state store answers at the newest revision and the lake reads."""
         from watchkeeper.readiness import check
         return check(self)
+
+    # -- alert queue ---------------------------------------------------------------------
+
+    last_sync: SyncReport | None = None   # what the last detect/analyze queued
+
+    def alerts_sync(self) -> SyncReport:
+        """Queue the lake's findings not queued yet and the new or changed risk alerts
+        (run by `detect` and `analyze` too)."""
+        from watchkeeper.cases.sync import sync_own_alerts
+        stored = self.analysis
+        self.last_sync = sync_own_alerts(self.state, self.lake, stored.optional("risk_alerts"),
+                                         stored.optional("risk_events"))
+        return self.last_sync
+
+    def _queue_own_alerts(self, job: str) -> None:
+        """After `job` stored its results: queue their alerts, or say in one line that
+        they are stored but not queued (losing them silently would be worse)."""
+        from watchkeeper.errors import StoreError
+        try:
+            self.alerts_sync()
+        except StoreError as exc:
+            raise StoreError(f"{job} stored its results, but their alerts are not queued: "
+                             f"{exc} (run `watchkeeper alerts sync` once the store works)"
+                             ) from exc
+
+    def alerts_ingest(self, alerts: Iterable[AlertIn],
+                      received_at: datetime | None = None) -> IntakeResult:
+        """Store normalized alerts in the queue: one batch, whole or not at all."""
+        from watchkeeper.cases.alerts import store_alerts
+        return store_alerts(self.state, list(alerts), received_at)
+
+    def alerts_import(self, files: Iterable[Path], fmt: str | None = None,
+                      mapping: Path | None = None) -> IntakeResult:
+        """Read alert files (a vendor format, recognized or `fmt`; or any JSON through an
+        alert `mapping`) and store them as one batch: any bad alert stores nothing."""
+        from datetime import UTC
+
+        from watchkeeper.cases.intake import load_alert_mapping, read_alert_files
+        received = datetime.now(UTC)
+        spec = load_alert_mapping(mapping) if mapping is not None else None
+        alerts = read_alert_files(files, fmt=fmt, mapping=spec, received=received)
+        return self.alerts_ingest(alerts, received)
+
+    def alerts_list(self, query: AlertQuery, *, person: str | None = None) -> AlertPage:
+        """A page of the queue, people shown as pseudonyms; `person` (a pseudonym) keeps
+        the alerts about that person."""
+        from dataclasses import replace
+
+        from watchkeeper.cases.pseudonyms import pseudonymize_page, subjects_for
+        from watchkeeper.cases.queue import list_alerts
+        pz = self.pseudonymizer()
+        with self.state.session() as session:
+            if person is not None:
+                query = replace(query, subjects=subjects_for(session, pz, person))
+            return pseudonymize_page(pz, list_alerts(session, query))
+
+    def alert(self, alert_id: int) -> AlertDetail:
+        """One alert in full (people as pseudonyms): its findings and the events behind
+        them, its changes, group and suppression."""
+        from datetime import UTC
+
+        from watchkeeper.cases.pseudonyms import pseudonymize_detail
+        from watchkeeper.cases.queue import show_alert
+        with self.state.session() as session:
+            detail = show_alert(session, alert_id, datetime.now(UTC))
+        return pseudonymize_detail(self.pseudonymizer(), detail)
+
+    def grouping_rule_add(self, name: str, keys: Iterable[str],
+                          window_seconds: int) -> GroupingRuleInfo:
+        """Add a grouping rule; it applies to alerts received from now on."""
+        from watchkeeper.cases.grouping import add_rule
+        with self.state.session() as session:
+            return add_rule(session, name, list(keys), window_seconds)
+
+    def grouping_rules(self) -> tuple[GroupingRuleInfo, ...]:
+        from watchkeeper.cases.grouping import list_rules
+        with self.state.session() as session:
+            return list_rules(session)
+
+    def grouping_rule_remove(self, name: str) -> GroupingRuleInfo:
+        """Remove a grouping rule; its groups stay."""
+        from watchkeeper.cases.grouping import remove_rule
+        with self.state.session() as session:
+            return remove_rule(session, name)
+
+    def suppress(self, *, reason: str, owner: str, expires: date, rule: str | None = None,
+                 person: str | None = None, host: str | None = None,
+                 source: str | None = None) -> SuppressionInfo:
+        """Suppress matching alerts received until the end of `expires` (UTC); `person`
+        is a pseudonym."""
+        from datetime import UTC, time, timedelta
+
+        from watchkeeper.cases.pseudonyms import pseudonymize_suppression, subject_of
+        from watchkeeper.cases.suppression import add_suppression
+        pz = self.pseudonymizer()
+        ends = datetime.combine(expires + timedelta(days=1), time(), UTC)
+        with self.state.session() as session:
+            subject = subject_of(session, pz, person) if person is not None else None
+            info = add_suppression(session, {"rule": rule, "subject": subject, "host": host,
+                                             "source": source},
+                                   reason=reason, owner=owner, expires_at=ends,
+                                   now=datetime.now(UTC))
+        return pseudonymize_suppression(pz, info)
+
+    def suppressions(self, *, ended: bool = False) -> tuple[SuppressionInfo, ...]:
+        """Suppressions in force (`ended`: also expired and lifted ones)."""
+        from datetime import UTC
+
+        from watchkeeper.cases.pseudonyms import pseudonymize_suppression
+        from watchkeeper.cases.suppression import list_suppressions
+        with self.state.session() as session:
+            found = list_suppressions(session, datetime.now(UTC), ended=ended)
+        pz = self.pseudonymizer()
+        return tuple(pseudonymize_suppression(pz, s) for s in found)
+
+    def lift_suppression(self, ident: int) -> SuppressionInfo:
+        """End a suppression now; the alerts it marked stay marked."""
+        from datetime import UTC
+
+        from watchkeeper.cases.pseudonyms import pseudonymize_suppression
+        from watchkeeper.cases.suppression import lift_suppression
+        with self.state.session() as session:
+            info = lift_suppression(session, ident, datetime.now(UTC))
+        return pseudonymize_suppression(self.pseudonymizer(), info)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from watchkeeper.cli.alerts_view import queued_line
 from watchkeeper.cli.render import emit_json, out, progress_bar, warning_line
 from watchkeeper.cli.risk import JsonOpt, risk_app, show_top
 
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
                   f"{report.last_day} ({report.new_days} new days): {report.alerts} risk "
                   f"alerts on {report.alerted_people} people, "
                   f"{sum(report.seconds.values()):.1f}s")
+        queued_line(workspace.last_sync)
         for family, reason in report.skipped.items():
             out.print(f"[yellow]skipped[/] {escape(family)}: {escape(reason)}")
         show_top(report.top)

@@ -12,6 +12,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper.cli.alerts_view import queued_line
 from watchkeeper.cli.audit import record_read
 from watchkeeper.cli.render import emit_json, err, out, parse_day, progress_bar
 
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
             emit_json(report.to_dict())
         else:
             show(report)
+            queued_line(workspace.last_sync)
 
 
 def rules_label(rules: list[Path] | None) -> str:

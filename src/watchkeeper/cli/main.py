@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchkeeper import __version__
+from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import audit as audit_cmd
 from watchkeeper.cli import cases as cases_cmd
@@ -147,6 +148,7 @@ audit_cmd.register(app)
 cases_cmd.register(app)
 users_cmd.register(app)
 serve_cmd.register(app)
+app.add_typer(alerts_cmd.app, name="alerts")
 
 
 def run() -> None:
