@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from watchkeeper.errors import WatchkeeperError
 
 if TYPE_CHECKING:
-    from watchkeeper.workspace import Workspace
+    from watchkeeper.facade.state import StateJobs as Workspace  # what the checks use
 
 
 @dataclass(frozen=True)

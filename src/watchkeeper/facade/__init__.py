@@ -1,0 +1,1 @@
+"""The `Workspace` facade in parts, one per domain; `watchkeeper.workspace` joins them."""
