@@ -34,13 +34,13 @@ from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
 from watchkeeper.detect.sigma.dictionary import (
     Batch,
     Bound,
-    GroupRows,
     Probe,
     bind,
     columns_read,
     probes,
 )
 from watchkeeper.detect.sigma.pipeline import Route
+from watchkeeper.detect.sigma.rows import GroupRows
 from watchkeeper.detect.sigma.sqlgen import (
     Schema,
     col,
