@@ -116,6 +116,7 @@ def run_rules(rules: Sequence[CompiledRule], table: ir.Table,
                 if rows.size:
                     parts.append(_run_group(jobs, GroupRows(batch, rows), data,
                                             plan.fields[number], fields))
+            batch.release()  # its columns refer back to it: free them now, not at a GC
     finally:
         cursor.close()
     return _distinct(parts, fields)
@@ -159,21 +160,32 @@ def _source(table: ir.Table) -> _Source:
 
 
 def _batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
-    """The reader's record batches regrouped into batches of ``rows`` rows (the last may be
-    smaller; DuckDB streams batches of other sizes; the per-value work is done once per
-    batch, and a batch's size bounds the runner's memory)."""
+    """The reader's record batches as batches of at most ``rows`` rows, in order: a larger
+    one is cut into zero-copy slices, consecutive smaller ones are joined while they fit.
+    A full batch from DuckDB (a row group, 122,880 rows) is used as it is: copying it into
+    batches of exactly ``rows`` rows held two of DuckDB's batches and the copy at once. The
+    per-value work is done once per batch, and a batch's size bounds the runner's memory."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for data in reader:
-        pending.append(data)
-        count += data.num_rows
-        while count >= rows:
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, rows).combine_chunks().to_batches()[0]
-            rest = table.slice(rows)
-            pending, count = rest.to_batches(), rest.num_rows
-    if count:
-        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+        if pending and count + data.num_rows > rows:
+            yield _joined(pending)
+            pending, count = [], 0
+        for start in range(0, data.num_rows, rows):
+            part = data.slice(start, rows)
+            if part.num_rows == rows:
+                yield part
+            else:  # the rest: joined with the next batches while they fit
+                pending.append(part)
+                count += part.num_rows
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 @dataclass(frozen=True)

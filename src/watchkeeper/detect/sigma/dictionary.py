@@ -466,6 +466,12 @@ class Batch:
         values = pa.table({name: columns[name] for name in key})
         return _Column(self, key, inverse.astype(np.intp).reshape(-1), values)
 
+    def release(self) -> None:
+        """Drop the dictionaries and vectors (each column refers back to its batch, so
+        without this a batch's memory waits for the cyclic garbage collector)."""
+        self._columns.clear()
+        self._vectors.clear()
+
     def whole(self, node: Probe | Combo | Negation, column: _Column) -> bool:
         """Whether a single-key node is evaluated on all of its column's values: the column
         is eager, or every test of the node is already known on all values."""

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from watchkeeper.detect.sigma.probes import ARROW_KINDS, Probe
 
 #: Characters of joined values searched at a time by the multi-pattern pass.
-MULTI_CHUNK = 1 << 22
+MULTI_CHUNK = 1 << 20
 Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
 Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
