@@ -59,7 +59,7 @@ def regexes(draw: st.DrawFn) -> tuple[str, list[str]]:
     parts: list[str] = []
     for _ in range(draw(st.integers(1, 5))):
         atom = draw(st.sampled_from([".", ".*", "\\s", "\\w", "[ab]", "[^k]", "\\b", "^",
-                                     "$", "literal", "literal"]))
+                                     "$", ".{3,}", "\\w{4}", "literal", "literal"]))
         atom = literal() if atom == "literal" else atom
         shape = draw(st.sampled_from(["", "?", "+", "*", "{2}", "group", "either",
                                       "scoped"]))
@@ -115,6 +115,8 @@ def holds(con: duckdb.DuckDBPyConnection, kind: str, pattern: str, cased: bool,
 
 
 def admits(found: Prefilter, value: str, lowered: str) -> bool:
+    if len(value) < found.min_length:
+        return False
     if found.non_ascii and not value.isascii():
         return True
     return all(any(n in lowered for n in needed) for needed in found.requirements)
@@ -150,10 +152,13 @@ def test_like_prefilter_keeps_every_match(con: duckdb.DuckDBPyConnection, patter
 
 def test_prefilter_golden_cases() -> None:
     assert prefilter("regex", r"(?i)\\system32\\(cmd|powershell)\.exe") == Prefilter(
-        (("\\system32\\",), (".exe",), ("cmd", "powershell")), non_ascii=True)
+        (("\\system32\\",), (".exe",), ("cmd", "powershell")), non_ascii=True,
+        min_length=17)
     assert prefilter("like", "%ipconfig%|%find%") == Prefilter((("ipconfig",), ("find",)))
     cased = prefilter("regex", r"Invoke-\w+Mimikatz")
-    assert cased == Prefilter((("mimikatz",), ("invoke-",)))
+    assert cased == Prefilter((("mimikatz",), ("invoke-",)), min_length=16)
+    assert prefilter("regex", ".{1000,}") == Prefilter((), min_length=1000)
+    assert prefilter("regex", "(?i)ab.{20}") == Prefilter((("ab",),), True, 22)
     # no literal of two characters, or syntax read differently by Python and RE2
     for pattern in (r"\s-[ab]\s", r"[[:alpha:]]+abc", r"\x41bcd", r"\Qabc\E", r"\pLabc",
                     r"(?x) a b c", r"abc\z", r"(?#c)abc", "a?b*"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -312,9 +313,26 @@ def _distinct(parts: Sequence[pa.Table], fields: Sequence[str]) -> pa.Table:
     if not parts:
         return match_schema(fields).empty_table()
     table = pa.concat_tables(parts)
-    keys = pc.binary_join_element_wise(table["rule_id"], table["event_id"], "\x1f")
-    _, first = np.unique(keys.to_numpy(zero_copy_only=False), return_index=True)
-    return table.take(np.sort(first)) if len(first) < table.num_rows else table
+    # (rule, event) as one integer: dictionary codes, then the first row of each key (a
+    # stable sort; numpy's unique on joined strings took ~0.3 s per 400,000 matches)
+    rule, rules = _codes(table["rule_id"])
+    event, _ = _codes(table["event_id"])
+    keys = event * (rules + 1) + rule
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    if first.all():
+        return table
+    return table.take(np.sort(order[first]))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray[Any, np.dtype[np.int64]], int]:
+    """Dictionary codes of a column (null: one more code) and the dictionary's size."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    size = len(encoded.dictionary)
+    codes = encoded.indices.fill_null(size).to_numpy().astype(np.int64)
+    return codes, size
 
 
 def connect_table(data: pa.Table, name: str = "events") -> ir.Table:

@@ -82,7 +82,7 @@ PYTHON_LIMIT = 2048
 #: A column's string tests (of one case variant) run as one Aho-Corasick pass over all its
 #: distinct values when there are at least this many tests and values.
 MULTI_PROBES = 16
-MULTI_VALUES = 1024
+MULTI_VALUES = 1
 #: A complete result holding on more than this share of the values is kept as a bitmap.
 SPARSE_SHARE = 1 / 32
 #: Per-value vectors of rule sub-trees kept per batch (a byte per value each).
@@ -164,7 +164,7 @@ class _Column:
         self._strings: dict[bool, _Strings] = {}
         self.pending: dict[Probe, Index] = {}  # results of the multi-pattern pass, unpacked
         # when first wanted
-        self._non_ascii: Mask | None = None
+        self._facts: tuple[Mask, Index] | None = None
 
     def set_lowered(self, lowered: pa.Array) -> None:
         self._lowered = lowered
@@ -294,17 +294,21 @@ class _Column:
         """Which of the values ``rows`` a ``LIKE``/regex probe can hold on: those holding a
         needle of each requirement of its prefilter (:mod:`.literals`), known from the
         multi-pattern pass; None when there is no prefilter or its needles are unknown."""
-        if found.prefilter is None:
+        pre = found.prefilter
+        if pre is None:
             return None
         mask: Mask | None = None
-        for needed in found.prefilter.requirements:
+        for needed in pre.requirements:
             hits = [self._hits(self._needle(n)) for n in needed]
             if any(h is None for h in hits):
                 return None
             either = np.logical_or.reduce([h.at(rows) for h in hits if h is not None])
             mask = either if mask is None else mask & either
-        if mask is not None and found.prefilter.non_ascii:
-            mask |= self.non_ascii()[rows]
+        if mask is not None and pre.non_ascii:
+            mask |= self.text_facts()[0][rows]
+        if pre.min_length:
+            long_enough = self.text_facts()[1][rows] >= pre.min_length
+            mask = long_enough if mask is None else mask & long_enough
         return mask
 
     def known_everywhere(self, node: Probe | Combo | Negation) -> bool:
@@ -313,15 +317,17 @@ class _Column:
 
     def prefiltered(self, found: Probe) -> bool:
         """Whether the probe's prefilter is known (its needles' results are)."""
-        return found.prefilter is not None and all(
+        return found.prefilter is not None and len(self.key) == 1 and all(
             self._hits(self._needle(n)) is not None for n in found.prefilter.needles)
 
-    def non_ascii(self) -> Mask:
-        """Per value: whether its raw text holds a non-ASCII character (null: false)."""
-        if self._non_ascii is None:
+    def text_facts(self) -> tuple[Mask, Index]:
+        """Per value of the raw text: whether it holds a non-ASCII character, and its
+        length in characters (null: false, 0)."""
+        if self._facts is None:
             raw = pc.cast(self.values.column(0), pa.string())
-            self._non_ascii = pc.invert(pc.string_is_ascii(raw)).fill_null(False).to_numpy()
-        return self._non_ascii
+            self._facts = (pc.invert(pc.string_is_ascii(raw)).fill_null(False).to_numpy(),
+                           pc.utf8_length(raw).fill_null(0).to_numpy())
+        return self._facts
 
     def set_results(self, found: Probe, result: Mask) -> None:
         """Store a result known on every value, compact."""

@@ -21,7 +21,8 @@ the pattern's literals, so they hold whatever the case of the value:
   RE2 folds case by Unicode rules (``ſ`` matches ``s``, ``K`` (Kelvin) matches ``k``), which
   ``lower`` does not follow, so such a prefilter also lets through every value holding a
   non-ASCII character (``non_ascii``); an ASCII value matching ``(?i)abc`` holds ``abc`` in
-  some case, so its lower-cased text holds ``abc``.
+  some case, so its lower-cased text holds ``abc``. A regex whose matches are at least
+  :data:`MIN_LENGTH` characters long also skips shorter values (``.{1000,}``).
 
 The result is a necessary condition only: a value passing it still runs the exact test.
 """
@@ -43,6 +44,8 @@ _constants: Any = importlib.import_module("re._constants")
 MIN_NEEDLE = 2
 #: At most this many requirements per test (the longest needles).
 MAX_REQUIREMENTS = 3
+#: A regex's shortest match length is a prefilter from this many characters on.
+MIN_LENGTH = 16
 _SAFE_ESCAPES = frozenset("tnrfvdDwWsSbBA")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _FLAGS = re.compile(r"\(\?([a-zA-Z-]*)[:)]")
@@ -52,10 +55,12 @@ _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 @dataclass(frozen=True)
 class Prefilter:
     """Every value a test holds on contains, in its lower-cased text, at least one needle of
-    each requirement (lower-case ASCII) or, when ``non_ascii``, a non-ASCII character."""
+    each requirement (lower-case ASCII) or, when ``non_ascii``, a non-ASCII character; and
+    has at least ``min_length`` characters (a regex's shortest match, as ``.{1000,}``)."""
 
     requirements: tuple[tuple[str, ...], ...]
     non_ascii: bool = False
+    min_length: int = 0
 
     @property
     def needles(self) -> tuple[str, ...]:
@@ -85,7 +90,14 @@ def _regex(pattern: str) -> Prefilter | None:
         return None
     ignorecase = _constants.SRE_FLAG_IGNORECASE
     folded = bool(parsed.state.flags & ignorecase) or _scoped_ignorecase(parsed.data)
-    return _choose(_requirements(parsed.data), folded)
+    # RE2 matches code point by code point, case folded or not: a match is at least as
+    # long as the parser's shortest width
+    shortest = min(int(parsed.getwidth()[0]), 1 << 31)
+    found = _choose(_requirements(parsed.data), folded)
+    if shortest < MIN_LENGTH:
+        return found
+    return Prefilter(found.requirements if found else (), folded and found is not None,
+                     shortest)
 
 
 def _readable(pattern: str) -> bool:
