@@ -22,6 +22,7 @@ from watchkeeper.detect import (
     run_rules_per_rule,
 )
 from watchkeeper.detect.sigma import dictionary
+from watchkeeper.detect.sigma import hits as hits_module
 from watchkeeper.detect.sigma.dictionary import Batch, Hits
 from watchkeeper.detect.sigma.probes import bind, probes
 from watchkeeper.detect.sigma.sqlgen import Schema
@@ -68,7 +69,7 @@ def test_fused_equals_per_rule_on_high_cardinality(rules: list[CompiledRule],
     """Unique command lines and file names; the Aho-Corasick pass on every column; results
     as numbers, as bitmaps (share 0) and as numbers however many hold (share 1); small
     batches, so dictionaries are evaluated lazily batch after batch."""
-    monkeypatch.setattr(dictionary, "SPARSE_SHARE", share)
+    monkeypatch.setattr(hits_module, "SPARSE_SHARE", share)
     monkeypatch.setattr(dictionary, "MULTI_VALUES", 1)
     monkeypatch.setattr(dictionary, "MULTI_PROBES", 1)
     monkeypatch.setattr(dictionary, "EAGER_LIMIT", 64)

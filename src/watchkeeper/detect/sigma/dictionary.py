@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -51,6 +52,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from watchkeeper.detect.sigma.build import TEXT_COLUMN
+from watchkeeper.detect.sigma.hits import SPARSE_SHARE, Hits, Index, Mask
 from watchkeeper.detect.sigma.probes import (
     DIALECT,
     Bound,
@@ -83,67 +85,8 @@ PYTHON_LIMIT = 2048
 #: distinct values when there are at least this many tests and values.
 MULTI_PROBES = 16
 MULTI_VALUES = 1
-#: A complete result holding on more than this share of the values is kept as a bitmap.
-SPARSE_SHARE = 1 / 32
 #: Per-value vectors of rule sub-trees kept per batch (a byte per value each).
 VECTOR_BYTES = 64 << 20
-Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
-Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
-
-
-_NONE: Index = np.zeros(0, np.uint32)
-
-
-class Hits:
-    """A probe's result on every value of a column, compact: the sorted numbers of the
-    values where it holds (``uint32``), or a packed bitmap when they are many."""
-
-    __slots__ = ("bits", "numbers", "size")
-
-    def __init__(self, size: int, numbers: Index | None = None, mask: Mask | None = None) -> None:
-        self.size = size
-        if numbers is None:
-            assert mask is not None
-            count = int(np.count_nonzero(mask))
-            # most tests hold on no value: no search for the numbers then
-            numbers = (_NONE if not count else np.flatnonzero(mask)
-                       if count <= size * SPARSE_SHARE else None)
-        else:
-            count = len(numbers)
-            if count > size * SPARSE_SHARE:
-                mask = np.zeros(size, np.bool_)
-                mask[numbers] = True
-                numbers = None
-        self.numbers = None if numbers is None else numbers.astype(np.uint32)
-        self.bits = None if numbers is not None or mask is None else np.packbits(mask)
-
-    @property
-    def nbytes(self) -> int:
-        stored = self.numbers if self.numbers is not None else self.bits
-        return 0 if stored is None else int(stored.nbytes)
-
-    def at(self, where: slice | Index) -> Mask:
-        """The result on ``where`` (every value, or the given value numbers)."""
-        if self.bits is not None:
-            dense: Mask = np.unpackbits(self.bits, count=self.size).view(np.bool_)
-            return dense[where]
-        numbers = self.numbers
-        assert numbers is not None
-        if isinstance(where, slice):
-            out = np.zeros(self.size, np.bool_)
-            out[numbers] = True
-            return out[where]
-        if not len(numbers):
-            return np.zeros(len(where), np.bool_)
-        if len(where) > self.size >> 3:  # many values asked: a dense gather is cheaper
-            dense = np.zeros(self.size, np.bool_)
-            dense[numbers] = True
-            gathered: Mask = dense[where]
-            return gathered
-        found = np.searchsorted(numbers, where)
-        found[found == len(numbers)] = 0
-        hit: Mask = numbers[found] == where
-        return hit
 
 
 class _Column:
@@ -503,11 +446,7 @@ class Batch:
         # a lake connection does not preserve insertion order: the position column and
         # ORDER BY keep each result row next to its value
         values = values.append_column(_POSITION, pa.array(np.arange(values.num_rows)))
-        inner: list[exp.Expr] = [col(n) for n in values.column_names]
-        inner += [lower_expr(n, self.schema).as_(lower_alias(n), quoted=True)
-                  for n in lowered]
-        table = exp.Table(this=exp.to_identifier(name, quoted=True))
-        source = exp.select(*inner).from_(table).sql(DIALECT)
+        source = _values_sql(tuple(values.column_names), tuple(lowered), self.schema, name)
         items = ", ".join(f"{text} AS p{i}" for i, text in enumerate(select))
         text = f'SELECT {items} FROM ({source}) AS v ORDER BY v."{_POSITION}"'
         self.con.register(name, values)
@@ -521,5 +460,24 @@ class Batch:
 _POSITION = "__wk_position"
 
 
-__all__ = ["Batch", "Bound", "Combo", "Hits", "Key", "Negation", "Probe", "bind",
+def _values_sql(names: tuple[str, ...], lowered: tuple[str, ...], schema: Schema,
+                table: str) -> str:
+    """``SELECT`` the columns ``names`` and the lower-cased ``lowered`` from ``table``
+    (generated once per shape: sqlglot's generator cost ~3 ms a query)."""
+    return _values_template(names, lowered, schema).replace(_TABLE, table)
+
+
+@lru_cache(maxsize=4096)
+def _values_template(names: tuple[str, ...], lowered: tuple[str, ...], schema: Schema) -> str:
+    inner: list[exp.Expr] = [col(n) for n in names]
+    inner += [lower_expr(n, schema).as_(lower_alias(n), quoted=True) for n in lowered]
+    source = exp.Table(this=exp.to_identifier(_TABLE, quoted=True))
+    return exp.select(*inner).from_(source).sql(DIALECT)
+
+
+_TABLE = "__wk_values_table__"
+
+
+__all__ = ["SPARSE_SHARE", "Batch", "Bound", "Combo", "Hits", "Index", "Key", "Mask", "Negation",
+           "Probe", "bind",
            "columns_read", "keys_of", "probes"]
