@@ -19,7 +19,13 @@ that same table; the fused matches of the sampled rules must equal theirs.
 
 The report gives the process's peak RSS after the main runs (``peak_rss_mb``) and, with
 ``--unique-fields``, after the high-cardinality runs too (``unique_peak_rss_mb``: the peak
-so far, so it includes the main runs; the main table is dropped before).
+so far, so it includes the main runs; the main table is dropped before). The fused runs'
+CPU time (``unique_fused_cpu_seconds``: the process's, DuckDB's threads included) is given
+next to their wall time, which a shared machine stretches. On Linux it also
+gives the peak of each high-cardinality fused run alone (``unique_fused_peak_rss_mb``:
+the peak is reset to the current RSS through ``/proc/self/clear_refs`` just before the run)
+and the RSS just before it (``unique_rss_before_fused_mb``: the benchmark's own state,
+parsed rules and the DuckDB table), so the engine's share is their difference.
 
 ``--rule-cache`` measures the compiled-rule cache instead (:mod:`watchkeeper.detect.sigma.
 cache`): loading and compiling the SigmaHQ Windows folder without a cache, with an empty
@@ -125,8 +131,15 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
 def unique_fields(compiled: list, sample: list,  # type: ignore[type-arg]
                   table: ibis.Table, rows: int, ratios: dict[str, str]) -> dict[str, object]:
     """Fused and (sampled, extrapolated) per-rule runs on the high-cardinality variant."""
+    earlier = peak_rss_mb()  # resetting the peak below resets this one too
+    before = rss_mb()
+    cpu = time.process_time()
     fused, fused_s = timed(run_rules, compiled, table)
+    fused_cpu, cpu = time.process_time() - cpu, time.process_time()
+    fused_peak = peak_since_reset_mb()
     _, again_s = timed(run_rules, compiled, table)
+    again_cpu = time.process_time() - cpu
+    again_peak = peak_since_reset_mb()
     per_rule, sample_s = timed(run_rules_per_rule, sample, table)
     sampled = pa.array([r.rule_id for r in sample])
     mine = fused.filter(pc.is_in(fused["rule_id"], value_set=sampled))
@@ -138,14 +151,20 @@ def unique_fields(compiled: list, sample: list,  # type: ignore[type-arg]
     if pairs(mine) != pairs(per_rule):
         raise SystemExit("fused and per-rule matches differ on the high-cardinality table")
     per_rule_s = sample_s * len(compiled) / len(sample)
+    peaks = [earlier, fused_peak or 0, again_peak or 0, peak_rss_mb()]
     return {
-        "unique_peak_rss_mb": peak_rss_mb(),
+        "unique_peak_rss_mb": max(peaks),
+        "unique_rss_before_fused_mb": before,
+        "unique_fused_peak_rss_mb": fused_peak,
+        "unique_fused_again_peak_rss_mb": again_peak,
         "unique_fields": ", ".join(UNIQUE_FIELDS) + " unique per row",
         "unique_matches": fused.num_rows,
         "unique_sampled_matches_equal": f"{len(pairs(mine))} (fused == per rule)",
         "unique_fused_seconds": round(fused_s, 2),
         "unique_fused_events_per_second": round(rows / fused_s),
+        "unique_fused_cpu_seconds": round(fused_cpu, 2),
         "unique_fused_again_seconds": round(again_s, 2),
+        "unique_fused_again_cpu_seconds": round(again_cpu, 2),
         "unique_fused_again_events_per_second": round(rows / again_s),
         "unique_per_rule_seconds_extrapolated": round(per_rule_s, 2),
         "unique_per_rule_events_per_second": round(rows / per_rule_s),
@@ -157,6 +176,36 @@ def unique_fields(compiled: list, sample: list,  # type: ignore[type-arg]
 def peak_rss_mb() -> int:
     """The process's peak resident set size so far, in MB (Linux: ru_maxrss in KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _status_mb(field: str) -> int | None:
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) // 1024
+    return None
+
+
+def rss_mb() -> int | None:
+    """The resident set size now, in MB, after resetting the peak to it (Linux:
+    ``/proc/self/clear_refs``), so :func:`peak_since_reset_mb` measures what comes next:
+    the fused run's own peak, the benchmark's state (rules, DuckDB table) included but not
+    the peaks of the runs before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    return _status_mb("VmRSS")
+
+
+def peak_since_reset_mb() -> int | None:
+    """The peak resident set size since the last :func:`rss_mb`, then reset again."""
+    peak = _status_mb("VmHWM")
+    rss_mb()
+    return peak
 
 
 CACHE_RUN = """

@@ -34,21 +34,26 @@ TEXT = st.text(alphabet="abAB\\ .é\u0130\U0001f600\x00", max_size=6)
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(TEXT, max_size=12),
        tests=st.lists(st.tuples(st.sampled_from(KINDS), TEXT), max_size=12),
-       chunk=st.sampled_from([1, 2, 5, strings_module.MULTI_CHUNK]))
+       chunk=st.sampled_from([1, 2, 5, strings_module.MULTI_CHUNK]),
+       frequent=st.sampled_from([None, 0.0, 0.5, 2.0]), step=st.sampled_from([1, 3]))
 def test_multi_pass_equals_python_string_tests(values: list[str],
                                                tests: list[tuple[str, str]],
-                                               chunk: int) -> None:
+                                               chunk: int, frequent: float | None,
+                                               step: int) -> None:
     """Also with the joined text searched in slices of ``chunk`` characters (cut at
-    separators; the default is megabytes, so only these small slices split values)."""
+    separators; the default is megabytes, so only these small slices split values), and
+    with the needles estimated frequent (on every ``step``-th value; share 0: all of them
+    that occur) tested value by value."""
     found = list(dict.fromkeys(binding.probe(("c",), kind, value) for kind, value in tests
                                if value and "\x00" not in value))
     strings = _Strings(values)
-    default = strings_module.MULTI_CHUNK
-    strings_module.MULTI_CHUNK = chunk
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(strings_module, "MULTI_CHUNK", chunk)
+        if frequent is not None:
+            patch.setattr(strings_module, "FREQUENT_MIN_VALUES", 0)
+            patch.setattr(strings_module, "FREQUENT_SHARE", frequent)
+            patch.setattr(strings_module, "SAMPLE_STEP", step)
         hits = strings.multi(found)
-    finally:
-        strings_module.MULTI_CHUNK = default
     if any("\x00" in v for v in values) and found:
         assert hits is None
         return

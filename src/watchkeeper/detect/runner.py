@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -34,13 +35,13 @@ from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
 from watchkeeper.detect.sigma.dictionary import (
     Batch,
     Bound,
-    GroupRows,
     Probe,
     bind,
     columns_read,
     probes,
 )
 from watchkeeper.detect.sigma.pipeline import Route
+from watchkeeper.detect.sigma.rows import GroupRows
 from watchkeeper.detect.sigma.sqlgen import (
     Schema,
     col,
@@ -116,6 +117,7 @@ def run_rules(rules: Sequence[CompiledRule], table: ir.Table,
                 if rows.size:
                     parts.append(_run_group(jobs, GroupRows(batch, rows), data,
                                             plan.fields[number], fields))
+            batch.release()  # its columns refer back to it: free them now, not at a GC
     finally:
         cursor.close()
     return _distinct(parts, fields)
@@ -159,21 +161,32 @@ def _source(table: ir.Table) -> _Source:
 
 
 def _batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
-    """The reader's record batches regrouped into batches of ``rows`` rows (the last may be
-    smaller; DuckDB streams batches of other sizes; the per-value work is done once per
-    batch, and a batch's size bounds the runner's memory)."""
+    """The reader's record batches as batches of at most ``rows`` rows, in order: a larger
+    one is cut into zero-copy slices, consecutive smaller ones are joined while they fit.
+    A full batch from DuckDB (a row group, 122,880 rows) is used as it is: copying it into
+    batches of exactly ``rows`` rows held two of DuckDB's batches and the copy at once. The
+    per-value work is done once per batch, and a batch's size bounds the runner's memory."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for data in reader:
-        pending.append(data)
-        count += data.num_rows
-        while count >= rows:
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, rows).combine_chunks().to_batches()[0]
-            rest = table.slice(rows)
-            pending, count = rest.to_batches(), rest.num_rows
-    if count:
-        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+        if pending and count + data.num_rows > rows:
+            yield _joined(pending)
+            pending, count = [], 0
+        for start in range(0, data.num_rows, rows):
+            part = data.slice(start, rows)
+            if part.num_rows == rows:
+                yield part
+            else:  # the rest: joined with the next batches while they fit
+                pending.append(part)
+                count += part.num_rows
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 @dataclass(frozen=True)
@@ -300,9 +313,26 @@ def _distinct(parts: Sequence[pa.Table], fields: Sequence[str]) -> pa.Table:
     if not parts:
         return match_schema(fields).empty_table()
     table = pa.concat_tables(parts)
-    keys = pc.binary_join_element_wise(table["rule_id"], table["event_id"], "\x1f")
-    _, first = np.unique(keys.to_numpy(zero_copy_only=False), return_index=True)
-    return table.take(np.sort(first)) if len(first) < table.num_rows else table
+    # (rule, event) as one integer: dictionary codes, then the first row of each key (a
+    # stable sort; numpy's unique on joined strings took ~0.3 s per 400,000 matches)
+    rule, rules = _codes(table["rule_id"])
+    event, _ = _codes(table["event_id"])
+    keys = event * (rules + 1) + rule
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.ones(len(keys), np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    if first.all():
+        return table
+    return table.take(np.sort(order[first]))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray[Any, np.dtype[np.int64]], int]:
+    """Dictionary codes of a column (null: one more code) and the dictionary's size."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    size = len(encoded.dictionary)
+    codes = encoded.indices.fill_null(size).to_numpy().astype(np.int64)
+    return codes, size
 
 
 def connect_table(data: pa.Table, name: str = "events") -> ir.Table:

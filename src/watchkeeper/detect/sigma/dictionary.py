@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -51,6 +52,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from watchkeeper.detect.sigma.build import TEXT_COLUMN
+from watchkeeper.detect.sigma.hits import SPARSE_SHARE, Hits, Index, Mask
 from watchkeeper.detect.sigma.probes import (
     DIALECT,
     Bound,
@@ -63,6 +65,7 @@ from watchkeeper.detect.sigma.probes import (
     keys_of,
     probes,
 )
+from watchkeeper.detect.sigma.probes import probe as probe_for
 from watchkeeper.detect.sigma.sqlgen import (
     Schema,
     col,
@@ -81,56 +84,9 @@ PYTHON_LIMIT = 2048
 #: A column's string tests (of one case variant) run as one Aho-Corasick pass over all its
 #: distinct values when there are at least this many tests and values.
 MULTI_PROBES = 16
-MULTI_VALUES = 1024
-#: A complete result holding on more than this share of the values is kept as a bitmap.
-SPARSE_SHARE = 1 / 32
-Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
-Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
-
-
-class Hits:
-    """A probe's result on every value of a column, compact: the sorted numbers of the
-    values where it holds (``uint32``), or a packed bitmap when they are many."""
-
-    __slots__ = ("bits", "numbers", "size")
-
-    def __init__(self, size: int, numbers: Index | None = None, mask: Mask | None = None) -> None:
-        self.size = size
-        if numbers is None:
-            assert mask is not None
-            count = int(np.count_nonzero(mask))
-            numbers = np.flatnonzero(mask) if count <= size * SPARSE_SHARE else None
-        else:
-            count = len(numbers)
-            if count > size * SPARSE_SHARE:
-                mask = np.zeros(size, np.bool_)
-                mask[numbers] = True
-                numbers = None
-        self.numbers = None if numbers is None else numbers.astype(np.uint32)
-        self.bits = None if numbers is not None or mask is None else np.packbits(mask)
-
-    @property
-    def nbytes(self) -> int:
-        stored = self.numbers if self.numbers is not None else self.bits
-        return 0 if stored is None else int(stored.nbytes)
-
-    def at(self, where: slice | Index) -> Mask:
-        """The result on ``where`` (every value, or the given value numbers)."""
-        if self.bits is not None:
-            dense: Mask = np.unpackbits(self.bits, count=self.size).view(np.bool_)
-            return dense[where]
-        numbers = self.numbers
-        assert numbers is not None
-        if isinstance(where, slice):
-            out = np.zeros(self.size, np.bool_)
-            out[numbers] = True
-            return out[where]
-        if not len(numbers):
-            return np.zeros(len(where), np.bool_)
-        found = np.searchsorted(numbers, where)
-        found[found == len(numbers)] = 0
-        hit: Mask = numbers[found] == where
-        return hit
+MULTI_VALUES = 1
+#: Per-value vectors of rule sub-trees kept per batch (a byte per value each).
+VECTOR_BYTES = 64 << 20
 
 
 class _Column:
@@ -151,6 +107,7 @@ class _Column:
         self._strings: dict[bool, _Strings] = {}
         self.pending: dict[Probe, Index] = {}  # results of the multi-pattern pass, unpacked
         # when first wanted
+        self._facts: tuple[Mask, Index] | None = None
 
     def set_lowered(self, lowered: pa.Array) -> None:
         self._lowered = lowered
@@ -175,6 +132,8 @@ class _Column:
         values, when they are many and so are the values."""
         if len(self.key) != 1 or self.size - 1 < MULTI_VALUES:
             return
+        wanted = [*wanted, *(self._needle(n) for p in wanted if p.prefilter is not None
+                             for n in p.prefilter.needles)]
         for lowered in (False, True):
             found = [p for p in wanted if p.lowered == lowered and p not in self.complete
                      and p not in self.pending and multi_eligible(p)]
@@ -229,16 +188,89 @@ class _Column:
                     self.results[probe][chosen] = _KERNELS[probe.kind](data[probe.lowered],
                                                                        probe.value)
         if sql:
-            table = self.values if entries is None else self.values.take(entries)
-            flags = [f"COALESCE({p.value}, FALSE)" for p in sql]
-            lowered = [n for n in self.key if n != TEXT_COLUMN]
-            result = self.batch.query(table, flags, lowered)
-            for i, probe in enumerate(sql):
-                self.results[probe][where] = result.column(i).to_numpy(zero_copy_only=False)
+            self._run_sql(sql, entries)
         for probe in todo:
             self.known[probe][where] = True
             if entries is None or self.known[probe].all():
                 self.set_results(probe, self.results[probe])
+
+    def _run_sql(self, sql: Sequence[Probe], entries: Index | None) -> None:
+        """Run SQL probes in DuckDB on ``entries`` (all values when None), each only on the
+        values its prefilter lets through (``CASE WHEN``: DuckDB evaluates the test on
+        those rows only); the others are false."""
+        rows: Index = np.arange(self.size) if entries is None else entries
+        masks = [self.candidates(p, rows) for p in sql]
+        if all(m is not None for m in masks):
+            needed = np.logical_or.reduce([m for m in masks if m is not None])
+            rows = rows[needed]
+            masks = [None if m is None else m[needed] for m in masks]
+        if not len(rows):
+            return
+        table = self.values if entries is None and len(rows) == self.size else \
+            self.values.take(rows)
+        flags: list[str] = []
+        for number, (found, mask) in enumerate(zip(sql, masks, strict=True)):
+            test = f"COALESCE({found.value}, FALSE)"
+            if mask is not None and not mask.all():
+                name = f"__wk_candidate{number}"
+                table = table.append_column(name, pa.array(mask))
+                test = f'CASE WHEN "{name}" THEN {test} ELSE FALSE END'
+            flags.append(test)
+        lowered = [n for n in self.key if n != TEXT_COLUMN]
+        result = self.batch.query(table, flags, lowered)
+        for number, found in enumerate(sql):
+            self.results[found][rows] = result.column(number).to_numpy(zero_copy_only=False)
+
+    def _needle(self, text: str) -> Probe:
+        return probe_for(self.key, "contains", text, lowered=True)
+
+    def _hits(self, found: Probe) -> Hits | None:
+        """The complete result of a string probe, if known (from the multi-pattern pass)."""
+        done = self.complete.get(found)
+        if done is None:
+            numbers = self.pending.pop(found, None)
+            if numbers is not None:
+                done = self.complete[found] = Hits(self.size, numbers=numbers)
+        return done
+
+    def candidates(self, found: Probe, rows: Index) -> Mask | None:
+        """Which of the values ``rows`` a ``LIKE``/regex probe can hold on: those holding a
+        needle of each requirement of its prefilter (:mod:`.literals`), known from the
+        multi-pattern pass; None when there is no prefilter or its needles are unknown."""
+        pre = found.prefilter
+        if pre is None:
+            return None
+        mask: Mask | None = None
+        for needed in pre.requirements:
+            hits = [self._hits(self._needle(n)) for n in needed]
+            if any(h is None for h in hits):
+                return None
+            either = np.logical_or.reduce([h.at(rows) for h in hits if h is not None])
+            mask = either if mask is None else mask & either
+        if mask is not None and pre.non_ascii:
+            mask |= self.text_facts()[0][rows]
+        if pre.min_length:
+            long_enough = self.text_facts()[1][rows] >= pre.min_length
+            mask = long_enough if mask is None else mask & long_enough
+        return mask
+
+    def known_everywhere(self, node: Probe | Combo | Negation) -> bool:
+        """Whether every probe of the node has a complete result."""
+        return all(self._hits(p) is not None for p in probes(node))
+
+    def prefiltered(self, found: Probe) -> bool:
+        """Whether the probe's prefilter is known (its needles' results are)."""
+        return found.prefilter is not None and len(self.key) == 1 and all(
+            self._hits(self._needle(n)) is not None for n in found.prefilter.needles)
+
+    def text_facts(self) -> tuple[Mask, Index]:
+        """Per value of the raw text: whether it holds a non-ASCII character, and its
+        length in characters (null: false, 0)."""
+        if self._facts is None:
+            raw = pc.cast(self.values.column(0), pa.string())
+            self._facts = (pc.invert(pc.string_is_ascii(raw)).fill_null(False).to_numpy(),
+                           pc.utf8_length(raw).fill_null(0).to_numpy())
+        return self._facts
 
     def set_results(self, found: Probe, result: Mask) -> None:
         """Store a result known on every value, compact."""
@@ -266,6 +298,16 @@ class _Column:
             return ~self._combine(node.item, where)
         if isinstance(node, bool):  # pragma: no cover - constants are folded when binding
             return np.full(self.size, node)[where]
+        if not node.is_and and isinstance(where, slice) and where == slice(None):
+            # an OR on every value: the values of sparse results marked in one vector
+            out = np.zeros(self.size, np.bool_)
+            for item in node.items:
+                done = self.complete.get(item) if isinstance(item, Probe) else None
+                if done is not None and done.numbers is not None:
+                    out[done.numbers] = True
+                else:
+                    out |= self._combine(item, where)
+            return out
         parts = [self._combine(i, where) for i in node.items]
         reduce = np.logical_and.reduce if node.is_and else np.logical_or.reduce
         result: Mask = reduce(parts)
@@ -284,6 +326,7 @@ class Batch:
         self.num_rows = data.num_rows
         self._columns: dict[Key, _Column] = {}
         self._vectors: dict[int, tuple[Bound, Mask]] = {}
+        self._vector_bytes = 0
 
     def prepare(self, wanted: Sequence[Probe]) -> None:
         """Evaluate the probes on every value of the small dictionaries at once: one
@@ -308,10 +351,13 @@ class Batch:
             column.multi(found)
             if not column.eager:
                 continue
-            sql = [p for p in found if p.kind == "sql"]
+            # SQL probes in one query for all columns, but those with a prefilter on their
+            # column's own values only
+            sql = [p for p in found if p.kind == "sql" and not column.prefiltered(p)]
             if sql and len(key) == 1:
                 combined.append((column, sql))
-                found = [p for p in found if p.kind != "sql"]
+                alone = set(sql)
+                found = [p for p in found if p not in alone]
             column.evaluate(found, None)
         if combined:
             self._sql_probes(combined)
@@ -369,11 +415,27 @@ class Batch:
         values = pa.table({name: columns[name] for name in key})
         return _Column(self, key, inverse.astype(np.intp).reshape(-1), values)
 
+    def release(self) -> None:
+        """Drop the dictionaries and vectors (each column refers back to its batch, so
+        without this a batch's memory waits for the cyclic garbage collector)."""
+        self._columns.clear()
+        self._vectors.clear()
+
+    def whole(self, node: Probe | Combo | Negation, column: _Column) -> bool:
+        """Whether a single-key node is evaluated on all of its column's values: the column
+        is eager, or every test of the node is already known on all values."""
+        return column.eager or column.known_everywhere(node)
+
     def vector(self, node: Probe | Combo | Negation, column: _Column) -> Mask:
-        """A single-key node's result on every value of an eager column (cached)."""
+        """A single-key node's result on every value of its column (cached, up to
+        :data:`VECTOR_BYTES` of vectors per batch)."""
         found = self._vectors.get(id(node))
         if found is None:
+            if self._vector_bytes > VECTOR_BYTES:
+                self._vectors.clear()
+                self._vector_bytes = 0
             found = self._vectors[id(node)] = (node, column.vector(node, None))
+            self._vector_bytes += found[1].nbytes
         return found[1]
 
     def query(self, values: pa.Table, select: Sequence[str],
@@ -384,11 +446,7 @@ class Batch:
         # a lake connection does not preserve insertion order: the position column and
         # ORDER BY keep each result row next to its value
         values = values.append_column(_POSITION, pa.array(np.arange(values.num_rows)))
-        inner: list[exp.Expr] = [col(n) for n in values.column_names]
-        inner += [lower_expr(n, self.schema).as_(lower_alias(n), quoted=True)
-                  for n in lowered]
-        table = exp.Table(this=exp.to_identifier(name, quoted=True))
-        source = exp.select(*inner).from_(table).sql(DIALECT)
+        source = _values_sql(tuple(values.column_names), tuple(lowered), self.schema, name)
         items = ", ".join(f"{text} AS p{i}" for i, text in enumerate(select))
         text = f'SELECT {items} FROM ({source}) AS v ORDER BY v."{_POSITION}"'
         self.con.register(name, values)
@@ -402,104 +460,24 @@ class Batch:
 _POSITION = "__wk_position"
 
 
-class GroupRows:
-    """Evaluates bound conditions on the rows of one route within a batch."""
-
-    def __init__(self, batch: Batch, rows: Index) -> None:
-        self.batch = batch
-        self.rows = rows
-        self._codes: dict[Key, Index] = {}
-
-    def matches(self, node: Bound) -> Index:
-        """Batch row numbers where ``node`` holds."""
-        hits: Index = self.rows[self.mask(node, None)]
-        return hits
-
-    def _codes_at(self, key: Key, sel: Index | None) -> Index:
-        codes = self._codes.get(key)
-        if codes is None:
-            codes = self._codes[key] = self.batch.column(key).codes[self.rows]
-        return codes if sel is None else codes[sel]
-
-    def mask(self, node: Bound, sel: Index | None) -> Mask:
-        """``node`` on the group's rows (``sel``: positions among them)."""
-        n = len(self.rows) if sel is None else len(sel)
-        if isinstance(node, bool):
-            return np.full(n, node)
-        keys = keys_of(node)
-        if len(keys) == 1:
-            return self._single(node, next(iter(keys)), sel, n)
-        if isinstance(node, Negation):
-            return ~self.mask(node.item, sel)
-        assert isinstance(node, Combo)  # a probe reads one key
-        items = self._decide(node)
-        if isinstance(items, bool):
-            return np.full(n, items)
-        kept: Index = np.arange(n)
-        out = np.zeros(n, np.bool_)
-        for item in items:
-            hit = self.mask(item, kept if sel is None else sel[kept])
-            if node.is_and:
-                kept = kept[hit]
-            else:
-                out[kept[hit]] = True
-                kept = kept[~hit]
-            if not kept.size:
-                break
-        if node.is_and:
-            out[kept] = True
-        return out
-
-    def _decide(self, node: Combo) -> list[Probe | Combo | Negation] | bool:
-        """The items still to evaluate on rows, most selective first for an AND, or the
-        result when a one-key item decides it on its values alone (all false in an AND,
-        all true in an OR); items that cannot change the result are dropped."""
-        ranked: list[tuple[float, int, Probe | Combo | Negation]] = []
-        for number, item in enumerate(node.items):
-            if isinstance(item, bool):  # pragma: no cover - constants are folded when binding
-                if item != node.is_and:
-                    return item
-                continue
-            rank = 2.0
-            keys = keys_of(item)
-            if len(keys) == 1:
-                column = self.batch.column(next(iter(keys)))
-                if column.eager:
-                    vector = self.batch.vector(item, column)
-                    if not vector.any():
-                        if node.is_and:
-                            return False
-                        continue
-                    if vector.all():
-                        if not node.is_and:
-                            return True
-                        continue
-                    rank = float(vector.mean())
-                else:
-                    rank = 1.5
-            ranked.append((rank if node.is_and else 0.0, number, item))
-        if not ranked:
-            return node.is_and
-        return [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
-
-    def _single(self, node: Probe | Combo | Negation, key: Key, sel: Index | None,
-                n: int) -> Mask:
-        column = self.batch.column(key)
-        if column.eager:
-            vector = self.batch.vector(node, column)
-            if not vector.any():
-                return np.zeros(n, np.bool_)
-            result: Mask = vector[self._codes_at(key, sel)]
-            return result
-        codes = self._codes_at(key, sel)
-        present = np.zeros(column.size, np.bool_)
-        present[codes] = True
-        entries: Index = np.flatnonzero(present)
-        lookup = np.zeros(column.size, np.bool_)
-        lookup[entries] = column.vector(node, entries)
-        found: Mask = lookup[codes]
-        return found
+def _values_sql(names: tuple[str, ...], lowered: tuple[str, ...], schema: Schema,
+                table: str) -> str:
+    """``SELECT`` the columns ``names`` and the lower-cased ``lowered`` from ``table``
+    (generated once per shape: sqlglot's generator cost ~3 ms a query)."""
+    return _values_template(names, lowered, schema).replace(_TABLE, table)
 
 
-__all__ = ["Batch", "Bound", "Combo", "GroupRows", "Key", "Negation", "Probe", "bind",
+@lru_cache(maxsize=4096)
+def _values_template(names: tuple[str, ...], lowered: tuple[str, ...], schema: Schema) -> str:
+    inner: list[exp.Expr] = [col(n) for n in names]
+    inner += [lower_expr(n, schema).as_(lower_alias(n), quoted=True) for n in lowered]
+    source = exp.Table(this=exp.to_identifier(_TABLE, quoted=True))
+    return exp.select(*inner).from_(source).sql(DIALECT)
+
+
+_TABLE = "__wk_values_table__"
+
+
+__all__ = ["SPARSE_SHARE", "Batch", "Bound", "Combo", "Hits", "Index", "Key", "Mask", "Negation",
+           "Probe", "bind",
            "columns_read", "keys_of", "probes"]

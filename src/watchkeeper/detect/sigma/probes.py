@@ -9,13 +9,14 @@ over that column's distinct values (:mod:`.dictionary` evaluates them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeAlias
 
 from watchkeeper.detect.sigma.build import LOWER_PREFIX, TEXT_COLUMN
 from watchkeeper.detect.sigma.ir import KEYWORDS, AllOf, AnyOf, Const, Node, Not, StrMatch, Test
+from watchkeeper.detect.sigma.literals import Prefilter, prefilter
 from watchkeeper.detect.sigma.sqlgen import (
     Schema,
     has_text,
@@ -34,26 +35,29 @@ class Probe:
     """One field test on the distinct values of ``key`` (one column, the keyword text, or a
     column pair): an Arrow string test (``kind`` in :data:`ARROW_KINDS`, ``value`` the
     literal) on the lower-cased (``lowered``) or raw values, or ``kind == "sql"`` with
-    ``value`` a DuckDB condition over the key's raw and lower-cased columns."""
+    ``value`` a DuckDB condition over the key's raw and lower-cased columns. A ``LIKE`` or
+    regex test on a string column carries the literals it requires (``prefilter``)."""
 
     key: Key
     kind: str
     value: str
     lowered: bool = False
+    prefilter: Prefilter | None = None
 
 
 _PROBES: dict[tuple[Key, str, str, bool], Probe] = {}
 
 
-def probe(key: Key, kind: str, value: str, lowered: bool = False) -> Probe:
+def probe(key: Key, kind: str, value: str, lowered: bool = False,
+          prefilter: Prefilter | None = None) -> Probe:
     """The one :class:`Probe` object for this test (probes hash by identity: cheap lookups;
-    equal tests share one result)."""
+    equal tests share one result). ``prefilter`` follows from the test (its SQL ``value``)."""
     if len(_PROBES) > 1 << 20:  # a bound on the memory; fresh objects stay correct
         _PROBES.clear()
     spec = (key, kind, value, lowered)
     found = _PROBES.get(spec)
     if found is None:
-        found = _PROBES[spec] = Probe(key, kind, value, lowered)
+        found = _PROBES[spec] = Probe(key, kind, value, lowered, prefilter)
     return found
 
 
@@ -149,7 +153,16 @@ def _probe(test: Test, schema: Schema) -> Bound:
     names = {c.removeprefix(LOWER_PREFIX) for c in read_columns(sql)}
     if not names:  # pragma: no cover - every generated test reads a column
         raise ValueError(f"test {test!r} reads no column")
-    return probe(tuple(sorted(names)), "sql", sql.sql(DIALECT))
+    key = tuple(sorted(names))
+    return probe(key, "sql", sql.sql(DIALECT), prefilter=_prefilter(test, key, schema))
+
+
+def _prefilter(test: Test, key: Key, schema: Schema) -> Prefilter | None:
+    """The literals a ``LIKE``/regex test on one string column requires (:mod:`.literals`)."""
+    if (isinstance(test, StrMatch) and test.kind in ("like", "regex")
+            and test.field != KEYWORDS and len(key) == 1 and key[0] in schema.strings):
+        return prefilter(test.kind, test.value)
+    return None
 
 
 def _keyword(test: StrMatch, schema: Schema) -> Bound:
@@ -167,14 +180,17 @@ def _keyword(test: StrMatch, schema: Schema) -> Bound:
     return probe((TEXT_COLUMN,), test.kind, test.value)
 
 
-def probes(node: Bound) -> Iterator[Probe]:
+@lru_cache(maxsize=1 << 17)
+def probes(node: Bound) -> tuple[Probe, ...]:
+    """The node's probes, each once, in order (cached, as bound trees are: the fused runner
+    asks for them per batch and per rule)."""
     if isinstance(node, Probe):
-        yield node
-    elif isinstance(node, Combo):
-        for item in node.items:
-            yield from probes(item)
-    elif isinstance(node, Negation):
-        yield from probes(node.item)
+        return (node,)
+    if isinstance(node, Combo):
+        return tuple(dict.fromkeys(p for item in node.items for p in probes(item)))
+    if isinstance(node, Negation):
+        return probes(node.item)
+    return ()
 
 
 def columns_read(keys: Sequence[Key]) -> set[str]:

@@ -20,7 +20,13 @@ import pyarrow.compute as pc
 from watchkeeper.detect.sigma.probes import ARROW_KINDS, Probe
 
 #: Characters of joined values searched at a time by the multi-pattern pass.
-MULTI_CHUNK = 1 << 22
+MULTI_CHUNK = 1 << 20
+#: Needles estimated to occur more than this many times per value are tested value by
+#: value instead (on dictionaries of at least FREQUENT_MIN_VALUES values, estimated on
+#: every SAMPLE_STEP-th value).
+FREQUENT_SHARE = 0.5
+FREQUENT_MIN_VALUES = 4096
+SAMPLE_STEP = 32
 Mask: TypeAlias = "np.ndarray[Any, np.dtype[np.bool_]]"
 Index: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
@@ -70,29 +76,68 @@ class _Strings:
             return None
         needles = [_needle(p.kind, p.value) for p in found]
         unique = list(dict.fromkeys(needles))
+        frequent = self._frequent(unique)
+        hits = {n: self._scan(n) for n in frequent}
+        hits |= self._search([n for n in unique if n not in frequent])
+        return {p: hits[n] for p, n in zip(found, needles, strict=True)}
+
+    def _frequent(self, needles: list[str]) -> set[str]:
+        """Needles estimated (on every :data:`SAMPLE_STEP`-th value) to occur more than
+        :data:`FREQUENT_SHARE` times per value: each occurrence costs the pass a Python
+        tuple, so ``i``, ``.exe`` or ``\\system32`` are cheaper tested value by value."""
+        if len(self.values) < FREQUENT_MIN_VALUES or not needles:
+            return set()
+        sample = self.values[::SAMPLE_STEP]
+        automaton, _ = _automaton(tuple(needles))
+        text = self.SEPARATOR + self.SEPARATOR.join(sample) + self.SEPARATOR
+        ids = np.fromiter((i for _, i in automaton.iter(text)), np.int64)
+        counts = np.bincount(ids, minlength=len(needles))
+        limit = len(sample) * FREQUENT_SHARE
+        return {needles[i] for i in np.flatnonzero(counts > limit)}
+
+    def _scan(self, needle: str) -> Index:
+        """The numbers of the values holding a needle, tested value by value."""
+        sep = self.SEPARATOR
+        text = needle.strip(sep)
+        kind = ("eq" if needle[0] == sep and needle[-1] == sep else "startswith"
+                if needle[0] == sep else "endswith" if needle[-1] == sep else "contains")
+        test = _TEST[kind]
+        return np.flatnonzero(np.fromiter((test(s, text) for s in self.values), np.bool_,
+                                          len(self.values)))
+
+    def _search(self, unique: list[str]) -> dict[str, Index]:
+        """Per needle, the numbers of the values holding it: one Aho-Corasick pass."""
+        if not unique:
+            return {}
         automaton, lengths = _automaton(tuple(unique))
         size = len(self.values)
         # separator i is just before value i (the last one after the last value)
         separators = np.zeros(size + 1, np.int64)
         separators[1:] = np.cumsum(np.fromiter(map(len, self.values), np.int64, size) + 1)
         pairs = self._occurrences(automaton, lengths, separators)
-        # sorted by needle, then value, each pair once: split per needle
-        owners, numbers = np.divmod(pairs, size + 1)
+        # each pair once, sorted by value then needle: regroup per needle (a stable sort
+        # keeps each needle's values sorted; radix sort for up to 65,536 needles)
+        numbers, owners = np.divmod(pairs, len(unique))
+        order = np.argsort(owners.astype(np.uint16 if len(unique) <= 1 << 16 else np.int64),
+                           kind="stable")
+        owners, numbers = owners[order], numbers[order]
         bounds = np.searchsorted(owners, np.arange(len(unique) + 1))
-        slot = {needle: number for number, needle in enumerate(unique)}
-        return {p: numbers[bounds[slot[n]]:bounds[slot[n] + 1]].astype(np.intp)
-                for p, n in zip(found, needles, strict=True)}
+        return {n: numbers[bounds[i]:bounds[i + 1]].astype(np.intp)
+                for i, n in enumerate(unique)}
 
     def _occurrences(self, automaton: Any, lengths: np.ndarray[Any, np.dtype[np.int64]],
                      separators: np.ndarray[Any, np.dtype[np.int64]]
                      ) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """The distinct (needle, value) pairs found, as ``needle * (values + 1) + value``,
+        """The distinct (value, needle) pairs found, as ``value * needles + needle``,
         sorted. The text is searched in slices of about :data:`MULTI_CHUNK` characters cut
         at separators (an occurrence lies within one value and its two separators) and
         each slice's pairs are deduplicated at once, so memory follows the pairs found, not
-        the occurrences."""
+        the occurrences. Occurrences come in the order of their ends, and all those ending
+        in value ``i`` (or at the separator after it) belong to it, so the value numbers
+        arrive sorted: a stable sort (runs merged) orders the pairs far faster than
+        ``np.unique``'s hashing."""
         assert self.joined is not None
-        stride = len(self.values) + 1
+        stride = len(lengths)
         parts: list[np.ndarray[Any, np.dtype[np.int64]]] = []
         cuts = np.searchsorted(separators, np.arange(0, separators[-1], MULTI_CHUNK))
         bounds = [int(b) for b in np.unique(np.append(cuts, len(separators) - 1))]
@@ -102,9 +147,12 @@ class _Strings:
             flat = np.fromiter(chain.from_iterable(automaton.iter(text)), np.int64)
             ends, ids = flat[0::2] + start, flat[1::2]
             where = np.searchsorted(separators, ends - lengths[ids] + 1, side="right") - 1
-            parts.append(np.unique(ids * stride + where))
-        # slices hold disjoint values: the pairs are distinct, one sort orders them
-        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+            keys = np.sort(where * stride + ids, kind="stable")
+            first_of = np.ones(len(keys), np.bool_)
+            first_of[1:] = keys[1:] != keys[:-1]
+            parts.append(keys[first_of])
+        # slices hold disjoint values, in order: the pairs are distinct and sorted
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def index(self) -> dict[str, list[int]]:
         if self._index is None:
@@ -120,7 +168,7 @@ def _needle(kind: str, value: str) -> str:
             "eq": sep + value + sep}[kind]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _automaton(needles: tuple[str, ...]) -> tuple[Any, np.ndarray[Any, np.dtype[np.int64]]]:
     """An Aho-Corasick automaton over distinct ``needles`` (each one's payload: its number)
     and their lengths; cached, as every batch has the same tests."""
