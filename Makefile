@@ -36,6 +36,13 @@ demo: install
 	$(BIN)/watchkeeper -w $(DEMO)/workspace detect
 	$(BIN)/watchkeeper -w $(DEMO)/workspace analyze
 	$(BIN)/watchkeeper -w $(DEMO)/workspace evaluate --answers $(DEMO)/sim/answers
+	$(BIN)/watchkeeper -w $(DEMO)/workspace alerts list --limit 10
+	@echo
+	@echo "The demo's alerts are in the queue. To open the service (API on 127.0.0.1:8765):"
+	@echo "  $(BIN)/watchkeeper -w $(DEMO)/workspace users add admin --role admin --password-stdin"
+	@echo "  $(BIN)/watchkeeper -w $(DEMO)/workspace tokens create admin   # shown once"
+	@echo "  $(BIN)/watchkeeper -w $(DEMO)/workspace serve"
+	@echo "  curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8765/api/v1/me"
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
