@@ -42,6 +42,7 @@ from watchkeeper.detect.findings import finding_rows, suppress
 from watchkeeper.detect.matched import Explained, explain
 from watchkeeper.detect.rejections import Rejection, rejections, summary
 from watchkeeper.detect.review import FindingSummary, newest
+from watchkeeper.detect.routes import with_rows
 from watchkeeper.detect.rulefiles import CacheStats
 from watchkeeper.detect.ruleset import (
     EXCEPTIONS_FILE,
@@ -273,9 +274,10 @@ def _run_sigma(lake: Lake, name: str, rules: Sequence[PackRule], start: date,
 
 
 def _hits(lake: Lake, rules: Sequence[CompiledRule], table: ir.Table) -> pa.Table:
-    """Rule matches (``rule_id, event_id, time``): fused on DuckDB, Ibis elsewhere."""
+    """Rule matches (``rule_id, event_id, time``): fused on DuckDB (only the branches whose
+    log source has rows in the window: :mod:`.routes`), Ibis elsewhere."""
     if lake.engine == "duckdb":
-        return run_rules(rules, table)
+        return run_rules(with_rows(rules, table), table)
     return run_rules_ibis(rules, table)
 
 
