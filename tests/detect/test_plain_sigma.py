@@ -15,7 +15,7 @@ from watchkeeper.detect.fields import field_warnings
 from watchkeeper.detect.matched import explain
 from watchkeeper.detect.rejections import NO_MAPPING, PACK_CHECK, rejections, summary
 from watchkeeper.detect.ruleset import DEFAULT_RULES, load_pack
-from watchkeeper.detect.sigma_pack import sigma_sources
+from watchkeeper.detect.selections import rule_selections
 from watchkeeper.errors import QueryError
 from watchkeeper.hunt import check_read_only, view_names
 from watchkeeper.schema.windows import windows_schema
@@ -117,7 +117,7 @@ detection:
 def test_explanation_is_the_engines_view_of_each_selection(tmp_path: Path) -> None:
     write(tmp_path, "whoami.yml", PLAIN)
     rule = load_pack([tmp_path]).rules[0]
-    ((source, compiled),) = sigma_sources([rule])  # parsed on demand when served cached
+    ((compiled, selections),) = rule_selections([rule])  # parsed when served cached
     assert rule.sigma is not None and compiled == rule.sigma
     rows = [{**BASE_EVENT, "event_id": "e1", "Image": "C:\\Windows\\System32\\whoami.exe",
              "CommandLine": "whoami /all", "data_User": "CORP\\alice"},
@@ -127,7 +127,7 @@ def test_explanation_is_the_engines_view_of_each_selection(tmp_path: Path) -> No
                                                                "data_User"]))
     hits = run_rules([rule.sigma], connect_table(events))
     assert hits["event_id"].to_pylist() == ["e1"]
-    why = {s.name: s for s in explain([(source, rule.sigma)], hits, events)[
+    why = {s.name: s for s in explain([(compiled, selections)], hits, events)[
         (rule.rule_id, "e1")]}
     assert why["selection"].matched and why["options"].matched and not why["filter"].matched
     assert [(f.field, f.test, f.pattern, f.value) for f in why["options"].fields] == [

@@ -16,10 +16,10 @@ from watchkeeper.detect import WINDOWS, compile_rules, load_rules, rulefiles, wi
 from watchkeeper.detect.fields import field_warnings
 from watchkeeper.detect.rejections import rejections
 from watchkeeper.detect.ruleset import load_pack
+from watchkeeper.detect.selections import rule_selections
 from watchkeeper.detect.sigma import cache as cache_module
 from watchkeeper.detect.sigma.cache import RuleCache, cache_dir, compile_files
 from watchkeeper.detect.sigma.normalized import PACK_PIPELINES
-from watchkeeper.detect.sigma_pack import sigma_sources
 
 from .conftest import SIGMA
 
@@ -231,7 +231,9 @@ def test_a_cached_rule_set_equals_a_fresh_one_on_sigmahq_windows(tmp_path: Path)
     assert warm.rules == cold.rules
     assert rejections(warm.errors) == rejections(cold.errors) and warm.errors
     assert field_warnings(warm.rules) == field_warnings(cold.rules)
-    assert [c for _, c in sigma_sources(warm.rules)] == [r.sigma for r in warm.rules]
+    parsed = rule_selections(warm.rules, store)  # parsed, then stored in the cache
+    assert [c for c, _ in parsed] == [r.sigma for r in warm.rules]
+    assert rule_selections(warm.rules, store) == parsed  # read back from the cache
 
 
 def test_files_parsed_in_worker_processes_equal_parsed_here(

@@ -8,6 +8,7 @@ the command function or under `TYPE_CHECKING`.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -151,8 +152,15 @@ serve_cmd.register(app)
 app.add_typer(alerts_cmd.app, name="alerts")
 
 
+#: Allocations between young-generation collections (Python's default: 700). A command
+#: allocates millions of acyclic objects (imports, rule sets, probes); collecting every 700
+#: cost about a quarter of a warm `detect`'s CPU. Cycles are still collected.
+GC_YOUNG = 50_000
+
+
 def run() -> None:
     """Console-script entry point: expected errors become one red line and exit code 1."""
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
     debug = "--debug" in sys.argv[1:]
     try:
         code = _invoke()

@@ -4,21 +4,22 @@ The engine answers, not a second matcher: each named selection of the rule is co
 the same compiler (the rule with ``condition: <selection>``), and each field test in it
 becomes a one-test rule; the fused runner (:func:`~.runner.run_rules`) evaluates them all
 on the matched events only, so the record says exactly what the engine saw. The detect
-run stores the result with each finding (``raw.matched``).
+run stores the result with each finding (``raw.matched``). The selections are compiled
+when a rule file is parsed and kept in the rule cache (:mod:`.selections`), so explaining
+cached rules parses nothing.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
-from sigma.rule import SigmaDetections, SigmaRule
 
 from watchkeeper.detect.runner import connect_table, run_rules
-from watchkeeper.detect.sigma.compiler import Branch, CompiledRule, compile_rule
+from watchkeeper.detect.selections import Selections, selection_rules
+from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
 from watchkeeper.detect.sigma.ir import (
     KEYWORDS,
     AllOf,
@@ -32,8 +33,6 @@ from watchkeeper.detect.sigma.ir import (
     NumCompare,
     StrMatch,
 )
-from watchkeeper.detect.sigma.normalized import pipeline_for
-from watchkeeper.errors import RuleError
 
 SEP = "\x1f"
 
@@ -77,12 +76,13 @@ class _Plan:
     selections: dict[str, list[tuple[str, str, list[tuple[str, Node]]]]]
 
 
-def explain(rules: Sequence[tuple[SigmaRule, CompiledRule]], hits: pa.Table,
+def explain(rules: Sequence[tuple[CompiledRule, Selections]], hits: pa.Table,
             events: pa.Table) -> Explained:
     """Per (rule id, event id) of ``hits``, the rule's selections as the engine saw them.
 
-    ``rules`` pairs each parsed rule with its compiled form (whose ``rule_id`` the hits
-    carry); ``events`` holds the rows behind the hits.
+    ``rules`` pairs each compiled rule (whose ``rule_id`` the hits carry) with its named
+    selections compiled alone (:func:`~.selections.selection_rules`, or the rule cache's);
+    ``events`` holds the rows behind the hits.
     """
     plan = _plan(rules, set(hits["rule_id"].to_pylist()) if hits.num_rows else set())
     if not plan.probes:
@@ -102,13 +102,13 @@ def explain(rules: Sequence[tuple[SigmaRule, CompiledRule]], hits: pa.Table,
     return out
 
 
-def _plan(rules: Sequence[tuple[SigmaRule, CompiledRule]], wanted: set[str]) -> _Plan:
+def _plan(rules: Sequence[tuple[CompiledRule, Selections]], wanted: set[str]) -> _Plan:
     plan = _Plan([], {})
-    for source, rule in rules:
+    for rule, selections in rules:
         if rule.rule_id not in wanted:
             continue
         entries = plan.selections.setdefault(rule.rule_id, [])
-        for name, selection in selection_rules(source, rule).items():
+        for name, selection in selections.items():
             key = f"{rule.rule_id}{SEP}{name}"
             plan.probes.append(replace(selection, rule_id=key))
             tests: list[tuple[str, Node]] = []
@@ -119,21 +119,6 @@ def _plan(rules: Sequence[tuple[SigmaRule, CompiledRule]], wanted: set[str]) -> 
                                                branches=(Branch(branch.route, leaf),)))
             entries.append((name, key, tests))
     return plan
-
-
-def selection_rules(rule: SigmaRule, compiled: CompiledRule) -> dict[str, CompiledRule]:
-    """Each named selection of ``rule`` compiled alone (as ``condition: <name>``)."""
-    pipeline = pipeline_for(rule.logsource)
-    out: dict[str, CompiledRule] = {}
-    for name in rule.detection.detections:
-        alone = copy.copy(rule)
-        alone.detection = SigmaDetections(detections=rule.detection.detections,
-                                          condition=[name], source=rule.detection.source)
-        try:
-            out[name] = replace(compile_rule(alone, pipeline), rule_id=compiled.rule_id)
-        except RuleError:
-            continue  # a selection the compiler cannot express alone is left unexplained
-    return out
 
 
 def leaves(node: Node) -> Iterator[Node]:

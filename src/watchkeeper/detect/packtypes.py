@@ -104,7 +104,8 @@ class PackRule:
     #: True for a plain Sigma rule (metadata derived, no golden tests required)
     plain: bool = False
     #: the parsed Sigma rule (to explain which selections a finding matched); None for a
-    #: rule served by the rule cache (:func:`~.sigma_pack.sigma_sources` parses it then)
+    #: rule served by the rule cache (:func:`~.selections.rule_selections` explains it
+    #: from the cache's selections, or parses its file)
     source: SigmaRule | None = field(default=None, compare=False, repr=False)
     #: a cached Sigma rule: the fields its detections test, and its index in its file
     fields: tuple[str, ...] | None = field(default=None, compare=False, repr=False)

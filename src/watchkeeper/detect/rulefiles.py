@@ -21,7 +21,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +40,7 @@ from watchkeeper.errors import RuleError
 _HERE = Path(__file__).resolve().parent
 #: Modules whose code decides what an entry holds (beside the compiler's, in the engine).
 _READERS = ("rulefiles.py", "rulefile_parse.py", "sigma_pack.py", "fields.py",
-            "rejections.py", "packtypes.py")
+            "rejections.py", "packtypes.py", "selections.py")
 PACK_KEYS = ("runbook", "tests")
 #: Missed files from which parsing is spread over the cores, and at most how many.
 PARALLEL_FROM = 200
@@ -119,6 +119,39 @@ def reader_version() -> str:
 
 def entry_key(data: bytes) -> str:
     return hashlib.sha256(b"rule-file\0" + reader_version().encode() + b"\0" + data).hexdigest()
+
+
+def selections_key(data: bytes, position: int) -> str:
+    """Where the selections of the rule at ``position`` of the file holding ``data`` are
+    stored: apart from the file's entry (a rule set loads every entry, and explains the
+    few rules that fired)."""
+    return hashlib.sha256(f"selections\0{entry_key(data)}\0{position}".encode()).hexdigest()
+
+
+def read_selections(data: bytes, path: Path, position: int,
+                    cache: RuleCache | None = None) -> dict[str, CompiledRule] | None:
+    """The named selections of the rule at ``position`` in the file holding ``data`` (at
+    ``path``), each compiled alone (:mod:`.selections`), as :func:`write_selections`
+    stored them; None when the cache does not hold them (never explained, file changed,
+    cache cleared: the caller parses the file)."""
+    store = cache if cache is not None else RuleCache()
+    doc = store.read_doc(selections_key(data, position))
+    try:
+        if doc is None or not isinstance(doc["selections"], list):
+            return None
+        return {_text(name): decode_rule(rule, str(path)) for name, rule in doc["selections"]}
+    except (CodecError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def write_selections(data: bytes, position: int, selections: Mapping[str, CompiledRule],
+                     cache: RuleCache | None = None) -> None:
+    """Store the selections of the rule at ``position`` of the file holding ``data`` (as
+    parsed from those bytes) for :func:`read_selections`."""
+    store = cache if cache is not None else RuleCache()
+    store.write_doc(selections_key(data, position),
+                    {"selections": [[name, encode_rule(rule)]
+                                    for name, rule in selections.items()]})
 
 
 def read_files(files: Sequence[Path], cache: RuleCache | None = None) -> list[ReadFile]:
@@ -279,4 +312,5 @@ def _optional(value: Any) -> str | None:
 
 
 __all__ = ["PACK_KEYS", "CacheStats", "FileEntry", "ReadFile", "SigmaEntry", "documents",
-           "entry_key", "read_files", "reader_version", "with_line"]
+           "entry_key", "read_files", "read_selections", "reader_version", "selections_key",
+           "with_line", "write_selections"]

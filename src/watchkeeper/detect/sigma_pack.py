@@ -33,7 +33,7 @@ from watchkeeper.detect.packtypes import (
 from watchkeeper.detect.rulefiles import ReadFile, SigmaEntry
 from watchkeeper.detect.sigma.compiler import CompiledRule
 from watchkeeper.detect.sigma.correlation import compile_correlation
-from watchkeeper.detect.sigma.loader import _parse_file, compile_rules, load_rules
+from watchkeeper.detect.sigma.loader import compile_rules, load_rules
 from watchkeeper.detect.sigma.normalized import pipeline_for, target_table
 from watchkeeper.errors import RuleError
 
@@ -248,24 +248,5 @@ def _from_entry(rule: SigmaEntry, path: Path, meta: RuleMeta, tests: GoldenTests
                     fields=rule.fields, position=rule.position)
 
 
-def sigma_sources(rules: Sequence[PackRule]) -> list[tuple[SigmaRule, CompiledRule]]:
-    """Each Sigma rule of ``rules`` with its parsed form (to explain its matches): the one
-    loaded with it, else its file parsed now (rules served by the cache)."""
-    parsed: dict[Path, list[Any]] = {}
-    out: list[tuple[SigmaRule, CompiledRule]] = []
-    for rule in rules:
-        source = rule.source
-        if source is None and rule.position is not None:
-            if rule.path not in parsed:
-                collection = _parse_file(rule.path, [])
-                parsed[rule.path] = list(collection.rules) if collection else []
-            found = parsed[rule.path]
-            item = found[rule.position] if rule.position < len(found) else None
-            source = item if isinstance(item, SigmaRule) else None
-        if source is not None and rule.sigma is not None:
-            out.append((source, rule.sigma))
-    return out
-
-
 __all__ = ["DEFAULT_LEVEL", "cached_rules", "compile_one", "is_pack_file", "plain_id",
-           "plain_meta", "sigma_rules", "sigma_sources"]
+           "plain_meta", "sigma_rules"]

@@ -88,6 +88,17 @@ def read_yaml(path: Path) -> list[Any]:
     return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
+def parse_bytes(path: Path, data: bytes) -> SigmaCollection | None:
+    """The rule file at ``path`` parsed from ``data`` (its bytes, read once by the caller);
+    None when they are not a readable collection."""
+    try:
+        docs = list(yaml.load_all(data.decode("utf-8"),
+                                  Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _parse_file(path, [], docs)
+
+
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
