@@ -18,13 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.postgres import pg_schemas
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.security import AuditEntry, entry_hash
 from watchkeeper.store import upgrade
 from watchkeeper.workspace import Workspace
-
-__all__ = ["pg_schemas"]
 
 ACTOR = f"cli:{getpass.getuser()}"
 

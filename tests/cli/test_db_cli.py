@@ -12,12 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.postgres import pg_schemas
 from helpers.state import alert, revisions
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.store import StateStore, StoreLocation
-
-__all__ = ["pg_schemas"]
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
-from helpers.postgres import pg_schemas
 from watchkeeper.errors import (
     AccountError,
     AuthenticationError,
@@ -21,23 +18,16 @@ from watchkeeper.errors import (
 from watchkeeper.security import Accounts, Role
 from watchkeeper.security.passwords import verify_password
 from watchkeeper.security.principals import bound
-from watchkeeper.store import StateStore, StoreLocation, check_url, upgrade
+from watchkeeper.store import StateStore
 from watchkeeper.store.models import Account, ApiToken, BrowserSession, TeamMember, utcnow
 
-__all__ = ["pg_schemas"]
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "sqlite":
-        location = StoreLocation(check_url(f"sqlite:///{tmp_path / 'state.db'}"), "test")
-    else:
-        location = StoreLocation(request.getfixturevalue("pg_schemas")(), "test")
-        upgrade(location)
-    opened = StateStore.open(location)
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(state_store: StateStore) -> StateStore:
+    """An open, migrated, empty store of each kind (tests/conftest.py)."""
+    return state_store
 
 
 @pytest.fixture

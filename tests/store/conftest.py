@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.postgres import pg_schemas
 from watchkeeper.store import StateStore, StoreLocation, check_url, upgrade
-
-__all__ = ["pg_schemas"]   # the fixture, shared with tests/cli
 
 
 def make_location(request: pytest.FixtureRequest, kind: str, path: Path) -> StoreLocation:
