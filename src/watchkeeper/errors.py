@@ -195,3 +195,9 @@ class AuthenticationError(WatchkeeperError):
 
 class PermissionDeniedError(WatchkeeperError):
     """The caller is known but their role (or scope) does not allow this."""
+
+
+class CaseWorkflowError(CaseError):
+    """A case change clashes with the case's state rather than with a value: a status
+    transition the workflow forbids (from a final status, say), or an alert that is in
+    another case already. The API answers it 409, other `CaseError`s 422."""

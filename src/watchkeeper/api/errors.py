@@ -9,11 +9,14 @@ gets the exception's type and first line only.
 error                          status  type
 =============================  ======  =================
 AuthenticationError            401     unauthenticated
-PermissionDeniedError          403     forbidden
+PermissionDeniedError,         403     forbidden
+AccessError (recusal, ...)
 NotFoundError                  404     not_found
-ConflictError, IntegrityError  409     conflict
+ConflictError, IntegrityError, 409     conflict
+CaseWorkflowError
 IntakeError, AccountError,     422     invalid
-TimelineError, request fields
+TimelineError, CaseError,
+request fields
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
 anything else                  500     internal
@@ -32,8 +35,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from watchkeeper.errors import (
+    AccessError,
     AccountError,
     AuthenticationError,
+    CaseError,
+    CaseWorkflowError,
     ConflictError,
     IntakeError,
     NotFoundError,
@@ -49,8 +55,11 @@ log = logging.getLogger("watchkeeper.api")
 STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (AuthenticationError, 401, "unauthenticated"),
     (PermissionDeniedError, 403, "forbidden"),
+    (AccessError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (CaseWorkflowError, 409, "conflict"),
+    (CaseError, 422, "invalid"),
     (IntakeError, 422, "invalid"),
     (AccountError, 422, "invalid"),
     (TimelineError, 422, "invalid"),

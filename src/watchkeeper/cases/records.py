@@ -21,7 +21,7 @@ from watchkeeper.cases.views import (
     note_view,
     task_view,
 )
-from watchkeeper.errors import CaseError, NotFoundError
+from watchkeeper.errors import CaseError, CaseWorkflowError, NotFoundError
 from watchkeeper.store.models import (
     LINK_KINDS,
     Alert,
@@ -188,7 +188,7 @@ def attach_alerts(repo: CaseRepository, case_id: int, alert_ids: Iterable[int]) 
         if alert.case_id == row.id:
             continue
         if alert.case_id is not None:
-            raise CaseError(f"alert {alert_id} is in case {alert.case_id} already")
+            raise CaseWorkflowError(f"alert {alert_id} is in case {alert.case_id} already")
         alert.case_id = row.id
         added += 1
         repo.record(row, "alert.attach", None, {"alert": alert_id})

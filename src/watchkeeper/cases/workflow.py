@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from enum import Enum, IntEnum
 
-from watchkeeper.errors import CaseError
+from watchkeeper.errors import CaseError, CaseWorkflowError
 
 
 class Status(Enum):
@@ -122,7 +122,7 @@ def check_transition(case_id: int, before: Status, after: Status,
     """Refuse a transition the workflow does not allow, or a resolve without a verdict."""
     if after not in TRANSITIONS[before]:
         allowed = sorted(s.value for s in TRANSITIONS[before]) or ["none: it is final"]
-        raise CaseError(f"case {case_id}: cannot go from {before.value} to {after.value} "
+        raise CaseWorkflowError(f"case {case_id}: cannot go from {before.value} to {after.value} "
                         f"(from {before.value}: {', '.join(allowed)})")
     if after is Status.RESOLVED and verdict is None:
         raise CaseError(f"case {case_id}: resolving needs a verdict (one of "
