@@ -3,13 +3,14 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import me, teams, tokens, users
+from watchkeeper.api.routes import alerts, me, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
     users.router,
     tokens.router,
     teams.router,
+    alerts.router,
 )
 
 __all__ = ["RESOURCES"]
