@@ -22,6 +22,7 @@ from watchkeeper.cases.grouping import format_window
 from watchkeeper.cases.model import Observable, Severity
 from watchkeeper.cases.suppression import SuppressionInfo, list_suppressions
 from watchkeeper.errors import ConfigError, NotFoundError
+from watchkeeper.security.roles import Scope
 from watchkeeper.store import Order, page
 from watchkeeper.store.models import (
     Alert,
@@ -52,7 +53,7 @@ JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "Jso
 class AlertQuery:
     """Which alerts, in which order, which page. `subjects` are user ids (an alert about
     any of them matches); `rule` matches the rule name or id; `sort` is a key of `SORTS`
-    (``-`` first: descending)."""
+    (``-`` first: descending); `scope` keeps the regions a caller may see (the API)."""
 
     status: tuple[str, ...] = ()
     severity: tuple[int, ...] = ()
@@ -66,6 +67,7 @@ class AlertQuery:
     sort: str = "-time"
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ def _filters(query: AlertQuery) -> list[ColumnElement[bool]]:
         where.append(Alert.event_time < query.until)
     if query.group_id is not None:
         where.append(Alert.group_id == query.group_id)
+    if query.scope is not None:
+        where.append(query.scope.clause(Alert.region))
     return where
 
 

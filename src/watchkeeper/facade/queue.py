@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from watchkeeper.risk.explain import Explanation
     from watchkeeper.security import AuditLog
     from watchkeeper.security.recusal import Viewer
+    from watchkeeper.security.roles import Scope
 
 
 
@@ -240,3 +241,25 @@ class QueueJobs(StateJobs):
         with self.state.session() as session:
             info = lift_suppression(session, ident, datetime.now(UTC))
         return pseudonymize_suppression(self.pseudonymizer(), info)
+
+    # -- the alert routes of the service ---------------------------------------------------
+
+    def alerts_receive(self, payload: bytes, fmt: str | None,
+                       received: datetime) -> IntakeResult:
+        """Normalize one posted payload (one alert or a batch, a vendor format recognized
+        or `fmt`) and store it as one batch: a bad alert stores nothing (`IntakeError`
+        naming the field). `received` dates a Splunk result without a time."""
+        from watchkeeper.cases.intake import parse_payload
+        alerts = parse_payload(payload, fmt=fmt, received=received)
+        return self.alerts_ingest(alerts, received)
+
+    def alert_read(self, viewer: str, alert_id: int, seen: Scope) -> AlertDetail:
+        """One alert in full (pseudonymized) if its region is in `seen`, the read
+        audited (``alert.read``) before it is returned; outside `seen` it reads as
+        absent (`NotFoundError`, the same line as for no such alert)."""
+        from watchkeeper.errors import NotFoundError
+        detail = self.alert(alert_id)
+        if not seen.allows(detail.region):
+            raise NotFoundError(f"alert {alert_id}: no such alert (see `alerts list`)")
+        self.audited(viewer, "alert.read", "alert", str(alert_id))
+        return detail

@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import cases, me, teams, tokens, users
+from watchkeeper.api.routes import alerts, cases, me, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -11,6 +11,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     tokens.router,
     teams.router,
     cases.router,
+    alerts.router,
 )
 
 __all__ = ["RESOURCES"]

@@ -1,0 +1,119 @@
+"""`/api/v1/alerts`: the alert queue. Senders (service accounts, and analysts, leads and
+admins) post alerts; analysts, leads and admins read the alerts of their regions (an
+alert outside them reads as absent, 404); auditors and service accounts read none.
+
+The caller's token check may write (the token's last use), so the request's session is
+committed as soon as the caller is known: the intake, the reads and the audit entry then
+run in transactions of their own (on SQLite a second writer would otherwise wait for the
+request's). Each is committed before the answer is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field
+
+from watchkeeper.api.deps import SessionDep, WorkspaceDep, requires
+from watchkeeper.api.schemas.alerts import (
+    AlertDetailPublic,
+    AlertPage,
+    AlertPublic,
+    IntakeResultPublic,
+)
+from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.errors import StoreError
+from watchkeeper.security.roles import Permission, Principal, scope
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)
+
+Status = Literal["new", "in_progress", "suppressed", "resolved", "archived", "deleted",
+                 "other", "unknown"]
+Sort = Literal["-time", "time", "-severity", "severity", "-received", "received"]
+Severity = Annotated[int, Field(ge=0, le=6, description="OCSF severity id.")]
+Format = Literal["ocsf", "splunk", "sentinel", "elastic"]
+PAYLOAD_DOC = {"requestBody": {"required": True, "description": (
+    "One alert or a JSON array of alerts: OCSF Detection Finding (2004) or Data Security "
+    "Finding (2006), a Splunk webhook, a Sentinel incident (or its list), an Elastic "
+    "Security alert (or a search response)."),
+    "content": {"application/json": {"schema": {}}}}}
+
+
+def _settled(user: Principal, session: SessionDep) -> Principal:
+    """The caller, with the request's session committed (see the module docstring)."""
+    session.commit()
+    return user
+
+
+def _submitter(user: Annotated[Principal, Depends(requires(Permission.SUBMIT_ALERTS))],
+               session: SessionDep) -> Principal:
+    return _settled(user, session)
+
+
+def _reader(user: Annotated[Principal, Depends(requires(Permission.READ_CASES))],
+            session: SessionDep) -> Principal:
+    return _settled(user, session)
+
+
+Submitter = Annotated[Principal, Depends(_submitter)]
+Reader = Annotated[Principal, Depends(_reader)]
+
+
+async def _payload(request: Request) -> tuple[bytes, datetime]:
+    """The request body as sent, and when the request arrived."""
+    received = datetime.now(UTC)
+    return await request.body(), received
+
+
+Payload = Annotated[tuple[bytes, datetime], Depends(_payload)]
+
+
+@router.post("", response_model=IntakeResultPublic, status_code=201,
+             responses=responses(422), openapi_extra=PAYLOAD_DOC)
+def post_alerts(_: Submitter, payload: Payload, workspace: WorkspaceDep,
+                fmt: Annotated[Format | None, Query(alias="format")] = None
+                ) -> IntakeResultPublic:
+    """Store one alert or a batch, whole or not at all; a re-sent alert counts as a
+    duplicate (unchanged) or an update (changed). `format` forces a vendor format."""
+    body, received = payload
+    result = workspace.alerts_receive(body, fmt, received)
+    return IntakeResultPublic.model_validate(result)
+
+
+@router.get("", response_model=AlertPage)
+def list_alerts(user: Reader, workspace: WorkspaceDep,
+                status: Annotated[list[Status] | None, Query()] = None,
+                severity: Annotated[list[Severity] | None, Query()] = None,
+                rule: str | None = None, source: str | None = None,
+                person: Annotated[str | None, Query(description="A pseudonym.")] = None,
+                host: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, sort: Sort = "-time",
+                cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> AlertPage:
+    """A page of the alerts in the caller's regions (people as pseudonyms), filtered:
+    repeated `status` and `severity` (OCSF 0-6) match any; `since <= event time <
+    until`. Pass the answer's `next_cursor` as `cursor` for the next page."""
+    from watchkeeper.cases.queue import AlertQuery
+    query = AlertQuery(status=tuple(status or ()), severity=tuple(severity or ()),
+                       rule=rule, source=source, host=host, since=since, until=until,
+                       sort=sort, limit=limit, cursor=cursor, scope=scope(user))
+    try:
+        found = workspace.alerts_list(query, person=person)
+    except StoreError as exc:
+        if cursor is None or not str(exc).startswith("cursor "):
+            raise
+        raise RequestValidationError([{"loc": ("query", "cursor"),
+                                       "msg": "not a cursor of this list"}]) from None
+    return AlertPage(items=[AlertPublic.model_validate(a) for a in found.items],
+                     next_cursor=found.next_cursor, total=found.total)
+
+
+@router.get("/{alert_id}", response_model=AlertDetailPublic, responses=responses(404))
+def get_alert(alert_id: int, user: Reader, workspace: WorkspaceDep) -> AlertDetailPublic:
+    """One alert in full (people as pseudonyms, payload redacted); the read is audited
+    (``alert.read``)."""
+    detail = workspace.alert_read(user.name, alert_id, scope(user))
+    return AlertDetailPublic.model_validate(detail)
