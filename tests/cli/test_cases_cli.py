@@ -124,7 +124,7 @@ def test_human_output_escapes_and_fits(ws: Path) -> None:
 
 
 def test_reading_a_case_is_audited(ws: Path) -> None:
-    cid = str(run(ws, "create", "--title", "read me", "--alert", "3")["id"])
+    cid = str(run(ws, "create", "--title", "read me", "--person", "ACM2278")["id"])
     run(ws, "show", cid)
     listed = json.loads(cli("-w", str(ws), "audit", "list", "--action", "case.read",
                             "--json").stdout)
