@@ -14,6 +14,7 @@
     │   └── UnsupportedRuleError     a valid rule that the compiler cannot express
     ├── QueryError                   a hunting query is not one read-only SELECT, or fails
     ├── StoreError                   the state database is unreachable, outdated or its backup bad
+    ├── PagingError                  a list's cursor, limit or offset is not valid (names it)
     ├── SimulationError              simulator parameters are inconsistent
     ├── IntakeError                  an alert payload is malformed or of no known format
     │                                (names the JSON path of the field, and file:line)
@@ -99,6 +100,16 @@ class QueryError(WatchkeeperError):
 
 class SimulationError(WatchkeeperError):
     """Simulator parameters are inconsistent."""
+
+
+class PagingError(WatchkeeperError):
+    """A list was asked for with a cursor that is not one of its own, or a limit or offset
+    out of range: the caller's mistake, not the store's; `field` names the parameter."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class StoreError(WatchkeeperError):

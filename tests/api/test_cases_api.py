@@ -103,6 +103,8 @@ def test_create_then_show_pseudonymized_and_audited(world: World) -> None:
                               "cursor": listed.json()["next_cursor"]})
     assert more.status_code == 200, more.text
     assert more.json()["items"][0]["id"] != listed.json()["items"][0]["id"]
+    bad = world.call("GET", CASES, world.seeded.analyst, params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
 
 
 def test_workflow_enforced_and_refusals_change_nothing(world: World) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from helpers.state import T0, alert
-from watchkeeper.errors import StoreError
+from watchkeeper.errors import PagingError, StoreError
 from watchkeeper.store import Order, StateStore, StoreLocation, page
 from watchkeeper.store.models import Alert, Base
 
@@ -97,7 +97,7 @@ def test_a_foreign_cursor_is_one_clear_error(cursor: str) -> None:
     from watchkeeper.store.paging import _decode
     try:
         values = _decode(cursor, 2)
-    except StoreError as exc:
+    except PagingError as exc:
         assert "not a cursor of this list" in str(exc)
     else:
         assert len(values) == 2
@@ -106,7 +106,7 @@ def test_a_foreign_cursor_is_one_clear_error(cursor: str) -> None:
 def test_bad_limits_and_nullable_cursor_columns(store: StateStore) -> None:
     with store.session() as s:
         s.add_all(alert(i) for i in range(3))
-        with pytest.raises(StoreError, match="limit 0"):
+        with pytest.raises(PagingError, match="limit: 0"):
             page(s, select(Alert), limit=0)
         first = page(s, select(Alert), limit=1, order=[Order(Alert.rule)])
         assert first.next_cursor is not None

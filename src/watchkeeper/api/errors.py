@@ -16,6 +16,7 @@ ConflictError, IntegrityError, 409     conflict
 CaseWorkflowError
 IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
+PagingError (cursor, limit)
 request fields
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -43,6 +44,7 @@ from watchkeeper.errors import (
     ConflictError,
     IntakeError,
     NotFoundError,
+    PagingError,
     PermissionDeniedError,
     StoreError,
     TimelineError,
@@ -63,6 +65,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (IntakeError, 422, "invalid"),
     (AccountError, 422, "invalid"),
     (TimelineError, 422, "invalid"),
+    (PagingError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

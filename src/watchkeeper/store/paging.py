@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from watchkeeper.errors import StoreError
+from watchkeeper.errors import PagingError, StoreError
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -49,9 +49,9 @@ def page(session: Session, query: Select[T], *, limit: int,
          offset: int = 0) -> Page[T]:
     """Rows `offset`.. (or after `cursor`) of `query` in `order`, at most `limit`."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise StoreError(f"limit {limit}: expected 1 to {MAX_LIMIT}")
+        raise PagingError("limit", f"{limit}: expected 1 to {MAX_LIMIT}")
     if offset < 0 or (cursor is not None and offset):
-        raise StoreError("offset: expected a number from 0, and not together with a cursor")
+        raise PagingError("offset", "expected a number from 0, and not together with a cursor")
     keys = [*order, *(Order(pk, order[-1].descending if order else False)
                       for pk in _primary_key(query))]
     for key in keys:
@@ -100,4 +100,4 @@ def _decode(cursor: str, width: int) -> list[Any]:
             raise ValueError(cursor)
         return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in doc]
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
-        raise StoreError(f"cursor {cursor[:40]!r}: not a cursor of this list") from None
+        raise PagingError("cursor", f"{cursor[:40]!r}: not a cursor of this list") from None

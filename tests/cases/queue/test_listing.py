@@ -14,7 +14,7 @@ from helpers.alerts_in import T0, make
 from watchkeeper.cases.alerts import store_alerts
 from watchkeeper.cases.model import AlertIn, Severity
 from watchkeeper.cases.queue import SORTS, AlertQuery, list_alerts, show_alert
-from watchkeeper.errors import ConfigError, NotFoundError, StoreError
+from watchkeeper.errors import ConfigError, NotFoundError, PagingError
 from watchkeeper.store import StateStore
 from watchkeeper.store.models import Alert, AlertGroup, Suppression
 
@@ -83,7 +83,7 @@ def test_bad_options_are_one_line(filled: StateStore, query: dict[str, object],
 
 
 def test_a_cursor_from_elsewhere_is_refused(filled: StateStore) -> None:
-    with pytest.raises(StoreError, match="not a cursor of this list"):
+    with pytest.raises(PagingError, match="not a cursor of this list"):
         refs(filled, cursor="bm9wZQ==")
 
 

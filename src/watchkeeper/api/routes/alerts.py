@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
 from watchkeeper.api.deps import SessionDep, WorkspaceDep, requires
@@ -25,7 +24,6 @@ from watchkeeper.api.schemas.alerts import (
     IntakeResultPublic,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
-from watchkeeper.errors import StoreError
 from watchkeeper.security.roles import Permission, Principal, scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)
@@ -100,13 +98,7 @@ def list_alerts(user: Reader, workspace: WorkspaceDep,
     query = AlertQuery(status=tuple(status or ()), severity=tuple(severity or ()),
                        rule=rule, source=source, host=host, since=since, until=until,
                        sort=sort, limit=limit, cursor=cursor, scope=scope(user))
-    try:
-        found = workspace.alerts_list(query, person=person)
-    except StoreError as exc:
-        if cursor is None or not str(exc).startswith("cursor "):
-            raise
-        raise RequestValidationError([{"loc": ("query", "cursor"),
-                                       "msg": "not a cursor of this list"}]) from None
+    found = workspace.alerts_list(query, person=person)  # a bad cursor: PagingError, 422
     return AlertPage(items=[AlertPublic.model_validate(a) for a in found.items],
                      next_cursor=found.next_cursor, total=found.total)
 
