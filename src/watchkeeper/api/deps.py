@@ -77,10 +77,13 @@ AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def current_user(accounts: AccountsDep, credentials: Credentials) -> Principal:
+def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal:
+    """The caller, authenticated in a short transaction of its own: the check writes the
+    token's last use, and held in the request's session that write would make every other
+    writer of the request (intake, audit entries, case jobs) wait for it on SQLite."""
     if credentials is None:
         raise AuthenticationError(NO_TOKEN)
-    principal = accounts.tokens.authenticate(credentials.credentials)
+    principal = workspace.accounts().tokens.authenticate(credentials.credentials)
     if principal is None:
         raise AuthenticationError(BAD_TOKEN)
     return principal

@@ -2,10 +2,9 @@
 admins) post alerts; analysts, leads and admins read the alerts of their regions (an
 alert outside them reads as absent, 404); auditors and service accounts read none.
 
-The caller's token check may write (the token's last use), so the request's session is
-committed as soon as the caller is known: the intake, the reads and the audit entry then
-run in transactions of their own (on SQLite a second writer would otherwise wait for the
-request's). Each is committed before the answer is sent.
+The intake, the reads and the audit entry run in transactions of their own, each
+committed before the answer is sent (the caller is authenticated in its own, too:
+`api.deps.current_user`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
-from watchkeeper.api.deps import SessionDep, WorkspaceDep, requires
+from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.schemas.alerts import (
     AlertDetailPublic,
     AlertPage,
@@ -40,24 +39,8 @@ PAYLOAD_DOC = {"requestBody": {"required": True, "description": (
     "content": {"application/json": {"schema": {}}}}}
 
 
-def _settled(user: Principal, session: SessionDep) -> Principal:
-    """The caller, with the request's session committed (see the module docstring)."""
-    session.commit()
-    return user
-
-
-def _submitter(user: Annotated[Principal, Depends(requires(Permission.SUBMIT_ALERTS))],
-               session: SessionDep) -> Principal:
-    return _settled(user, session)
-
-
-def _reader(user: Annotated[Principal, Depends(requires(Permission.READ_CASES))],
-            session: SessionDep) -> Principal:
-    return _settled(user, session)
-
-
-Submitter = Annotated[Principal, Depends(_submitter)]
-Reader = Annotated[Principal, Depends(_reader)]
+Submitter = Annotated[Principal, Depends(requires(Permission.SUBMIT_ALERTS))]
+Reader = Annotated[Principal, Depends(requires(Permission.READ_CASES))]
 
 
 async def _payload(request: Request) -> tuple[bytes, datetime]:

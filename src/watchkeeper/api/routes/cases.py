@@ -6,9 +6,8 @@ and refuses in one line that never names the subject (403). Auditors and service
 accounts read no case content (403). Assigning a case to someone else takes the
 `assign_cases` permission (lead, admin). Answers name people by pseudonym only.
 
-The caller is authenticated in its own short transaction, not in the request's
-session: the case jobs open their own units of work, and on SQLite a request session
-holding the write lock (a token's `last_used`) would make them wait on it.
+The case jobs open their own units of work; the caller is authenticated in a short
+transaction of its own (`api.deps.current_user`).
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ class Actor:
 
 def _actor(workspace: WorkspaceDep, credentials: Credentials,
            permission: Permission) -> Actor:
-    principal = current_user(workspace.accounts(), credentials)
+    principal = current_user(workspace, credentials)
     if not principal.may(permission):
         raise PermissionDeniedError(f"role {principal.role.value} may not "
                                     f"{WHAT[permission]}")
