@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
+from watchkeeper.detect.routes import schema_of
 from watchkeeper.detect.sigma.build import TEXT_COLUMN
 from watchkeeper.detect.sigma.compiler import Branch, CompiledRule
 from watchkeeper.detect.sigma.dictionary import (
@@ -150,14 +151,8 @@ def run_rules_ibis(rules: Sequence[CompiledRule], table: ir.Table) -> pa.Table:
 
 def _source(table: ir.Table) -> _Source:
     backend = table._find_backend()
-    schema = table.schema()
-    names = tuple(schema.names)
     relation = exp.paren(sqlglot.parse_one(ibis.to_sql(table, dialect=DIALECT), read=DIALECT))
-    return _Source(backend, exp.alias_(relation, "src"), Schema(
-        names,
-        frozenset(n for n in names if schema[n].is_numeric()),
-        frozenset(n for n in names if schema[n].is_string()),
-    ))
+    return _Source(backend, exp.alias_(relation, "src"), schema_of(table))
 
 
 def _batches(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
