@@ -10,7 +10,6 @@ A workspace is a directory::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.upkeep import LakeJobs
+from watchkeeper.home import default_home
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
 from watchkeeper.lake import Lake
 from watchkeeper.private import DIR_MODE, restrict_umask, tighten
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from watchkeeper.risk.explain import Explanation, RiskRank
     from watchkeeper.risk.history import HistorySummary
 
-HOME_ENV = "WATCHKEEPER_HOME"
-DEFAULT_HOME = "watchkeeper-data"
 
 
 @dataclass
@@ -70,10 +68,6 @@ class Status:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def default_home() -> Path:
-    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
 
 
 class Workspace(QueueJobs, LakeJobs):

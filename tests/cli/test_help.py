@@ -12,7 +12,6 @@ import pytest
 from watchkeeper import __version__
 from watchkeeper.cli import main
 from watchkeeper.cli.options import build, walk
-from watchkeeper.workspace import DEFAULT_HOME, HOME_ENV
 
 COMMANDS = [path for path, _ in walk(build(main.app))]
 
@@ -64,10 +63,6 @@ def test_help_imports_no_engine() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == []
-
-
-def test_workspace_names_match_the_facade() -> None:
-    assert (main.HOME_ENV, main.DEFAULT_HOME) == (HOME_ENV, DEFAULT_HOME)
 
 
 def test_commands_collect_young_objects_in_large_batches() -> None:

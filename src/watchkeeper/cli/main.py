@@ -37,12 +37,11 @@ from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
 from watchkeeper.cli.render import error_line, warning_line
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.home import DEFAULT_HOME, HOME_ENV
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
-HOME_ENV = "WATCHKEEPER_HOME"   # the same names as watchkeeper.workspace, which loads
-DEFAULT_HOME = "watchkeeper-data"  # the engines; tests/cli/test_help.py keeps them equal
 
 
 # What a job changes becomes visible in one rename of one of these files; comparing them
