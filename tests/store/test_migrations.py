@@ -97,3 +97,18 @@ def test_status_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None
     st = status(location)
     assert (st.revision, st.pending, st.rows) == (None, revisions(), 0)
     assert not (tmp_path / "state.db").exists()
+
+
+def test_downgrade_to_base_leaves_no_table(location: StoreLocation) -> None:
+    from alembic import command
+
+    from watchkeeper.store.migrate import config
+    upgrade(location)
+    engine = make_engine(location)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(config(conn), "base")
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        assert names == set()  # every table the upgrade made, in an order the keys allow
+    finally:
+        engine.dispose()

@@ -485,105 +485,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alert_subjects_subject"), ["subject"], unique=False)
 
 
+# Created in this order (referenced tables first); dropped in the reverse order. Dropping
+# a table drops its indexes too, on SQLite and PostgreSQL alike.
+TABLES = (
+    "accounts", "audit_checkpoints", "audit_entries", "grouping_rules", "reveals",
+    "suppressions", "teams", "alert_groups", "api_tokens", "cases", "sessions",
+    "team_members", "team_regions", "alerts", "case_access", "case_events", "case_links",
+    "case_notes", "case_tasks", "alert_changes", "alert_findings", "alert_hosts",
+    "alert_observables", "alert_subjects",
+)
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("alert_subjects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_subjects_subject"))
-
-    op.drop_table("alert_subjects")
-    with op.batch_alter_table("alert_observables", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_observables_type_value"))
-
-    op.drop_table("alert_observables")
-    with op.batch_alter_table("alert_hosts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_hosts_host"))
-
-    op.drop_table("alert_hosts")
-    with op.batch_alter_table("alert_findings", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_findings_finding_id"))
-
-    op.drop_table("alert_findings")
-    with op.batch_alter_table("alert_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_changes_alert_id"))
-
-    op.drop_table("alert_changes")
-    with op.batch_alter_table("case_tasks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_tasks_case_id"))
-
-    op.drop_table("case_tasks")
-    with op.batch_alter_table("case_notes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_notes_case_id"))
-
-    op.drop_table("case_notes")
-    with op.batch_alter_table("case_links", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_links_kind_value"))
-
-    op.drop_table("case_links")
-    with op.batch_alter_table("case_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_events_case_id_at"))
-
-    op.drop_table("case_events")
-    with op.batch_alter_table("case_access", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_access_account_id"))
-
-    op.drop_table("case_access")
-    with op.batch_alter_table("alerts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alerts_suppressed_by"))
-        batch_op.drop_index(batch_op.f("ix_alerts_status_event_time"))
-        batch_op.drop_index(batch_op.f("ix_alerts_status"))
-        batch_op.drop_index(batch_op.f("ix_alerts_source"))
-        batch_op.drop_index(batch_op.f("ix_alerts_severity"))
-        batch_op.drop_index(batch_op.f("ix_alerts_rule"))
-        batch_op.drop_index(batch_op.f("ix_alerts_region"))
-        batch_op.drop_index(batch_op.f("ix_alerts_group_id"))
-        batch_op.drop_index(batch_op.f("ix_alerts_event_time"))
-        batch_op.drop_index(batch_op.f("ix_alerts_case_id"))
-
-    op.drop_table("alerts")
-    with op.batch_alter_table("team_regions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_team_regions_region"))
-
-    op.drop_table("team_regions")
-    with op.batch_alter_table("team_members", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_team_members_account_id"))
-
-    op.drop_table("team_members")
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sessions_expires_at"))
-        batch_op.drop_index(batch_op.f("ix_sessions_account_id"))
-
-    op.drop_table("sessions")
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cases_updated_at"))
-        batch_op.drop_index(batch_op.f("ix_cases_team_id"))
-        batch_op.drop_index(batch_op.f("ix_cases_status"))
-        batch_op.drop_index(batch_op.f("ix_cases_severity"))
-        batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
-
-    op.drop_table("cases")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_api_tokens_account_id"))
-
-    op.drop_table("api_tokens")
-    with op.batch_alter_table("alert_groups", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_alert_groups_grouping_rule_id_key_last_at"))
-
-    op.drop_table("alert_groups")
-    op.drop_table("teams")
-    with op.batch_alter_table("suppressions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_suppressions_expires_at"))
-
-    op.drop_table("suppressions")
-    with op.batch_alter_table("reveals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reveals_whom"))
-        batch_op.drop_index(batch_op.f("ix_reveals_who"))
-
-    op.drop_table("reveals")
-    op.drop_table("grouping_rules")
-    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_entries_object_type_object_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_entries_at"))
-        batch_op.drop_index(batch_op.f("ix_audit_entries_actor"))
-
-    op.drop_table("audit_entries")
-    op.drop_table("audit_checkpoints")
-    op.drop_table("accounts")
+    for table in reversed(TABLES):
+        op.drop_table(table)
