@@ -69,20 +69,36 @@ def ensure_workspace(data: Path, workspace: Path) -> None:
     marker.write_text(str(data))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def enterprise_arguments(doc: str) -> argparse.ArgumentParser:
+    """--users, --days, --seed and --json: the simulated enterprise a benchmark runs on."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    name = f"{args.users}x{args.days}-s{args.seed}"
+    return parser
+
+
+def enterprise_name(args: argparse.Namespace) -> str:
+    return f"{args.users}x{args.days}-s{args.seed}"
+
+
+def prepared_workspace(args: argparse.Namespace) -> Path:
+    """The simulated enterprise ingested into its workspace (both reused when present)."""
+    name = enterprise_name(args)
     data = ROOT / "bench-data" / f"sim-{name}"
     workspace = ROOT / "bench-data" / f"ws-analyze-{name}"
     print(f"simulating and ingesting {name} (reused when present) …", file=sys.stderr)
     ensure_simulation(data, args.users, args.days, args.seed)
     ensure_workspace(data, workspace)
+    return workspace
+
+
+def main() -> None:
+    parser = enterprise_arguments(__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    workspace = prepared_workspace(args)
     print("analyze --full …", file=sys.stderr)
     full = run_full(workspace)
     incremental = []
@@ -104,7 +120,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"analyze {name}  ({result['machine']})")
+    print(f"analyze {enterprise_name(args)}  ({result['machine']})")
     print(f"  full         {full['wall_seconds']:7.1f} s wall  {full['cpu_seconds']:.1f} s cpu  "
           f"peak RSS {full['peak_rss_gb']:.2f} GB  stages {full['stages']}  "
           "(goal <= 90 s, <= 4 GB)")

@@ -15,18 +15,16 @@ timeline p95 <= 1 s.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
 import random
 import statistics
-import sys
 import time
 from typing import Any
 
-from bench_analyze import ensure_workspace
-from bench_ingest import ROOT, ensure_simulation, machine
+from bench_analyze import enterprise_arguments, enterprise_name, prepared_workspace
+from bench_ingest import machine
 from watchkeeper.cases.timeline import CLASSES, WINDOWS, Window, build_timeline, window_around
 from watchkeeper.lake import Lake
 
@@ -106,20 +104,11 @@ def measure(lake: Lake, drawn: list[tuple[str, str, dt.datetime]],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = enterprise_arguments(__doc__)
     parser.add_argument("--pairs", type=int, default=50)
     parser.add_argument("--compare", type=int, default=10)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    name = f"{args.users}x{args.days}-s{args.seed}"
-    data = ROOT / "bench-data" / f"sim-{name}"
-    workspace = ROOT / "bench-data" / f"ws-analyze-{name}"
-    print(f"simulating and ingesting {name} (reused when present) …", file=sys.stderr)
-    ensure_simulation(data, args.users, args.days, args.seed)
-    ensure_workspace(data, workspace)
+    workspace = prepared_workspace(args)
     lake = Lake(workspace / "lake")
     drawn = pairs(lake, args.days, args.pairs, args.seed)
     result = {"benchmark": "timeline", "users": args.users, "days": args.days,
@@ -129,7 +118,7 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     files = result["files"]
-    print(f"timeline {name}: {args.pairs} (person, day) pairs, 48 h windows")
+    print(f"timeline {enterprise_name(args)}: {args.pairs} (person, day) pairs, 48 h windows")
     print(f"  machine      {result['machine']}, load {result['load']}")
     print(f"  first (cold) {result['first_s']:6.3f} s")
     print(f"  p50 / p95    {result['p50_s']:6.3f} / {result['p95_s']:.3f} s  (goal p95 <= 1 s)")
