@@ -14,6 +14,7 @@ new command gets all of this without doing anything.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,19 +97,20 @@ def walk(command: Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[s
 def build(app: typer.Typer) -> Command:
     """The click command of `app`, with the shared behaviour above applied."""
     root = get_command(app)
+    shared = _shared()  # built once: building a Typer command is the costly part
     for path, command in walk(root):
         if path:
-            _adopt_globals(command)
+            _adopt_globals(command, shared)
         _hide_bool_types(command)
     return root
 
 
-def _adopt_globals(command: Command) -> None:
+def _adopt_globals(command: Command, shared: list[TyperOption]) -> None:
     taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
     json_param = next((p for p in command.params if p.name == "json"), None)
-    for option in _shared():
+    for option in shared:
         if not set(option.opts) & taken:
-            command.params.append(option)
+            command.params.append(copy.copy(option))
     if json_param is not None and command.callback is not None:
         command.callback = _with_global_json(command.callback)
 
