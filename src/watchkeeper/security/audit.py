@@ -98,6 +98,15 @@ class AuditLog:
                detail: Mapping[str, DetailValue] | None = None) -> AuditEntry:
         """Record one action. ValueError when a field is malformed or ``detail`` is not
         small (at most 16 scalar values, text at most 256 characters)."""
+        return self.store.append(self.builder(actor, action, object_type, object_id,
+                                              detail))
+
+    def builder(self, actor: str, action: str, object_type: str, object_id: str,
+                detail: Mapping[str, DetailValue] | None = None
+                ) -> Callable[[AuditEntry | None], AuditEntry]:
+        """The checked, keyed step of `append` that makes the entry following the last
+        one: for a store's ``append``, or `audit_sql.append_in` (the caller's
+        transaction). ValueError as for `append`."""
         detail = dict(detail or {})
         _check_fields(actor, action, object_type, object_id, detail)
         at = self._clock()
@@ -111,7 +120,7 @@ class AuditLog:
             return AuditEntry(seq, at, actor, action, object_type, object_id, detail,
                               prev, entry_hash(self._key, draft))
 
-        return self.store.append(build)
+        return build
 
     def checkpoint(self) -> AuditCheckpoint | None:
         """Record the current head in the store and the head file; None when empty."""

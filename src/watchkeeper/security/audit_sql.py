@@ -9,6 +9,10 @@ the busy timeout), PostgreSQL locks ``audit_entries`` in SHARE ROW EXCLUSIVE mod
 queue, plain reads do not wait). ``seq`` is the primary key besides, so an insert that
 raced anyway fails instead of forking the chain.
 
+`append_in(session, build)` appends inside a caller's transaction instead, so an entry and
+the change it records (a reveal, an account change) commit together or not at all; it
+takes the same lock in that transaction (`hold_append_lock`).
+
 Reads stream in batches by seq, each batch its own short transaction, so verifying a long
 log holds no lock. A row that is no entry (a NULL or a wrong type written by hand) is an
 `AuditError` naming its seq.
@@ -26,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, false, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,12 +83,7 @@ class SqlAuditStore:
     def append(self, build: Callable[[AuditEntry | None], AuditEntry]) -> AuditEntry:
         with one_line_errors(self.state.location, "cannot append to the audit log"), \
                 self._serialized() as session:
-            row = session.scalars(select(EntryRow).order_by(EntryRow.seq.desc())
-                                  .limit(1)).first()
-            entry = build(self._entry(row) if row is not None else None)
-            _check_widths(entry)
-            session.add(EntryRow(**entry.to_row()))
-        return entry
+            return _append(session, build, self.state.location.display)
 
     def entries(self) -> Iterator[AuditEntry]:
         after: int | None = None
@@ -151,11 +150,7 @@ class SqlAuditStore:
                 yield session
 
     def _entry(self, row: EntryRow) -> AuditEntry:
-        try:
-            return AuditEntry.from_row({c: getattr(row, c) for c in COLUMNS})
-        except ValueError as exc:
-            raise AuditError(f"{self.state.location.display}: audit entry {row.seq}: "
-                             f"not an audit entry: {exc}") from None
+        return _entry_of(row, self.state.location.display)
 
     @contextmanager
     def _reading(self, doing: str) -> Iterator[Session]:
@@ -171,6 +166,48 @@ class SqlAuditStore:
 
 COLUMNS = ("seq", "at", "actor", "action", "object_type", "object_id", "detail",
            "prev_hash", "hash")
+
+
+def hold_append_lock(session: Session) -> None:
+    """Take the audit chain's append lock in `session`'s transaction, held until it
+    ends. PostgreSQL: lock ``audit_entries`` as `SqlAuditStore.append` does. SQLite:
+    take the database's write lock now, with a write that changes nothing; called
+    first in a transaction, the transaction then waits its turn (the busy timeout)
+    instead of failing when another writer commits between its reads and its writes."""
+    if session.get_bind().dialect.name == "postgresql":
+        table = session.get_bind().dialect.identifier_preparer.format_table(
+            EntryRow.__table__)
+        session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        session.execute(update(EntryRow).where(false()).values(seq=EntryRow.seq),
+                        execution_options={"synchronize_session": False})
+
+
+def append_in(session: Session, build: Callable[[AuditEntry | None], AuditEntry]
+              ) -> AuditEntry:
+    """Append the entry `build` makes inside the caller's transaction: it commits with
+    what the caller changed, or neither does. Checkpoint only after that commit."""
+    hold_append_lock(session)
+    return _append(session, build, "state store")
+
+
+def _append(session: Session, build: Callable[[AuditEntry | None], AuditEntry],
+            where: str) -> AuditEntry:
+    """Read the last entry, build the next, store it (the caller holds the lock)."""
+    row = session.scalars(select(EntryRow).order_by(EntryRow.seq.desc()).limit(1)).first()
+    entry = build(_entry_of(row, where) if row is not None else None)
+    _check_widths(entry)
+    session.add(EntryRow(**entry.to_row()))
+    session.flush()
+    return entry
+
+
+def _entry_of(row: EntryRow, where: str) -> AuditEntry:
+    try:
+        return AuditEntry.from_row({c: getattr(row, c) for c in COLUMNS})
+    except ValueError as exc:
+        raise AuditError(f"{where}: audit entry {row.seq}: not an audit entry: {exc}"
+                         ) from None
 
 
 def workspace_audit_log(root: Path | str, state: StateStore) -> AuditLog:
