@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watchkeeper.config import DEFAULT_CONFIG
+from watchkeeper.security import AuditLog
+from watchkeeper.security.audit_sql import SqlAuditStore
+from watchkeeper.security.changes import ChangeAudit
+from watchkeeper.store import StateStore
 from watchkeeper.workspace import Workspace
 
 ADMIN_PASSWORD = "correct horse battery staple"
+AUDIT_KEY = b"a" * 32
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,8 @@ def seed(path: Path) -> Seeded:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def store_audit(store: StateStore, actor: str = "tester") -> ChangeAudit:
+    """Account changes on a bare store, audited in its own chain (key `AUDIT_KEY`)."""
+    return ChangeAudit(actor, lambda: AuditLog(SqlAuditStore(store), AUDIT_KEY))

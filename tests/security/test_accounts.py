@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from helpers.accounts import store_audit
 from watchkeeper.errors import (
     AccountError,
     AuthenticationError,
@@ -32,7 +33,7 @@ def store(state_store: StateStore) -> StateStore:
 
 @pytest.fixture
 def accounts(store: StateStore) -> Accounts:
-    return Accounts.over(store.session)
+    return Accounts.over(store.session, store_audit(store))
 
 
 def count(store: StateStore, model: type[object]) -> int:
@@ -171,5 +172,5 @@ def test_a_name_taken_between_check_and_insert_is_a_conflict(store: StateStore) 
     with (pytest.raises(ConflictError, match="account 'zed' already exists"),
           store.session() as s):
         event.listen(s, "before_flush", racer)
-        Accounts.over(bound(s)).users.add("zed", "analyst")
+        Accounts.over(bound(s), store_audit(store)).users.add("zed", "analyst")
     assert count(store, Account) == 0

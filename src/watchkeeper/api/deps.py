@@ -5,7 +5,8 @@
   has returned and its answer is built, *before* the answer is sent (FastAPI's
   ``scope="function"``): a 2xx leaves only after the commit, and a commit that fails
   becomes an error answer instead.
-- `AccountsDep`: the account repositories over that session.
+- `AccountsDep`: the account repositories over that session, auditing changes as the
+  caller.
 - `CurrentUser`: the `Principal` behind ``Authorization: Bearer TOKEN``; 401 with
   ``WWW-Authenticate: Bearer`` without a valid token.
 - `requires(permission)` and the aliases built with it (`AdminUser`): 403 for a role
@@ -69,11 +70,6 @@ def get_session(workspace: WorkspaceDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_accounts(workspace: WorkspaceDep, session: SessionDep) -> Accounts:
-    return workspace.accounts(session)
-
-
-AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
@@ -90,6 +86,16 @@ def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def get_accounts(workspace: WorkspaceDep, session: SessionDep,
+                 user: CurrentUser) -> Accounts:
+    """The account repositories over the request's session; changes are audited in it
+    as the caller (`Workspace.accounts`)."""
+    return workspace.accounts(session, actor=user.name)
+
+
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
 def requires(permission: Permission) -> Callable[[Principal], Principal]:

@@ -34,6 +34,7 @@ from watchkeeper.cases.timeline import DEFAULT_HOURS
 from watchkeeper.cases.views import CaseView, LinkView
 from watchkeeper.lake import Lake
 from watchkeeper.security.audit import AuditLog
+from watchkeeper.security.changes import ChangeAudit
 from watchkeeper.security.pseudonym import Pseudonymizer
 from watchkeeper.security.recusal import OrgChart, Viewer, set_person, viewer_for
 from watchkeeper.store.models import Alert, utcnow
@@ -100,9 +101,17 @@ class CaseDesk:
         with self.store.session() as s:
             return viewer_for(s, name, login)
 
-    def set_person(self, account: str, person: str | None) -> None:
+    def set_person(self, account: str, person: str | None, changes: ChangeAudit) -> None:
+        """Record the person behind `account`; audited ``account.person`` (before and
+        after as pseudonyms) when it changes."""
         with self.store.session() as s:
-            set_person(s, account, self.person(person) if person else None)
+            changes.hold(s)
+            before, after = set_person(s, account, self.person(person) if person else None)
+            if before != after:
+                changes.record(s, "account.person", "account", account, {
+                    "field": "person",
+                    "before": self.names.pseudonym(before) if before else None,
+                    "after": self.names.pseudonym(after) if after else None})
 
     # -- jobs ------------------------------------------------------------------------------
 

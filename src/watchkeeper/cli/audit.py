@@ -9,8 +9,6 @@ the audit log cannot record it, the command prints nothing and exits 1 with one 
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,11 +38,9 @@ OBJECT_WIDTH = 21
 
 
 def cli_actor() -> str:
-    """``cli:<login name>`` of whoever runs the command."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in the environment or passwd
-        return f"cli:uid-{os.getuid()}"
+    """``cli:<login name>`` of whoever runs the command (`facade.state.local_actor`)."""
+    from watchkeeper.facade.state import local_actor
+    return local_actor()
 
 
 def record_read(workspace: Workspace, action: str, object_type: str, object_id: str,

@@ -114,9 +114,12 @@ class QueueJobs(StateJobs):
         """The audit log case exports record into: the one on the state store."""
         return self.audit_log()
 
-    def set_account_person(self, account: str, person: str | None) -> None:
-        """Record the person (lake user id or pseudonym) behind an account, for recusal."""
-        self.cases.set_person(account, person)
+    def set_account_person(self, account: str, person: str | None, *,
+                           actor: str | None = None) -> None:
+        """Record the person (lake user id or pseudonym) behind an account, for recusal;
+        audited as `actor` (default: `local_actor`)."""
+        from watchkeeper.facade.state import local_actor
+        self.cases.set_person(account, person, self.change_audit(actor or local_actor()))
 
     # -- alert queue ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ accounts."""
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from watchkeeper.security.accounts import Accounts
     from watchkeeper.security.audit_entry import DetailValue
     from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest
+    from watchkeeper.security.changes import ChangeAudit
     from watchkeeper.store import (
         BackupReport,
         RestoreReport,
@@ -131,15 +133,34 @@ class StateJobs(WorkspaceBase):
 
     # -- accounts and the service ------------------------------------------------------------
 
-    def accounts(self, session: Session | None = None) -> Accounts:
+    def accounts(self, session: Session | None = None, *,
+                 actor: str | None = None) -> Accounts:
         """Users, teams, API tokens and browser sessions (`watchkeeper.security.accounts`).
         Without `session` each call is its own transaction; the API passes the request's
-        session, which it commits before answering."""
+        session, which it commits before answering. Every change is audited in its own
+        transaction as `actor` (the API: the caller's account; default: `local_actor`)."""
         from watchkeeper.security.accounts import Accounts
         from watchkeeper.security.principals import bound
-        return Accounts.over(bound(session) if session is not None else self.state.session)
+        return Accounts.over(bound(session) if session is not None else self.state.session,
+                             self.change_audit(actor or local_actor()))
+
+    def change_audit(self, actor: str) -> ChangeAudit:
+        """Records `actor`'s changes in the workspace's audit log, each in the change's
+        own transaction (`watchkeeper.security.changes`)."""
+        from watchkeeper.security.changes import ChangeAudit
+        return ChangeAudit(actor, self.audit_log)
 
     def readiness(self) -> Readiness:
         """Whether the state store answers at the newest revision and the lake reads."""
         from watchkeeper.readiness import check
         return check(self)
+
+
+def local_actor() -> str:
+    """``cli:<login name>`` of whoever runs this process (`getpass.getuser()`: LOGNAME,
+    USER, LNAME or USERNAME, else the password database; ``cli:uid-<n>`` when none
+    names the user): the actor of the command line's audit entries."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment or passwd
+        return f"cli:uid-{os.getuid()}"

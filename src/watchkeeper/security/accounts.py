@@ -1,9 +1,14 @@
 """Accounts: people and services that call Watchkeeper, each with one role.
 
-`Accounts.over(unit)` gathers the repositories (`users`, `teams`, `tokens`,
+`Accounts.over(unit, changes)` gathers the repositories (`users`, `teams`, `tokens`,
 `sessions`) over one unit of work; `Workspace.accounts()` hands it out. An account may
 have a password (for the dashboard's sign-in) or none (API tokens only); there are no
 default passwords, and a service account never has one.
+
+Every change (an account added, disabled or enabled; a team added, a member added or
+removed; a token created or revoked) is recorded in the audit log by `changes`
+(`security.changes.ChangeAudit`) in the change's own transaction, so the API and the CLI
+record alike. Browser sign-ins are not account changes and are not recorded here.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccountError, ConflictError
+from watchkeeper.security.changes import ChangeAudit
 from watchkeeper.security.passwords import check_password, hash_password
 from watchkeeper.security.principals import (
     UnitOfWork,
@@ -50,12 +56,14 @@ class AccountInfo:
 class Users:
     """Add, list, disable and enable accounts."""
 
-    def __init__(self, unit: UnitOfWork) -> None:
+    def __init__(self, unit: UnitOfWork, changes: ChangeAudit) -> None:
         self.unit = unit
+        self.changes = changes
 
     def add(self, name: str, role: str, teams: Iterable[str] = (),
             password: str | None = None) -> AccountInfo:
-        """A new account; `password` (checked, then stored as a scrypt hash) or none."""
+        """A new account; `password` (checked, then stored as a scrypt hash) or none.
+        Audited ``account.create`` (role, teams, whether it has a password)."""
         name, kind = check_name(name), parse_role(role)
         if password is not None:
             if kind is Role.SERVICE:
@@ -63,6 +71,7 @@ class Users:
                                                "only; leave the password out")
             check_password(password, name)
         with self.unit() as s:
+            self.changes.hold(s)
             taken = s.scalars(select(Account.id)
                               .where(func.lower(Account.name) == name.casefold())).first()
             if taken is not None:
@@ -74,7 +83,11 @@ class Users:
             flush_unique(s, f"account {name!r} already exists")
             s.add_all(TeamMember(team_id=t.id, account_id=account.id) for t in rows)
             s.flush()
-            return account_info(s, account)
+            info = account_info(s, account)
+            self.changes.record(s, "account.create", "account", info.name, {
+                "role": info.role.value, "teams": ",".join(info.teams) or None,
+                "password": info.has_password})
+            return info
 
     def list(self) -> tuple[AccountInfo, ...]:
         with self.unit() as s:
@@ -91,14 +104,24 @@ class Users:
 
     def set_disabled(self, name: str, disabled: bool = True) -> AccountInfo:
         """Disable an account (its tokens stop working, its browser sessions end) or
-        enable it again."""
+        enable it again. Audited ``account.disable`` / ``account.enable`` when it
+        changes (with how many sessions ended)."""
         with self.unit() as s:
+            self.changes.hold(s)
             account = find_account(s, name)
+            if account.disabled == disabled:
+                return account_info(s, account)
+            ended = 0
             account.disabled = disabled
             if disabled:
-                s.execute(delete(BrowserSession)
-                          .where(BrowserSession.account_id == account.id))
+                gone = s.execute(delete(BrowserSession)
+                                 .where(BrowserSession.account_id == account.id))
+                ended = int(getattr(gone, "rowcount", 0))
             s.flush()
+            self.changes.record(s, "account.disable" if disabled else "account.enable",
+                                "account", account.name,
+                                {"field": "disabled", "before": not disabled,
+                                 "after": disabled, "sessions_ended": ended})
             return account_info(s, account)
 
     def has_admin(self) -> bool:
@@ -119,8 +142,10 @@ class Accounts:
     sessions: BrowserSessions
 
     @classmethod
-    def over(cls, unit: UnitOfWork) -> Accounts:
-        return cls(Users(unit), Teams(unit), Tokens(unit), BrowserSessions(unit))
+    def over(cls, unit: UnitOfWork, changes: ChangeAudit) -> Accounts:
+        """The repositories over `unit`, their changes recorded by `changes`."""
+        return cls(Users(unit, changes), Teams(unit, changes), Tokens(unit, changes),
+                   BrowserSessions(unit))
 
 
 def account_info(session: Session, account: Account) -> AccountInfo:

@@ -133,13 +133,16 @@ def viewer_for(session: Session, name: str | None, login: str) -> Viewer:
     raise NotFoundError(f"no account named {wanted!r}{how}")
 
 
-def set_person(session: Session, account: str, person: str | None) -> None:
-    """Record which person (lake user id) is behind `account`."""
+def set_person(session: Session, account: str,
+               person: str | None) -> tuple[str | None, str | None]:
+    """Record which person (lake user id) is behind `account`; returns the person
+    before and after."""
     row = session.scalars(select(Account).where(Account.name == account)).first()
     if row is None:
         raise NotFoundError(f"no account named {account!r}")
     text = person.strip() if person is not None else ""
-    row.person = text or None
+    before, row.person = row.person, text or None
+    return before, row.person
 
 
 def account_ids(session: Session, names: Collection[str]) -> dict[str, int]:

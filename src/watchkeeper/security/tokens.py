@@ -5,6 +5,9 @@ copy of the database lets nobody call the API. A token is random enough that a p
 hash suffices (no salt or slow hash: nobody can guess 256 bits). `authenticate` refuses
 revoked tokens and tokens of disabled accounts, and records when a token was last used
 (at most once a minute, so reads do not turn into a write per request).
+
+Creating and revoking are audited (`security.changes`): ``token.create`` and
+``token.revoke``, object the token's id, with its account and label; never the token.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccountError, NotFoundError
+from watchkeeper.security.changes import ChangeAudit
 from watchkeeper.security.principals import UnitOfWork, find_account, principal_of
 from watchkeeper.security.roles import Principal
 from watchkeeper.store.models import Account, ApiToken, utcnow
@@ -59,17 +63,21 @@ def token_hash(token: str) -> str:
 class Tokens:
     """Create, list and revoke API tokens, and authenticate callers by them."""
 
-    def __init__(self, unit: UnitOfWork) -> None:
+    def __init__(self, unit: UnitOfWork, changes: ChangeAudit) -> None:
         self.unit = unit
+        self.changes = changes
 
     def create(self, user: str, label: str = "") -> IssuedToken:
         label = check_label(label)
         with self.unit() as s:
+            self.changes.hold(s)
             account = find_account(s, user)
             token = new_token()
             row = ApiToken(account_id=account.id, label=label, hash=token_hash(token))
             s.add(row)
             s.flush()
+            self.changes.record(s, "token.create", "token", str(row.id),
+                                {"account": account.name, "label": label})
             return IssuedToken(token_info(row, account.name), token)
 
     def list(self, user: str | None = None) -> tuple[TokenInfo, ...]:
@@ -87,10 +95,15 @@ class Tokens:
     def revoke(self, token_id: int) -> TokenInfo:
         """Revoke a token for good (revoking it again changes nothing)."""
         with self.unit() as s:
+            self.changes.hold(s)
             row = _find(s, token_id)
-            row.revoked = True
-            s.flush()
-            return token_info(row, s.get_one(Account, row.account_id).name)
+            owner = s.get_one(Account, row.account_id).name
+            if not row.revoked:
+                row.revoked = True
+                s.flush()
+                self.changes.record(s, "token.revoke", "token", str(row.id),
+                                    {"account": owner, "label": row.label})
+            return token_info(row, owner)
 
     def authenticate(self, token: str) -> Principal | None:
         """The caller behind `token`, or None (unknown, revoked, account disabled)."""
