@@ -13,7 +13,16 @@ from helpers.cert_files import HEADERS, logon_row, write
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
 from watchkeeper.sources.base import SourceContext
-from watchkeeper.store.models import Account, Alert, AlertFinding, AlertHost, AlertSubject
+from watchkeeper.store.models import (
+    Account,
+    Alert,
+    AlertFinding,
+    AlertHost,
+    AlertSubject,
+    Team,
+    TeamMember,
+    TeamRegion,
+)
 
 HR_HEADER = ("id,name,email,department,team,role,manager,region,country,hire_date,"
              "notice_date,end_date,watchlists,as_of")
@@ -46,19 +55,26 @@ def build_lake(root: Path) -> Lake:
 
 def add_accounts(session: Session) -> dict[str, int]:
     """alice (analyst, person ANA), bob (analyst, no person), lee (lead, BOSS's
-    manager chain nobody), audrey (auditor)."""
+    manager chain nobody), audrey (auditor); the first three in team soc-eu (region
+    eu, and so the alerts without a region)."""
     accounts = [Account(name="alice", role="analyst", person="ANA"),
                 Account(name="bob", role="analyst"),
                 Account(name="lee", role="lead", person="BOSS"),
                 Account(name="audrey", role="auditor")]
-    session.add_all(accounts)
+    team = Team(name="soc-eu")
+    session.add_all([*accounts, team])
+    session.flush()
+    session.add(TeamRegion(team_id=team.id, region="eu"))
+    session.add_all(TeamMember(team_id=team.id, account_id=a.id) for a in accounts[:3])
     session.flush()
     return {a.name: a.id for a in accounts}
 
 
 def add_alert(session: Session, ref: str, subjects: Sequence[str], *, hosts: Sequence[str] = (),
-              at: datetime = T0, severity: int = 4, findings: Sequence[str] = ()) -> int:
+              at: datetime = T0, severity: int = 4, findings: Sequence[str] = (),
+              region: str | None = None) -> int:
     row = Alert(source="watchkeeper.detect", source_ref=ref, fingerprint=ref.ljust(64, "0"),
+                region=region,
                 title=f"USB copy by {subjects[0] if subjects else 'nobody'}",
                 severity=severity, status="new", rule="insider.exfil.file_to_removable",
                 rule_id="insider.exfil.file_to_removable", event_time=at,

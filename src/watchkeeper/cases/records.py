@@ -176,14 +176,15 @@ def link(repo: CaseRepository, case_id: int, links: Iterable[LinkView],
 
 def attach_alerts(repo: CaseRepository, case_id: int, alert_ids: Iterable[int]) -> int:
     """Put stored alerts into the case (an alert belongs to one case: moving one from
-    another case is refused); returns how many were added."""
+    another case is refused); returns how many were added. An alert outside the
+    viewer's regions reads as absent, as it does in the queue."""
     row = repo.open(case_id)
     ids = sorted(set(alert_ids))
     found = {a.id: a for a in repo.session.scalars(select(Alert).where(Alert.id.in_(ids)))}
     added = 0
     for alert_id in ids:
         alert = found.get(alert_id)
-        if alert is None:
+        if alert is None or not repo.viewer.scope.allows(alert.region):
             raise NotFoundError(f"alert {alert_id}: no such alert")
         if alert.case_id == row.id:
             continue

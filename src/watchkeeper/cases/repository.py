@@ -34,6 +34,7 @@ from watchkeeper.security.recusal import (
     account_ids,
     check_access,
     conflicts,
+    viewer_of,
 )
 from watchkeeper.store.models import (
     Account,
@@ -101,7 +102,12 @@ class CaseRepository:
         allowed = frozenset(self.session.scalars(
             select(CaseAccess.account_id).where(CaseAccess.case_id == row.id)))
         return CaseFacts(row.id, row.restricted, allowed, self.subjects(row.id),
-                         self.case_day(row))
+                         self.case_day(row), self.regions(row.id))
+
+    def regions(self, case_id: int) -> frozenset[str | None]:
+        """The regions of a case's alerts (None for an alert that names none)."""
+        return frozenset(self.session.scalars(
+            select(Alert.region).where(Alert.case_id == case_id).distinct()))
 
     def subjects(self, case_id: int) -> frozenset[str]:
         """The people a case is about: its person links and its alerts' subjects."""
@@ -129,7 +135,8 @@ class CaseRepository:
     def listing(self, filters: CaseFilter = CaseFilter(), *, limit: int = 50,
              cursor: str | None = None) -> tuple[tuple[CaseView, ...], str | None]:
         """The cases the viewer may open, most recently changed first; restricted cases
-        off their list and cases about people they are recused from are left out."""
+        off their list, cases with alerts outside their regions and cases about people
+        they are recused from are left out."""
         if self.viewer.role not in CONTENT_ROLES:
             raise AccessError(f"the {self.viewer.role} role reads no case content")
         query = self._visible(self._filtered(select(Case), filters))
@@ -169,7 +176,9 @@ class CaseRepository:
         on_list = (exists().where(CaseAccess.case_id == Case.id,
                                   CaseAccess.account_id == account)
                    if account is not None else false())
-        query = query.where(or_(Case.restricted.is_(False), on_list))
+        query = query.where(or_(Case.restricted.is_(False), on_list),
+                            self.viewer.scope.covers_clause(Alert.region,
+                                                            Alert.case_id == Case.id))
         if self.viewer.person is None:
             return query
         avoid = sorted(conflicts(self.viewer.person, self.org.managers(self.clock().date())))
@@ -260,7 +269,7 @@ class CaseRepository:
         account = self.session.scalars(select(Account).where(Account.name == name)).first()
         if account is None:
             raise NotFoundError(f"no account named {name!r}")
-        assignee = Viewer(account.name, account.role, account.id, account.person)
+        assignee = viewer_of(self.session, account)
         try:
             check_access(assignee, self.facts(row), self.org, self.clock().date())
         except AccessError as exc:

@@ -6,12 +6,14 @@ behind it, ``accounts.person``). It may open a case when, in this order:
 1. its role reads case content (analyst, lead, admin, and the local operator of a
    workspace without accounts; auditors and service accounts do not);
 2. the case is not restricted, or the viewer's account is on its access list;
-3. it is not recused: no subject of the case (its linked people and the subjects of its
+3. its regions (those of its alerts) are in the viewer's scope (`roles.Scope.covers`:
+   the regions of their teams; a case without regioned alerts is unregioned);
+4. it is not recused: no subject of the case (its linked people and the subjects of its
    alerts) is the viewer's person, someone in their management chain (manager, their
    manager, …) or a direct report, by the people history (`OrgChart`) as of the case's
    day *and* as of today, so a reorganisation on either side still recuses.
 
-The refusal never names the subject. This module reads the people history through the
+The refusal never names the subject nor the region. This module reads the people history through the
 `OrgChart` protocol (the cases package passes the lake's), so `security` imports no lake.
 """
 
@@ -26,6 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccessError, NotFoundError
+from watchkeeper.security.principals import principal_of
+from watchkeeper.security.roles import EVERYWHERE, NOTHING, Scope, scope
 from watchkeeper.store.models import Account
 
 CONTENT_ROLES = frozenset({"analyst", "lead", "admin", "operator"})
@@ -52,12 +56,15 @@ class StaticOrgChart:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who acts: an account (``account_id``) or the local operator (``cli:<login>``)."""
+    """Who acts: an account (``account_id``) or the local operator (``cli:<login>``),
+    with the regions they may see (`viewer_of` fills it from their teams; a Viewer
+    made without one sees no region, so a forgotten scope fails closed)."""
 
     name: str
     role: str
     account_id: int | None = None
     person: str | None = None
+    scope: Scope = NOTHING
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class CaseFacts:
     allowed: frozenset[int]
     subjects: frozenset[str]
     day: dt.date
+    regions: frozenset[str | None] = frozenset()   # its alerts' regions
 
 
 def chain_up(person: str, managers: Managers) -> list[str]:
@@ -110,6 +118,8 @@ def check_access(viewer: Viewer, facts: CaseFacts, org: OrgChart,
     if facts.restricted and viewer.account_id not in facts.allowed:
         raise AccessError(f"{where}: restricted to named people, and {viewer.name} is "
                           "not one of them")
+    if not viewer.scope.covers(facts.regions):
+        raise AccessError(f"{where}: {out_of_scope(viewer)}")
     if viewer.person is None:
         return
     for day in dict.fromkeys((facts.day, today)):
@@ -118,17 +128,31 @@ def check_access(viewer: Viewer, facts: CaseFacts, org: OrgChart,
             raise AccessError(f"{where}: {viewer.name} is recused: {reason}")
 
 
+def out_of_scope(viewer: Viewer) -> str:
+    """Why a case is outside `viewer`'s regions, naming no region."""
+    if not viewer.scope.regions and not viewer.scope.unregioned:
+        return f"{viewer.name} is in no team, and a team's regions decide what one sees"
+    return f"it holds alerts of a region outside those {viewer.name}'s teams see"
+
+
+def viewer_of(session: Session, account: Account) -> Viewer:
+    """`account` acting: its role, person, and the regions of its teams (`scope`)."""
+    return Viewer(account.name, account.role, account.id, account.person,
+                  scope(principal_of(session, account)))
+
+
 def viewer_for(session: Session, name: str | None, login: str) -> Viewer:
     """The account `name` (None: the account named like the OS `login`). A store with no
-    accounts at all has one local operator, ``cli:<login>``, whom nothing recuses."""
+    accounts at all has one local operator, ``cli:<login>``, whom nothing recuses and
+    who sees every region."""
     wanted = name or login
     account = session.scalars(select(Account).where(Account.name == wanted)).first()
     if account is not None:
         if account.disabled:
             raise AccessError(f"account {wanted!r} is disabled")
-        return Viewer(account.name, account.role, account.id, account.person)
+        return viewer_of(session, account)
     if session.scalar(select(func.count()).select_from(Account)) == 0:
-        return Viewer(f"cli:{login}", OPERATOR)
+        return Viewer(f"cli:{login}", OPERATOR, scope=EVERYWHERE)
     how = "" if name else " (pass --as NAME or set WATCHKEEPER_ACCOUNT)"
     raise NotFoundError(f"no account named {wanted!r}{how}")
 
@@ -158,4 +182,5 @@ def account_ids(session: Session, names: Collection[str]) -> dict[str, int]:
 
 __all__ = ["CONTENT_ROLES", "OPERATOR", "CaseFacts", "Managers", "OrgChart",
            "StaticOrgChart", "Viewer", "account_ids", "chain_up", "check_access",
-           "conflicts", "recusal_reason", "set_person", "viewer_for"]
+           "conflicts", "out_of_scope", "recusal_reason", "set_person", "viewer_for",
+           "viewer_of"]

@@ -15,15 +15,20 @@ holding the region ``*`` sees every region. Items without a region (an alert who
 source names none) are visible to every analyst or lead who is in at least one team.
 An analyst or lead in no team sees nothing. Admins see every region. Auditors and
 service accounts see no case content at all. Regions compare case-insensitively.
+
+A case has the regions of its alerts: a viewer sees it when their scope sees every one
+of them (`Scope.covers`, and `Scope.covers_clause` in SQL); a case none of whose alerts
+names a region is unregioned.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
 
 ALL_REGIONS = "*"
 
@@ -104,8 +109,31 @@ class Scope:
         inside = func.lower(column).in_(sorted(self.regions)) if self.regions else false()
         return or_(inside, column.is_(None)) if self.unregioned else inside
 
+    def covers(self, regions: Iterable[str | None]) -> bool:
+        """Whether this scope sees an item spanning `regions` (a case: its alerts'
+        regions): every region named, or, when none is named, an unregioned item."""
+        named = [r for r in regions if r is not None and r.strip()]
+        if not named:
+            return self.allows(None)
+        return all(self.allows(r) for r in named)
+
+    def covers_clause(self, column: Any, among: ColumnElement[bool]) -> ColumnElement[bool]:
+        """`covers` as a SQL condition: the rows `among` selects (``Alert.case_id ==
+        Case.id``, correlated) have region `column`; none may name a region outside
+        this scope, and when none names one the item is unregioned."""
+        if not self.case_content:
+            return false()
+        if self.all_regions:
+            return true()
+        named = and_(column.is_not(None), func.trim(column) != "")
+        seen = (func.lower(func.trim(column)).in_(sorted(self.regions)) if self.regions
+                else false())
+        inside = ~exists().where(among, named, ~seen)
+        return inside if self.unregioned else and_(inside, exists().where(among, named))
+
 
 NOTHING = Scope(case_content=False, all_regions=False, regions=frozenset(), unregioned=False)
+EVERYWHERE = Scope(case_content=True, all_regions=True, regions=frozenset(), unregioned=True)
 
 
 def scope(principal: Principal) -> Scope:
@@ -113,5 +141,5 @@ def scope(principal: Principal) -> Scope:
     if not principal.may(Permission.READ_CASES):
         return NOTHING
     if principal.role is Role.ADMIN or ALL_REGIONS in principal.regions:
-        return Scope(True, True, frozenset(), True)
+        return EVERYWHERE
     return Scope(True, False, frozenset(principal.regions), bool(principal.teams))
