@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -76,6 +77,16 @@ def test_users_teams_and_tokens(ws: str) -> None:
     assert teams[0]["members"] == ["alice"]
     assert json.loads(ok(cli("-w", ws, "users", "disable", "bob", "--json")).stdout)[
         "disabled"] is True
+    listed = json.loads(ok(cli("-w", ws, "audit", "list", "--json")).stdout)["entries"]
+    assert {e["actor"] for e in listed} == {f"cli:{getpass.getuser()}"}
+    assert [(e["action"], e["object_id"]) for e in reversed(listed)] == [
+        ("team.create", "soc-eu"), ("account.create", "alice"), ("account.create", "bob"),
+        ("token.create", str(issued["id"])), ("token.revoke", str(issued["id"])),
+        ("team.member_add", "soc-eu"), ("team.member_remove", "soc-eu"),
+        ("account.disable", "bob")]
+    assert listed[-2]["detail"] == {"role": "admin", "teams": None, "password": True}
+    assert token not in json.dumps(listed) and PASSWORD not in json.dumps(listed)
+    assert "audit log intact: 8 entries" in ok(cli("-w", ws, "audit", "verify")).stdout
 
 
 def test_human_token_output_shows_the_token_whole_on_its_own_line(ws: str) -> None:
@@ -107,8 +118,9 @@ def test_bad_input_is_one_line_and_stores_nothing(ws: str, args: tuple[str, ...]
     assert one_error(cli("-w", ws, *args, stdin=stdin)) == message
     with sqlite3.connect(Path(ws) / "state.db") as db:
         rows = [db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("accounts", "teams", "team_regions", "api_tokens")]
-    assert rows == [0, 0, 0, 0]
+                for table in ("accounts", "teams", "team_regions", "api_tokens",
+                              "audit_entries")]
+    assert rows == [0, 0, 0, 0, 0]
 
 
 def test_a_taken_name_is_refused(ws: str) -> None:
