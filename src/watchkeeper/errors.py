@@ -29,7 +29,8 @@
     │                                field: name, role, password, region, label)
     ├── ConflictError                the name or change clashes with what is stored
     ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
-    └── PermissionDeniedError        the caller's role may not do this
+    ├── PermissionDeniedError        the caller's role may not do this
+    └── RevealError                  a reveal's request is invalid (no meaningful reason)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -206,6 +207,16 @@ class AuthenticationError(WatchkeeperError):
 
 class PermissionDeniedError(WatchkeeperError):
     """The caller is known but their role (or scope) does not allow this."""
+
+
+class RevealError(WatchkeeperError):
+    """A request to reveal the identity behind a pseudonym is invalid; `field` names the
+    part at fault (``reason``: missing, too short, too long)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class CaseWorkflowError(CaseError):

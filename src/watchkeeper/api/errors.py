@@ -16,7 +16,8 @@ ConflictError, IntegrityError, 409     conflict
 CaseWorkflowError
 IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
-PagingError (cursor, limit)
+PagingError (cursor, limit),
+RevealError (reason)
 request fields
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -46,6 +47,7 @@ from watchkeeper.errors import (
     NotFoundError,
     PagingError,
     PermissionDeniedError,
+    RevealError,
     StoreError,
     TimelineError,
     WatchkeeperError,
@@ -66,6 +68,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (AccountError, 422, "invalid"),
     (TimelineError, 422, "invalid"),
     (PagingError, 422, "invalid"),
+    (RevealError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

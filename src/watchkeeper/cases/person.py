@@ -41,6 +41,24 @@ def person_context(lake: Lake, user: str, day: dt.date) -> PersonContext | None:
     return _context(found[-1], day) if found else None
 
 
+@dataclass(frozen=True)
+class PersonRecord:
+    """Who a person is now, by the newest row of the people history (a reveal)."""
+
+    user: str
+    name: str | None
+    email: str | None
+    region: str | None
+
+
+def newest_record(lake: Lake, user: str) -> PersonRecord | None:
+    """`user`'s newest people-history row, or None when the history has none."""
+    people = lake.table("people")
+    rows = (people.filter(people.user == user).order_by(people.valid_from.desc())
+            .limit(1).select("user", "name", "email", "region").to_pyarrow().to_pylist())
+    return PersonRecord(**rows[0]) if rows else None
+
+
 def _context(row: dict[str, Any], day: dt.date) -> PersonContext:
     notice = row.get("notice_date")
     return PersonContext(
@@ -51,4 +69,4 @@ def _context(row: dict[str, Any], day: dt.date) -> PersonContext:
         end_date=row.get("end_date"), watchlists=tuple(row.get("watchlists") or ()))
 
 
-__all__ = ["PersonContext", "person_context"]
+__all__ = ["PersonContext", "PersonRecord", "newest_record", "person_context"]
