@@ -29,6 +29,7 @@ from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
+from watchkeeper.cli import reveal as reveal_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import serve as serve_cmd
 from watchkeeper.cli import simulate as simulate_cmd
@@ -146,6 +147,7 @@ app.add_typer(db_cmd.app, name="db")
 db_cmd.register(app)
 audit_cmd.register(app)
 cases_cmd.register(app)
+reveal_cmd.register(app)
 users_cmd.register(app)
 serve_cmd.register(app)
 app.add_typer(alerts_cmd.app, name="alerts")
