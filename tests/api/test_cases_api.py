@@ -37,9 +37,10 @@ class World:
         self.answers.append(response.text)
         return response
 
-    def alert(self, ref: str) -> int:
+    def alert(self, ref: str, region: str | None = None) -> int:
         with self.workspace.state.session() as session:
-            return add_alert(session, ref, ["ACM2278"], hosts=["PC-6377"], findings=["f-1"])
+            return add_alert(session, ref, ["ACM2278"], hosts=["PC-6377"], findings=["f-1"],
+                             region=region)
 
     def open_case(self, ref: str) -> int:
         done = self.call("POST", CASES, self.seeded.analyst, json={
@@ -234,3 +235,27 @@ def test_no_real_identity_in_any_answer(world: World) -> None:
         for answer in world.answers:
             assert not pattern.search(answer), (token_text, answer[:200])
 
+
+
+def test_cases_are_scoped_by_the_regions_of_their_alerts(world: World) -> None:
+    admin, bob = world.seeded.admin, world.seeded.analyst
+    us_alert, eu_alert = world.alert("scope-us", "us"), world.alert("scope-eu", "EU")
+    made = world.call("POST", CASES, admin, json={"title": "US data", "alerts": [us_alert]})
+    assert made.status_code == 201, made.text
+    theirs = made.json()["id"]
+    listed = world.call("GET", CASES, bob, params={"limit": 500}).json()["items"]
+    assert theirs not in [c["id"] for c in listed]
+    for method, path, body in (("GET", "", None), ("PATCH", "", {"title": "x"}),
+                               ("POST", "/notes", {"body": "x"}),
+                               ("POST", "/resolve", {"verdict": "benign"}),
+                               ("GET", "/export", None)):
+        message = error(world.call(method, f"{CASES}/{theirs}{path}", bob, json=body),
+                        403, "forbidden")
+        assert message == (f"case {theirs}: it holds alerts of a region outside those "
+                           "bob's teams see")
+    ours = world.call("POST", CASES, bob, json={"title": "EU data", "alerts": [eu_alert]})
+    assert ours.status_code == 201, ours.text
+    moved = world.call("POST", f"{CASES}/{ours.json()['id']}/links", bob,
+                       json={"alerts": [us_alert]})
+    assert error(moved, 404, "not_found") == f"alert {us_alert}: no such alert"
+    assert world.call("GET", f"{CASES}/{theirs}", admin).json()["case"]["title"] == "US data"
