@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="""Check and read the audit trail.
 
 Every read of person-level data (risk explain, findings show, query, detect
---dry-run) is one entry of a keyed hash chain in the state store.
+--dry-run, case reads), every reveal and every account change is one entry
+of a keyed hash chain in the state store.
 
 Example: watchkeeper -w ws audit verify
   watchkeeper -w ws audit list --actor cli:alice --since 2025-03-01
