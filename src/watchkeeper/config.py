@@ -156,6 +156,9 @@ class SchedulerSettings(BaseModel):
     lake_wait: Duration = Field(timedelta(minutes=2),
                                 description="How long a job waits for another lake writer.")
     drop_folders: list[DropFolder] = Field(default_factory=list)
+    detect_rules: list[Path] = Field(
+        default_factory=list, description="Rule files or folders the detect job runs "
+                                          "(default: the shipped pack).")
     jobs: dict[str, JobSettings] = Field(default_factory=dict)
 
     @field_validator("tick", "lease", "retry_base", "retry_max")

@@ -119,6 +119,45 @@ class JobRun:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class JobStatus:
+    """A job as `scheduler jobs` and ``GET /api/v1/jobs`` show it: its settings, whether
+    it runs now (and under whom), its last run and its next."""
+
+    name: str
+    description: str
+    enabled: bool
+    disabled_why: str | None
+    every_seconds: float
+    timeout_seconds: float
+    follows: tuple[str, ...]
+    running: bool
+    lease_holder: str | None
+    lease_expires: datetime | None
+    next_run: datetime | None
+    last_start: datetime | None
+    last_end: datetime | None
+    outcome: str | None
+    summary: str | None
+    error: str | None
+    attempts: int
+    runs: int
+    failures: int
+
+
+def status_of(job: Job, state: JobState | None, now: datetime) -> JobStatus:
+    held = state is not None and state.leased(now)
+    return JobStatus(
+        job.name, job.description, job.enabled, job.disabled_why,
+        job.every.total_seconds(), job.timeout.total_seconds(), job.follows, held,
+        state.lease_holder if held and state is not None else None,
+        state.lease_expires if held and state is not None else None,
+        state.next_run if state is not None else None,
+        *((state.last_start, state.last_end, state.outcome, state.summary, state.error,
+           state.attempts, state.runs, state.failures) if state is not None
+          else (None, None, None, None, None, 0, 0, 0)))
+
+
 @dataclass
 class _Run:
     job: Job
@@ -189,6 +228,13 @@ class Scheduler:
         return [name for name, job in self.jobs.items()
                 if job.enabled and name not in self.in_flight and name in states
                 and states[name].next_run <= now and not states[name].leased(now)]
+
+    def statuses(self) -> list[JobStatus]:
+        """Every job with its stored state, in registry order."""
+        self._ensure()
+        states = self.store.states()
+        now = self.clock.now()
+        return [status_of(job, states.get(name), now) for name, job in self.jobs.items()]
 
     def _ensure(self) -> None:
         if not self._ensured:
