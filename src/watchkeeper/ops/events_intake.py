@@ -38,6 +38,7 @@ SPOOL = Path("spool") / "events"
 REFUSED = "refused"        # spool files ingest refused, kept for a person to look at
 PAYLOAD = "(payload)"
 MAX_EVENTS = 10_000        # per post
+MAX_BYTES = 32 * 1024 * 1024
 MAX_BATCH_FILES = 2_000    # spool files per micro-batch (one lake commit)
 
 
@@ -62,6 +63,8 @@ class SpoolCommit:
 def check_events(payload: bytes, ctx: SourceContext) -> tuple[list[bytes], dict[str, int]]:
     """The events of a post as JSON lines, and their count per class; `IntakeError`
     naming the field of the first event that ingest would quarantine."""
+    if len(payload) > MAX_BYTES:
+        raise IntakeError(PAYLOAD, f"{len(payload):,} bytes; at most {MAX_BYTES:,} per post")
     try:
         value = json.loads(payload.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:

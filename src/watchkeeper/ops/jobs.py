@@ -125,7 +125,7 @@ def detect_job(ctx: JobContext) -> JobResult:
     cannot = f"; {len(report.errors)} rule(s) could not run" if report.errors else ""
     return JobResult(f"{report.stored:,} new finding(s) from {len(report.alerts)} rule(s) "
                      f"since {report.since}{cannot}; {_queued(ws)}",
-                     cursor={INGEST_SEQ: seq})
+                     changed=report.stored > 0, cursor={INGEST_SEQ: seq})
 
 
 def analyze_job(ctx: JobContext) -> JobResult:
@@ -137,7 +137,7 @@ def analyze_job(ctx: JobContext) -> JobResult:
     days = f"{report.new_days} new day(s) up to {report.last_day}" if report.new_days \
         else "no new day"
     return JobResult(f"{days}, {report.alerts:,} risk alert(s); {_queued(ws)}",
-                     cursor={INGEST_SEQ: seq})
+                     changed=report.new_days > 0, cursor={INGEST_SEQ: seq})
 
 
 def _queued(workspace: Workspace) -> str:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
 log = logging.getLogger("watchkeeper.scheduler")
+log.addHandler(logging.NullHandler())   # silent unless a surface logs (`serve` does)
 
 BUSY = "busy"   # a run-once outcome: another scheduler holds the job
 
@@ -300,7 +301,8 @@ class Scheduler:
             log.warning("job %s: finished after its lease was taken over", job.name)
         if result.changed:
             self.store.wake(self._followers.get(job.name, ()), now)
-        log.info("job %s: %s: %s", job.name, outcome, result.summary)
+        level = logging.INFO if result.changed or result.warning else logging.DEBUG
+        log.log(level, "job %s: %s: %s", job.name, outcome, result.summary)
         return JobRun(job.name, outcome, run.started, now, next_run, result.summary)
 
     def _record_timeout(self, run: _Run, now: datetime, *, keep_lease: bool) -> JobRun:

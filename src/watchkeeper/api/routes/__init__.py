@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import alerts, cases, me, teams, tokens, users
+from watchkeeper.api.routes import alerts, cases, events, jobs, me, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -12,6 +12,8 @@ RESOURCES: tuple[APIRouter, ...] = (
     teams.router,
     cases.router,
     alerts.router,
+    events.router,
+    jobs.router,
 )
 
 __all__ = ["RESOURCES"]
