@@ -231,8 +231,8 @@ class Scheduler:
                 and states[name].next_run <= now and not states[name].leased(now)]
 
     def statuses(self) -> list[JobStatus]:
-        """Every job with its stored state, in registry order."""
-        self._ensure()
+        """Every job with its stored state, in registry order (a job no scheduler has
+        seen yet has none: it is due at the first round). Reads only."""
         states = self.store.states()
         now = self.clock.now()
         return [status_of(job, states.get(name), now) for name, job in self.jobs.items()]
