@@ -9,11 +9,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from watchkeeper.errors import ConfigError
 
@@ -75,6 +84,91 @@ class StateSettings(BaseModel):
         return check_url(value.strip())
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> object:
+    """Seconds as a number, or text such as ``"90s"``, ``"5m"``, ``"1h"``, ``"1d"``."""
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
+        if found is None:
+            raise ValueError(f"expected a duration such as '30s', '5m', '1h' or '1d', "
+                             f"got {value!r}")
+        return timedelta(seconds=float(found[1]) * _UNITS[found[2] or "s"])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class JobSettings(BaseModel):
+    """One scheduled job's settings (`[scheduler.jobs.NAME]`); unset: the job's default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = Field(None, description="Run the job (default: on).")
+    every: Duration | None = Field(None, description="Interval between runs.")
+    timeout: Duration | None = Field(None, description="Longest run before it fails.")
+
+    @field_validator("every", "timeout")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than 0 s")
+        return value
+
+
+class DropFolder(BaseModel):
+    """A folder the scheduler takes new files from (`[[scheduler.drop_folders]]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(description="The folder (relative: to the workspace).")
+    format: Literal["auto", "cert", "ocsf", "mapped", "hr", "evtx"] = Field(
+        "auto", description="Source kind, as for `watchkeeper ingest FORMAT`.")
+    mapping: Path | None = Field(None, description="Mapping YAML for format 'mapped'.")
+    settle: Duration = Field(timedelta(seconds=10),
+                             description="A file changed more recently waits (still "
+                                         "being written).")
+
+    @model_validator(mode="after")
+    def _mapping(self) -> DropFolder:
+        if (self.format == "mapped") != (self.mapping is not None):
+            raise ValueError("format 'mapped' needs a mapping, and only it takes one")
+        return self
+
+
+class SchedulerSettings(BaseModel):
+    """The scheduler `watchkeeper serve` runs (docs/operations.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="`serve` runs the scheduler.")
+    tick: Duration = Field(timedelta(seconds=1), description="How often it looks for due "
+                                                             "jobs.")
+    lease: Duration = Field(timedelta(seconds=60),
+                            description="A job's lease; renewed while it runs.")
+    retry_base: Duration = Field(timedelta(seconds=30),
+                                 description="First retry delay after a failure.")
+    retry_max: Duration = Field(timedelta(minutes=15), description="Longest retry delay.")
+    lake_wait: Duration = Field(timedelta(minutes=2),
+                                description="How long a job waits for another lake writer.")
+    drop_folders: list[DropFolder] = Field(default_factory=list)
+    detect_rules: list[Path] = Field(
+        default_factory=list, description="Rule files or folders the detect job runs "
+                                          "(default: the shipped pack).")
+    jobs: dict[str, JobSettings] = Field(default_factory=dict)
+
+    @field_validator("tick", "lease", "retry_base", "retry_max")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0 s")
+        return value
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -83,6 +177,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
     state: StateSettings = Field(default_factory=StateSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -132,4 +227,14 @@ compression = "snappy"
 # The state store (alerts, cases, accounts, audit): SQLite state.db in the workspace
 # unless a URL is given here, in WATCHKEEPER_DATABASE_URL or by --database-url.
 # database_url = "postgresql+psycopg://watchkeeper@db.example:5432/watchkeeper"
+
+[scheduler]
+# `watchkeeper serve` runs the scheduler (jobs: `watchkeeper scheduler jobs`).
+enabled = true
+# Folders to take new files from, and a job's own schedule (docs/operations.md):
+# [[scheduler.drop_folders]]
+# path = "/srv/watchkeeper/drop/ocsf"
+# format = "ocsf"
+# [scheduler.jobs.analyze]
+# every = "6h"
 """

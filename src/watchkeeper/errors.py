@@ -16,8 +16,8 @@
     ├── StoreError                   the state database is unreachable, outdated or its backup bad
     ├── PagingError                  a list's cursor, limit or offset is not valid (names it)
     ├── SimulationError              simulator parameters are inconsistent
-    ├── IntakeError                  an alert payload is malformed or of no known format
-    │                                (names the JSON path of the field, and file:line)
+    ├── IntakeError                  an alert or event payload is malformed or of no known
+    │                                format (names the JSON path of the field, and file:line)
     ├── TimelineError                a case timeline's window or limit is invalid
     ├── AuditError                   the audit log cannot record an action (which is then
     │                                refused: nothing is shown) or cannot be read
@@ -28,6 +28,7 @@
     ├── AccountError                 an account, team or token request is invalid (names the
     │                                field: name, role, password, region, label)
     ├── ConflictError                the name or change clashes with what is stored
+    ├── JobError                     a scheduled job failed (`scheduler run-once`)
     ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
     ├── PermissionDeniedError        the caller's role may not do this
     └── RevealError                  a reveal's request is invalid (no meaningful reason)
@@ -194,6 +195,10 @@ class AccountError(WatchkeeperError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class JobError(WatchkeeperError):
+    """A scheduled job failed; names the job and its one-line error."""
 
 
 class ConflictError(WatchkeeperError):

@@ -10,7 +10,8 @@ A workspace is a directory::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
+from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.upkeep import LakeJobs
@@ -71,7 +73,7 @@ class Status:
         return asdict(self)
 
 
-class Workspace(PeopleJobs, QueueJobs, LakeJobs):
+class Workspace(PeopleJobs, QueueJobs, LakeJobs, OpsJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:
@@ -101,6 +103,18 @@ class Workspace(PeopleJobs, QueueJobs, LakeJobs):
         workspace = cls(root, Settings.load(config))
         workspace.database_url = database_url  # --database-url: before env and settings
         return workspace
+
+    @contextmanager
+    def job_workspace(self) -> Iterator[Workspace]:
+        """This workspace for a job in another thread: its own lake reader (a DuckDB
+        connection is not shared between threads), the same open state store."""
+        other = Workspace(self.root, self.settings)
+        other.database_url = self.database_url
+        other._state = self.state
+        try:
+            yield other
+        finally:
+            other.lake.close()
 
     @property
     def state_url(self) -> str:

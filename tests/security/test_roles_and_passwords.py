@@ -47,7 +47,11 @@ def test_permissions() -> None:
     assert not allowed(Role.LEAD, Permission.MANAGE_ACCOUNTS)
     assert allowed(Role.AUDITOR, Permission.READ_AUDIT)
     assert not allowed(Role.AUDITOR, Permission.READ_CASES)
-    assert [p for p in Permission if allowed(Role.SERVICE, p)] == [Permission.SUBMIT_ALERTS]
+    assert [p for p in Permission if allowed(Role.SERVICE, p)] == [
+        Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS]
+    assert [r for r in Role if allowed(r, Permission.SUBMIT_EVENTS)] == [Role.ADMIN,
+                                                                        Role.SERVICE]
+    assert [r for r in Role if allowed(r, Permission.READ_JOBS)] == [Role.LEAD, Role.ADMIN]
     assert allowed(Role.LEAD, Permission.REVEAL) and not allowed(Role.ANALYST, Permission.REVEAL)
 
 

@@ -42,6 +42,8 @@ WHAT = {
     Permission.SUBMIT_ALERTS: "submit alerts",
     Permission.READ_AUDIT: "read the audit log",
     Permission.REVEAL: "reveal pseudonyms",
+    Permission.SUBMIT_EVENTS: "submit events",
+    Permission.READ_JOBS: "see the scheduler's jobs",
 }
 
 _opening = threading.Lock()

@@ -56,8 +56,17 @@ def url(sock: socket.socket) -> str:
 
 
 def serve(workspace: Workspace, sock: socket.socket) -> None:
-    """Answer requests on `sock` until SIGINT or SIGTERM."""
+    """Answer requests on `sock` until SIGINT or SIGTERM; Watchkeeper's own log lines
+    (the scheduler's jobs) go to stderr beside uvicorn's."""
+    import logging
+
     import uvicorn
+    own = logging.getLogger("watchkeeper")
+    if not own.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
+        own.addHandler(handler)
+        own.setLevel(logging.INFO)
 
     from watchkeeper.api.app import create_app
     config = uvicorn.Config(create_app(workspace), log_level="info", server_header=False,

@@ -31,6 +31,7 @@ from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import reveal as reveal_cmd
 from watchkeeper.cli import rules as rules_cmd
+from watchkeeper.cli import scheduler as scheduler_cmd
 from watchkeeper.cli import serve as serve_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import status as status_cmd
@@ -151,6 +152,7 @@ reveal_cmd.register(app)
 users_cmd.register(app)
 serve_cmd.register(app)
 app.add_typer(alerts_cmd.app, name="alerts")
+app.add_typer(scheduler_cmd.app, name="scheduler")
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

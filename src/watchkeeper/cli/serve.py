@@ -21,15 +21,20 @@ def register(root: typer.Typer) -> None:
               port: Annotated[int, typer.Option(
                   "--port", metavar="PORT", min=0, max=65535,
                   help="Port (0: any free one).")] = 8765,
+              no_scheduler: Annotated[bool, typer.Option(
+                  "--no-scheduler",
+                  help="Serve only; leave the jobs to another server or to cron "
+                       "(scheduler run-once).")] = False,
               ) -> None:
         """Run the REST API (/api/v1) until Ctrl-C.
 
         Callers send `Authorization: Bearer TOKEN` (watchkeeper tokens create USER).
         The OpenAPI document is at /api/v1/openapi.json; /healthz and /readyz
-        answer without a token.
+        answer without a token. The scheduler runs alongside (watchkeeper
+        scheduler jobs) unless --no-scheduler or [scheduler] enabled = false.
 
         Example: watchkeeper -w ws serve
-          watchkeeper -w ws serve --host 0.0.0.0 --port 8080
+          watchkeeper -w ws serve --host 0.0.0.0 --port 8080 --no-scheduler
         """
         from watchkeeper.api.server import check_host, listen, url
         from watchkeeper.api.server import serve as run
@@ -37,13 +42,24 @@ def register(root: typer.Typer) -> None:
         check_host(workspace, host)
         sock = listen(host, port)
         base = url(sock)
+        scheduler = workspace.scheduler() \
+            if workspace.settings.scheduler.enabled and not no_scheduler else None
+        jobs = "off" if scheduler is None else \
+            f"on, {sum(j.enabled for j in scheduler.jobs.values())} jobs " \
+            "(watchkeeper scheduler jobs)"
         for line in (f"Watchkeeper API at {base}/api/v1 "
                      f"(OpenAPI: {base}/api/v1/openapi.json)",
                      f"Try: curl -H 'Authorization: Bearer TOKEN' {base}/api/v1/me",
+                     f"Scheduler: {jobs}.",
                      "No token yet? watchkeeper tokens create USER. Stop with Ctrl-C."):
             out.print(Text(line), soft_wrap=True)
         sys.stdout.flush()
+        if scheduler is not None:
+            scheduler.start()
         try:
             run(workspace, sock)
         except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised Ctrl-C
             out.print("Stopped.", markup=False)
+        finally:
+            if scheduler is not None:
+                scheduler.stop()

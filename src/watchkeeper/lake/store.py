@@ -209,9 +209,13 @@ class Lake:
             empty = spec.schema.empty_table()
             if spec.by_day:
                 empty = empty.append_column("day", pa.array([], pa.date32()))
-            if self.engine == "duckdb" and manifest_files:  # all skipped: a table SQL can see
-                backend.con.register(f"{view_name}_skipped", empty)
-                table = backend.table(f"{view_name}_skipped")
+            if self.engine == "duckdb":
+                # on this lake's connection: a memtable alone would run on ibis's default
+                # backend, one connection shared by every thread (the service's requests,
+                # the scheduler's jobs); when files were listed but all skipped, SQL sees it
+                name = f"{view_name}_skipped" if manifest_files else f"{view_name}_empty"
+                backend.con.register(name, empty)
+                table = backend.table(name)
             else:
                 table = ibis.memtable(empty)
         else:

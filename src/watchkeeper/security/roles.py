@@ -4,10 +4,12 @@
 role       may
 =========  ==================================================================
 analyst    read and work alerts and cases of their teams' regions; submit alerts
-lead       what an analyst may, assign cases, reveal a pseudonym (with a reason)
-admin      manage accounts, teams and tokens; every region; read the audit log
+lead       what an analyst may, assign cases, reveal a pseudonym (with a reason); see the
+           scheduler's jobs
+admin      manage accounts, teams and tokens; every region; read the audit log; submit
+           events; see the scheduler's jobs
 auditor    read the audit log (who, when, action, object), never case content
-service    submit alerts (machine callers such as alert senders), nothing else
+service    submit alerts and events (machine callers such as senders), nothing else
 =========  ==================================================================
 
 Scope (`scope`): analysts and leads see the regions of the teams they belong to; a team
@@ -49,16 +51,20 @@ class Permission(StrEnum):
     SUBMIT_ALERTS = "submit_alerts"
     READ_AUDIT = "read_audit"
     REVEAL = "reveal"
+    SUBMIT_EVENTS = "submit_events"
+    READ_JOBS = "read_jobs"
 
 
 _WORKERS = {Permission.READ_CASES, Permission.WORK_CASES, Permission.SUBMIT_ALERTS}
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(_WORKERS),
-    Role.LEAD: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.REVEAL}),
+    Role.LEAD: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.REVEAL,
+                                     Permission.READ_JOBS}),
     Role.ADMIN: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.MANAGE_ACCOUNTS,
-                                      Permission.READ_AUDIT}),
+                                      Permission.READ_AUDIT, Permission.SUBMIT_EVENTS,
+                                      Permission.READ_JOBS}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
-    Role.SERVICE: frozenset({Permission.SUBMIT_ALERTS}),
+    Role.SERVICE: frozenset({Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS}),
 }
 
 

@@ -32,7 +32,7 @@ from watchkeeper.sources.rows import (
     split_path,
 )
 
-__all__ = ["OcsfSource", "looks_like", "sniff"]
+__all__ = ["OcsfSource", "check_event", "looks_like", "sniff"]
 
 _CLASS_UID = re.compile(r'"class_uid"\s*:\s*\d')
 _UNCLASSIFIED = "unclassified"  # buffer key of rejects whose class is unknown
@@ -287,6 +287,15 @@ class OcsfSource:
             region=row.get("region") or doc.text("cloud.region", "device.region"),
         )
         return complete(cls.value, derive(cls, row, ctx))
+
+
+def check_event(data: dict[str, object], ctx: SourceContext) -> EventClass:
+    """The class one OCSF event would be stored in; raises what `OcsfSource` would
+    quarantine it for: `FieldError` naming the field, or `RecordError`."""
+    doc = Doc(data)
+    cls, extract = _classify(doc)
+    OcsfSource().row(cls, extract, doc, b"", ctx)
+    return cls
 
 
 def _place_unclassified(chunks: list[Parsed]) -> list[Parsed]:

@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import alerts, cases, me, people, teams, tokens, users
+from watchkeeper.api.routes import alerts, cases, events, jobs, me, people, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -13,6 +13,8 @@ RESOURCES: tuple[APIRouter, ...] = (
     cases.router,
     alerts.router,
     people.router,
+    events.router,
+    jobs.router,
 )
 
 __all__ = ["RESOURCES"]

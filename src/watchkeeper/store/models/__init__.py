@@ -21,6 +21,7 @@ from watchkeeper.store.models.cases import (
     CaseNote,
     CaseTask,
 )
+from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
     ApiToken,
@@ -55,7 +56,9 @@ __all__ = [
     "CaseNote",
     "CaseTask",
     "GroupingRule",
+    "IngestedFile",
     "Reveal",
+    "SchedulerJob",
     "Suppression",
     "Team",
     "TeamMember",
