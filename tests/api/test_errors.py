@@ -13,16 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from helpers.accounts import Seeded, bearer, seed
+from helpers.accounts import Seeded, bearer
 from watchkeeper.api import create_app
 from watchkeeper.api.deps import SessionDep
 from watchkeeper.store.models import Account
-
-
-@pytest.fixture
-def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Seeded:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    return seed(tmp_path / "ws")
 
 
 @pytest.fixture

@@ -49,9 +49,8 @@ def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
 
 
 def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    ws = str(new_workspace(tmp_path / "ws").root)
+        tmp_path: Path, database_url: str | None) -> None:
+    ws = str(new_workspace(tmp_path / "ws", database_url).root)
     assert cli("-w", ws, "users", "add", "alice", "--role", "admin", "--password-stdin",
                stdin=ADMIN_PASSWORD + "\n").returncode == 0
     token = json.loads(cli("-w", ws, "tokens", "create", "alice", "--json").stdout)["token"]
@@ -90,9 +89,8 @@ def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
 
 
 def test_non_loopback_refused_until_an_admin_exists(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    workspace = new_workspace(tmp_path / "ws")
+                                                    database_url: str | None) -> None:
+    workspace = new_workspace(tmp_path / "ws", database_url)
     done = cli("-w", str(workspace.root), "serve", "--host", "0.0.0.0", "--port", "0")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
@@ -109,6 +107,7 @@ def test_non_loopback_refused_until_an_admin_exists(tmp_path: Path,
     with pytest.raises(ConfigError):
         check_host(workspace, "::")
     check_host(workspace, "127.0.0.1")
+    workspace.close_state()
 
 
 @pytest.mark.parametrize("host,loopback", [
@@ -120,8 +119,8 @@ def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
-def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
-    ws = str(new_workspace(tmp_path / "ws").root)
+def test_a_taken_port_is_one_line(tmp_path: Path, database_url: str | None) -> None:
+    ws = str(new_workspace(tmp_path / "ws", database_url).root)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
