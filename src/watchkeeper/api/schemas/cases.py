@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from watchkeeper.api.schemas.ids import RowId
+
 PRIORITY = "low, medium, high or critical (OCSF priority_id 1-4)."
 
 
@@ -25,7 +27,7 @@ class CaseCreate(Request):
     severity: int | None = Field(None, ge=0, le=6, description="OCSF severity_id, 0-6 "
                                  "(default: the highest of its alerts', else medium).")
     priority: str | None = Field(None, description=PRIORITY)
-    alerts: list[int] = Field(default_factory=list, description="Alert ids to put in it.")
+    alerts: list[RowId] = Field(default_factory=list, description="Alert ids to put in it.")
     people: list[str] = Field(default_factory=list,
                               description="People it is about (pseudonyms or user ids).")
     hosts: list[str] = Field(default_factory=list)
@@ -75,7 +77,7 @@ class LinkChange(Request):
     people: list[str] = Field(default_factory=list, description="Pseudonyms or user ids.")
     hosts: list[str] = Field(default_factory=list)
     observables: list[str] = Field(default_factory=list, description="TYPE:VALUE each.")
-    alerts: list[int] = Field(default_factory=list, description="Alerts to put in it.")
+    alerts: list[RowId] = Field(default_factory=list, description="Alerts to put in it.")
     remove: bool = Field(False, description="Unlink the people, hosts and observables.")
 
 
