@@ -121,9 +121,11 @@ def test_same_payload_twice_counts_a_duplicate(seeded: Seeded, client: TestClien
     ([ocsf("a-1"), {"class_uid": 2004, "finding_info": {"title": "t"}}],
      "alerts[1].finding_info.uid"),
     ([ocsf("a-1"), {"hello": "world"}], "alerts[1]"),
+    ([ocsf("a-1"), ocsf("a-\x002")], "alerts[1].finding_info.uid"),
     (b'[{"class_uid": 2004,', "(payload)"),
     (b"\xff\xfe", "(payload)"),
-], ids=["bad-severity", "missing-uid", "unknown-format", "bad-json", "bad-utf8"])
+], ids=["bad-severity", "missing-uid", "unknown-format", "nul", "bad-json",
+        "bad-utf8"])
 def test_bad_payload_422_names_the_field_and_stores_nothing(
         seeded: Seeded, client: TestClient, body: object, field: str) -> None:
     done = post(client, seeded.service, body)
