@@ -169,3 +169,26 @@ def test_an_id_beyond_the_id_columns_is_422(
     assert (body["type"], body["field"]) == ("invalid", field)
     assert error(client.get("/api/v1/tokens/2147483647",
                             headers=bearer(seeded.admin)), 404)["type"] == "not_found"
+
+
+@pytest.mark.parametrize("method,path,content,field", [
+    ("POST", "/api/v1/users", '{"name": "a\\u0000b", "role": "analyst"}', "name"),
+    ("POST", "/api/v1/users", '{"name": "a\\ud800", "role": "analyst"}', "name"),
+    ("POST", "/api/v1/cases", '{"title": "t", "observables": ["ip:1", "x\\u0000"]}',
+     "observables"),
+    ("POST", "/api/v1/cases/1/tasks", '{"title": "\\u0000%"}', "title"),
+    ("GET", "/api/v1/users/a%00b", None, "path.name"),
+    ("GET", "/api/v1/alerts?rule=a%00b", None, "query.rule"),
+    ("GET", "/api/v1/tokens?user=x%00", None, "query.user"),
+])
+def test_text_the_stores_cannot_hold_is_422(seeded: Seeded, client: TestClient, method: str,
+                                            path: str, content: str | None,
+                                            field: str) -> None:
+    """Found by schemathesis: a NUL character (which PostgreSQL cannot hold in text) was
+    a 503 on PostgreSQL. (A lone surrogate, which no store can write, is refused too.)"""
+    headers = {**bearer(seeded.admin), "content-type": "application/json"}
+    body = error(client.request(method, path, content=content, headers=headers), 422)
+    assert (body["type"], body["field"]) == ("invalid", field)
+    assert body["message"].startswith(f"{field}: ")
+    assert [u.name for u in seeded.workspace.accounts().users.list()] == [
+        "alice", "audrey", "bob", "splunk"]

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchkeeper import __version__
 from watchkeeper.api import errors
 from watchkeeper.api.deps import state_of
 from watchkeeper.api.routes import RESOURCES, health
+from watchkeeper.api.schemas.fields import storable_params
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
@@ -39,7 +40,8 @@ def create_app(workspace: Workspace) -> FastAPI:
     app = FastAPI(title="Watchkeeper", version=__version__,
                   description="Alerts, cases and accounts of one Watchkeeper workspace.",
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
-                  swagger_ui_oauth2_redirect_url=None, lifespan=lifespan)
+                  swagger_ui_oauth2_redirect_url=None, lifespan=lifespan,
+                  dependencies=[Depends(storable_params)])
     app.state.workspace = workspace
     errors.install(app)
     app.include_router(health.router)

@@ -23,7 +23,7 @@ from watchkeeper.api.schemas.alerts import (
     IntakeResultPublic,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
-from watchkeeper.api.schemas.ids import PathId
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.security.roles import Permission, Principal, scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)

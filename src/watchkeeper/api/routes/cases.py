@@ -36,7 +36,7 @@ from watchkeeper.api.schemas.cases import (
     TaskUpdate,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
-from watchkeeper.api.schemas.ids import PathId
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.cases.detail import CaseDetail
 from watchkeeper.cases.repository import CaseChange, CaseFilter
 from watchkeeper.cases.service import CaseNew

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from watchkeeper.api.deps import AccountsDep, CurrentUser
 from watchkeeper.api.schemas.accounts import TokenCreate, TokenIssued, TokenPublic
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
-from watchkeeper.api.schemas.ids import PathId
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.errors import NotFoundError, PermissionDeniedError
 from watchkeeper.security.accounts import Accounts
 from watchkeeper.security.roles import Permission, Principal

@@ -9,17 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from watchkeeper.api.schemas.ids import RowId
+from watchkeeper.api.schemas.fields import Request, RowId
 
 PRIORITY = "low, medium, high or critical (OCSF priority_id 1-4)."
 
 
 class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CaseCreate(Request):
