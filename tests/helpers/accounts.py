@@ -30,6 +30,12 @@ def new_workspace(path: Path, database_url: str | None = None) -> Workspace:
     """A new workspace; with `database_url`, on that store (migrated: PostgreSQL does
     not upgrade itself), else on SQLite in the workspace."""
     path.mkdir(mode=0o700)
+    return open_on(path, database_url)
+
+
+def open_on(path: Path, database_url: str | None) -> Workspace:
+    """The workspace folder `path` with default settings naming `database_url` (None:
+    SQLite in the workspace), its store migrated."""
     config = DEFAULT_CONFIG
     if database_url is not None:
         assert "\n[state]\n" in config, "the default settings have no [state] table"
@@ -43,7 +49,12 @@ def new_workspace(path: Path, database_url: str | None = None) -> Workspace:
 
 
 def seed(path: Path, database_url: str | None = None) -> Seeded:
-    ws = new_workspace(path, database_url)
+    return add_accounts(new_workspace(path, database_url))
+
+
+def add_accounts(ws: Workspace) -> Seeded:
+    """The team soc-eu, alice (admin), bob (analyst in soc-eu), audrey (auditor) and
+    splunk (service), each with a token."""
     accounts = ws.accounts()
     accounts.teams.add("soc-eu", ["eu"])
     accounts.users.add("alice", "admin", password=ADMIN_PASSWORD)
