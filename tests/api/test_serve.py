@@ -4,48 +4,17 @@ loopback, secrets absent from its log; non-loopback refused until an admin exist
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from helpers.accounts import ADMIN_PASSWORD, bearer, new_workspace
+from helpers.serve import cli, free_port, start_server, wait_until_up
 from watchkeeper.api.server import check_host, is_loopback
 from watchkeeper.errors import ConfigError
-
-
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL")}
-
-
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], input=stdin,
-                          capture_output=True, text=True, env=env(), timeout=120)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            pytest.fail(f"serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("serve did not answer /healthz")
 
 
 def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
@@ -57,9 +26,7 @@ def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "watchkeeper", "-w", ws, "serve",
-                                   "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT,
-                                  text=True, env=env())
+        server = start_server(Path(ws), port, sink)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base, server)
