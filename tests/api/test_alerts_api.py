@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cases.casework import HR_HEADER
-from helpers.accounts import Seeded, bearer, seed
+from helpers.accounts import Seeded, bearer
 from helpers.cert_files import write
 from watchkeeper.api import create_app
 from watchkeeper.api.routes.alerts import Sort, Status
@@ -34,9 +34,10 @@ URL = "/api/v1/alerts"
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Seeded:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    done = seed(tmp_path / "ws")
+def seeded(seeded: Seeded, tmp_path: Path) -> Seeded:
+    """The accounts (tests/api/conftest.py), and a lake whose people table knows the
+    person the payloads are about."""
+    done = seeded
     hr = write(tmp_path / "hr.csv", HR_HEADER, [
         "KMS9822,Kim Summers,kim.summers@dtaa.com,Sales,T1,Salesman,,EU,DE,2009-06-01,,,,"
         "2009-06-01",
@@ -120,9 +121,11 @@ def test_same_payload_twice_counts_a_duplicate(seeded: Seeded, client: TestClien
     ([ocsf("a-1"), {"class_uid": 2004, "finding_info": {"title": "t"}}],
      "alerts[1].finding_info.uid"),
     ([ocsf("a-1"), {"hello": "world"}], "alerts[1]"),
+    ([ocsf("a-1"), ocsf("a-\x002")], "alerts[1].finding_info.uid"),
     (b'[{"class_uid": 2004,', "(payload)"),
     (b"\xff\xfe", "(payload)"),
-], ids=["bad-severity", "missing-uid", "unknown-format", "bad-json", "bad-utf8"])
+], ids=["bad-severity", "missing-uid", "unknown-format", "nul", "bad-json",
+        "bad-utf8"])
 def test_bad_payload_422_names_the_field_and_stores_nothing(
         seeded: Seeded, client: TestClient, body: object, field: str) -> None:
     done = post(client, seeded.service, body)

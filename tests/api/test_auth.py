@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers.accounts import Seeded, bearer, seed
+from helpers.accounts import Seeded, bearer
 from watchkeeper.api import create_app
-
-
-@pytest.fixture
-def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Seeded:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    return seed(tmp_path / "ws")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The case routes on SQLite over the tiny HR lake of `cases.casework`: create, show
+"""The case routes on both stores over the tiny HR lake of `cases.casework`: create, show
 (audited), the workflow (a refused transition changes nothing), resolve (verdict
 required), exports (SHA-256 in a header and in the audit log), recusal and roles (403
 in the one error body, never naming the subject), and no real identity in any answer."""
@@ -51,20 +51,20 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-        root = tmp_path_factory.mktemp("casesapi") / "ws"
-        seeded = seed(root)
-        seeded.workspace.close_state()
-        build_lake(root)
-        ws = Workspace.open(root, create=False)
-        accounts = ws.accounts()
-        accounts.users.add("pat", "analyst", ["soc-eu"])
-        ws.set_account_person("pat", "PEER")
-        recused = accounts.tokens.create("pat", "test").token
-        with TestClient(create_app(ws)) as client:
-            yield World(client, ws, seeded, recused, [])
+def world(tmp_path_factory: pytest.TempPathFactory,
+          module_database_url: str | None) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("casesapi") / "ws"
+    seeded = seed(root, module_database_url)
+    seeded.workspace.close_state()
+    build_lake(root)
+    ws = Workspace.open(root, create=False)
+    accounts = ws.accounts()
+    accounts.users.add("pat", "analyst", ["soc-eu"])
+    ws.set_account_person("pat", "PEER")
+    recused = accounts.tokens.create("pat", "test").token
+    with TestClient(create_app(ws)) as client:
+        yield World(client, ws, seeded, recused, [])
+    ws.close_state()
 
 
 def error(response: Response, status: int, kind: str) -> str:

@@ -4,63 +4,29 @@ loopback, secrets absent from its log; non-loopback refused until an admin exist
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from helpers.accounts import ADMIN_PASSWORD, bearer, new_workspace
+from helpers.serve import cli, free_port, start_server, wait_until_up
 from watchkeeper.api.server import check_host, is_loopback
 from watchkeeper.errors import ConfigError
 
 
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL")}
-
-
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], input=stdin,
-                          capture_output=True, text=True, env=env(), timeout=120)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            pytest.fail(f"serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("serve did not answer /healthz")
-
-
 def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    ws = str(new_workspace(tmp_path / "ws").root)
+        tmp_path: Path, database_url: str | None) -> None:
+    ws = str(new_workspace(tmp_path / "ws", database_url).root)
     assert cli("-w", ws, "users", "add", "alice", "--role", "admin", "--password-stdin",
                stdin=ADMIN_PASSWORD + "\n").returncode == 0
     token = json.loads(cli("-w", ws, "tokens", "create", "alice", "--json").stdout)["token"]
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "watchkeeper", "-w", ws, "serve",
-                                   "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT,
-                                  text=True, env=env())
+        server = start_server(Path(ws), port, sink)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base, server)
@@ -90,9 +56,8 @@ def test_real_server_over_loopback_keeps_secrets_out_of_its_log(
 
 
 def test_non_loopback_refused_until_an_admin_exists(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
-    workspace = new_workspace(tmp_path / "ws")
+                                                    database_url: str | None) -> None:
+    workspace = new_workspace(tmp_path / "ws", database_url)
     done = cli("-w", str(workspace.root), "serve", "--host", "0.0.0.0", "--port", "0")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
@@ -109,6 +74,7 @@ def test_non_loopback_refused_until_an_admin_exists(tmp_path: Path,
     with pytest.raises(ConfigError):
         check_host(workspace, "::")
     check_host(workspace, "127.0.0.1")
+    workspace.close_state()
 
 
 @pytest.mark.parametrize("host,loopback", [
@@ -120,8 +86,8 @@ def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
-def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
-    ws = str(new_workspace(tmp_path / "ws").root)
+def test_a_taken_port_is_one_line(tmp_path: Path, database_url: str | None) -> None:
+    ws = str(new_workspace(tmp_path / "ws", database_url).root)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -1,8 +1,13 @@
 """Workspaces with accounts for the API and CLI tests: one admin, one analyst in an EU
-team, one auditor, one service account, each with a token (returned, as shown once)."""
+team, one auditor, one service account, each with a token (returned, as shown once).
+
+A workspace on PostgreSQL names its store in ``watchkeeper.toml`` (``[state]
+database_url``), so every process that opens it (the CLI, `serve`) uses the same store.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,14 +31,35 @@ class Seeded:
     service: str
 
 
-def new_workspace(path: Path) -> Workspace:
+def new_workspace(path: Path, database_url: str | None = None) -> Workspace:
+    """A new workspace; with `database_url`, on that store (migrated: PostgreSQL does
+    not upgrade itself), else on SQLite in the workspace."""
     path.mkdir(mode=0o700)
-    (path / "watchkeeper.toml").write_text(DEFAULT_CONFIG)
-    return Workspace.open(path, create=False)
+    return open_on(path, database_url)
 
 
-def seed(path: Path) -> Seeded:
-    ws = new_workspace(path)
+def open_on(path: Path, database_url: str | None) -> Workspace:
+    """The workspace folder `path` with default settings naming `database_url` (None:
+    SQLite in the workspace), its store migrated."""
+    config = DEFAULT_CONFIG
+    if database_url is not None:
+        assert "\n[state]\n" in config, "the default settings have no [state] table"
+        config = config.replace("\n[state]\n",
+                                f"\n[state]\ndatabase_url = {json.dumps(database_url)}\n", 1)
+    (path / "watchkeeper.toml").write_text(config)
+    ws = Workspace.open(path, create=False)
+    if database_url is not None:
+        ws.db_upgrade()
+    return ws
+
+
+def seed(path: Path, database_url: str | None = None) -> Seeded:
+    return add_accounts(new_workspace(path, database_url))
+
+
+def add_accounts(ws: Workspace) -> Seeded:
+    """The team soc-eu, alice (admin), bob (analyst in soc-eu), audrey (auditor) and
+    splunk (service), each with a token."""
     accounts = ws.accounts()
     accounts.teams.add("soc-eu", ["eu"])
     accounts.users.add("alice", "admin", password=ADMIN_PASSWORD)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -39,9 +40,10 @@ def require_postgres() -> None:
     require(_REACHABLE[0], f"PostgreSQL is not reachable at {PG_SERVER}")
 
 
-@pytest.fixture
-def pg_schemas() -> Iterator[Callable[[], str]]:
-    """Makes PostgreSQL URLs whose search_path is a fresh schema; drops them afterwards."""
+@contextmanager
+def fresh_schemas() -> Iterator[Callable[[], str]]:
+    """Makes PostgreSQL URLs whose search_path is a fresh schema; drops them on leaving
+    (for fixtures of any scope)."""
     require_postgres()
     admin = create_engine(PG_SERVER)
     made: list[str] = []
@@ -53,8 +55,17 @@ def pg_schemas() -> Iterator[Callable[[], str]]:
         made.append(schema)
         return check_url(f"{PG_SERVER}?options=-csearch_path%3D{schema}")
 
-    yield make
-    with admin.begin() as conn:
-        for schema in made:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield make
+    finally:
+        with admin.begin() as conn:
+            for schema in made:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_schemas() -> Iterator[Callable[[], str]]:
+    """Makes PostgreSQL URLs whose search_path is a fresh schema; drops them afterwards."""
+    with fresh_schemas() as make:
+        yield make

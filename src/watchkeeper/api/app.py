@@ -2,23 +2,26 @@
 
 Nothing is opened at import time or by `create_app`: the state store opens at startup
 (or with the first request) and closes at shutdown. The OpenAPI document is published
-at ``/api/v1/openapi.json``; the interactive docs (Swagger UI, ReDoc) are off, because
-FastAPI loads their assets from a CDN and the service fetches nothing from the internet.
+at ``/api/v1/openapi.json``, with links between operations (`api.links`); the
+interactive docs (Swagger UI, ReDoc) are off, because FastAPI loads their assets from a
+CDN and the service fetches nothing from the internet.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchkeeper import __version__
 from watchkeeper.api import errors
 from watchkeeper.api.deps import state_of
+from watchkeeper.api.links import add_links
 from watchkeeper.api.routes import RESOURCES, health
+from watchkeeper.api.schemas.fields import storable_params
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
@@ -39,14 +42,28 @@ def create_app(workspace: Workspace) -> FastAPI:
     app = FastAPI(title="Watchkeeper", version=__version__,
                   description="Alerts, cases and accounts of one Watchkeeper workspace.",
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
-                  swagger_ui_oauth2_redirect_url=None, lifespan=lifespan)
+                  swagger_ui_oauth2_redirect_url=None, lifespan=lifespan,
+                  dependencies=[Depends(storable_params)])
     app.state.workspace = workspace
     errors.install(app)
     app.include_router(health.router)
     for router in RESOURCES:
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(NoStore)
+    _publish_links(app)
     return app
+
+
+def _publish_links(app: FastAPI) -> None:
+    """The published document carries the OpenAPI links of `api.links`."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_links(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class NoStore:

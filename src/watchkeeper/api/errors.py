@@ -18,7 +18,7 @@ IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
 PagingError (cursor, limit),
 RevealError (reason)
-request fields
+request fields, unreadable body
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
 anything else                  500     internal
@@ -73,6 +73,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CONFLICT = "the change clashes with stored data (a name or value that must be unique)"
+UNREADABLE = "body: cannot be read as JSON (send UTF-8 encoded JSON)"
 
 
 def error_response(status: int, kind: str, message: str, field: str | None = None,
@@ -117,6 +118,8 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     http = cast(HTTPException, exc)
+    if http.status_code == 400:   # the framework could not read the body (not UTF-8, ...)
+        return error_response(422, "invalid", UNREADABLE, "body")
     return error_response(http.status_code, "http", str(http.detail), None,
                           dict(http.headers) if http.headers else None)
 

@@ -5,6 +5,11 @@
   text, which sorts in time order) and the zone is put back on read. A naive datetime is
   refused: a time without a zone is a bug at the caller.
 - `Json`: JSON on SQLite, JSONB on PostgreSQL (indexable, compared by value).
+
+`unstorable(text)` says why a string cannot be stored, for callers that take text from
+outside (the API, alert payloads) to refuse it naming the field: PostgreSQL holds no NUL
+character in text or JSONB, and neither store writes a string that is not valid Unicode
+(a lone surrogate, which JSON's ``"\\ud800"`` decodes to).
 """
 
 from __future__ import annotations
@@ -38,3 +43,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored on both stores, or None when it can."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which the store cannot hold"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate such as \\ud800)"
+    return None

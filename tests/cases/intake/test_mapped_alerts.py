@@ -51,6 +51,8 @@ def test_a_mapped_alert(mapping: AlertMapping) -> None:
     ({"detected": "2025-01-15"}, "alerts[1].detected: cannot parse '2025-01-15' as "
                                  "'%d/%m/%Y %H:%M'"),
     ({"people": {"a": 1}}, "alerts[1].people: expected a list, got object"),
+    ({"people": ["KMS9822", "x\x00"]}, "alerts[1].people: contains a NUL character "
+                                        "(\\u0000), which the store cannot hold"),
 ])
 def test_a_mapped_field_at_fault_is_named(mapping: AlertMapping, change: dict[str, Any],
                                           message: str) -> None:

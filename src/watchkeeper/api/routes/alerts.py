@@ -23,6 +23,7 @@ from watchkeeper.api.schemas.alerts import (
     IntakeResultPublic,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.security.roles import Permission, Principal, scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)
@@ -87,7 +88,7 @@ def list_alerts(user: Reader, workspace: WorkspaceDep,
 
 
 @router.get("/{alert_id}", response_model=AlertDetailPublic, responses=responses(404))
-def get_alert(alert_id: int, user: Reader, workspace: WorkspaceDep) -> AlertDetailPublic:
+def get_alert(alert_id: PathId, user: Reader, workspace: WorkspaceDep) -> AlertDetailPublic:
     """One alert in full (people as pseudonyms, payload redacted); the read is audited
     (``alert.read``)."""
     detail = workspace.alert_read(user.name, alert_id, scope(user))

@@ -36,6 +36,7 @@ from watchkeeper.api.schemas.cases import (
     TaskUpdate,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.cases.detail import CaseDetail
 from watchkeeper.cases.repository import CaseChange, CaseFilter
 from watchkeeper.cases.service import CaseNew
@@ -133,7 +134,7 @@ def create_case(body: CaseCreate, actor: Worker, workspace: WorkspaceDep) -> Cas
 
 
 @router.get("/{case_id}", response_model=CaseDetailPublic, responses=CASE)
-def get_case(case_id: int, actor: Reader, workspace: WorkspaceDep,
+def get_case(case_id: PathId, actor: Reader, workspace: WorkspaceDep,
              hours: Annotated[float, Query(gt=0, le=24 * 90)] = 24.0) -> CaseDetailPublic:
     """The case with its timeline (`hours` around its alerts) and summary; the read is
     recorded in the audit log (`case.read`)."""
@@ -141,7 +142,7 @@ def get_case(case_id: int, actor: Reader, workspace: WorkspaceDep,
 
 
 @router.patch("/{case_id}", response_model=CasePublic, responses=CASE)
-def update_case(case_id: int, body: CaseUpdate, actor: Worker,
+def update_case(case_id: PathId, body: CaseUpdate, actor: Worker,
                 workspace: WorkspaceDep) -> CasePublic:
     """Change fields, the status (the workflow is enforced), the summary, or who may
     open the case."""
@@ -155,7 +156,7 @@ def update_case(case_id: int, body: CaseUpdate, actor: Worker,
 
 
 @router.post("/{case_id}/notes", response_model=Created, status_code=201, responses=CASE)
-def add_note(case_id: int, body: NoteCreate, actor: Worker,
+def add_note(case_id: PathId, body: NoteCreate, actor: Worker,
              workspace: WorkspaceDep) -> Created:
     """Add a Markdown note (`template`: the root-cause template, filled in)."""
     return Created(id=workspace.case_note(actor.viewer, case_id, body.body,
@@ -163,7 +164,7 @@ def add_note(case_id: int, body: NoteCreate, actor: Worker,
 
 
 @router.post("/{case_id}/tasks", response_model=Created, status_code=201, responses=CASE)
-def add_task(case_id: int, body: TaskCreate, actor: Worker,
+def add_task(case_id: PathId, body: TaskCreate, actor: Worker,
              workspace: WorkspaceDep) -> Created:
     _may_assign(actor, body.assignee)
     ident = workspace.case_task(actor.viewer, case_id, body.title, assignee=body.assignee)
@@ -171,7 +172,7 @@ def add_task(case_id: int, body: TaskCreate, actor: Worker,
 
 
 @router.patch("/{case_id}/tasks/{task_id}", response_model=Created, responses=CASE)
-def update_task(case_id: int, task_id: int, body: TaskUpdate, actor: Worker,
+def update_task(case_id: PathId, task_id: PathId, body: TaskUpdate, actor: Worker,
                 workspace: WorkspaceDep) -> Created:
     """Mark a task done, or open again."""
     if body.done:
@@ -182,7 +183,7 @@ def update_task(case_id: int, task_id: int, body: TaskUpdate, actor: Worker,
 
 
 @router.post("/{case_id}/links", response_model=Changed, responses=CASE)
-def change_links(case_id: int, body: LinkChange, actor: Worker,
+def change_links(case_id: PathId, body: LinkChange, actor: Worker,
                  workspace: WorkspaceDep) -> Changed:
     """Link (or, with `remove`, unlink) people, hosts and observables; put alerts in it."""
     links = _links(body.people, body.hosts, body.observables)
@@ -191,7 +192,7 @@ def change_links(case_id: int, body: LinkChange, actor: Worker,
 
 
 @router.post("/{case_id}/resolve", response_model=CasePublic, responses=CASE)
-def resolve_case(case_id: int, body: CaseResolve, actor: Worker,
+def resolve_case(case_id: PathId, body: CaseResolve, actor: Worker,
                  workspace: WorkspaceDep) -> CasePublic:
     """Resolve with an OCSF verdict (required) and an optional closing note."""
     return _public(workspace.case_resolve(actor.viewer, case_id, body.verdict, body.note))
@@ -201,7 +202,7 @@ def resolve_case(case_id: int, body: CaseResolve, actor: Worker,
     **CASE, 200: {"description": f"The export; its SHA-256 in `{SHA_HEADER}`, also in "
                                  "the audit log (`case.export`).",
                   "content": {"text/markdown": {}, "application/json": {}}}})
-def export_case(case_id: int, actor: Reader, workspace: WorkspaceDep,
+def export_case(case_id: PathId, actor: Reader, workspace: WorkspaceDep,
                 fmt: Annotated[ExportFormat, Query(alias="format")] = "markdown",
                 hours: Annotated[float, Query(gt=0, le=24 * 90)] = 24.0) -> Response:
     """The pseudonymized case as markdown, json or ocsf (Incident Finding 2005)."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from watchkeeper.api.deps import AccountsDep, CurrentUser
 from watchkeeper.api.schemas.accounts import TokenCreate, TokenIssued, TokenPublic
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.errors import NotFoundError, PermissionDeniedError
 from watchkeeper.security.accounts import Accounts
 from watchkeeper.security.roles import Permission, Principal
@@ -33,7 +34,7 @@ def _visible(user: Principal, accounts: Accounts, token_id: int) -> TokenInfo:
     return info
 
 
-@router.get("", response_model=list[TokenPublic])
+@router.get("", response_model=list[TokenPublic], responses=responses(404))
 def list_tokens(caller: CurrentUser, accounts: AccountsDep,
                 user: str | None = None) -> list[TokenPublic]:
     """The caller's tokens; an admin sees everyone's, or `user`'s."""
@@ -54,12 +55,12 @@ def create_token(body: TokenCreate, user: CurrentUser, accounts: AccountsDep) ->
 
 
 @router.get("/{token_id}", response_model=TokenPublic, responses=responses(404))
-def get_token(token_id: int, user: CurrentUser, accounts: AccountsDep) -> TokenPublic:
+def get_token(token_id: PathId, user: CurrentUser, accounts: AccountsDep) -> TokenPublic:
     return TokenPublic.model_validate(_visible(user, accounts, token_id))
 
 
 @router.delete("/{token_id}", response_model=TokenPublic, responses=responses(404))
-def revoke_token(token_id: int, user: CurrentUser, accounts: AccountsDep) -> TokenPublic:
+def revoke_token(token_id: PathId, user: CurrentUser, accounts: AccountsDep) -> TokenPublic:
     """Revoke a token for good (it stays listed as revoked)."""
     _visible(user, accounts, token_id)
     return TokenPublic.model_validate(accounts.tokens.revoke(token_id))

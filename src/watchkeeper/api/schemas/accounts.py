@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from watchkeeper.api.schemas.fields import Request
 from watchkeeper.security.roles import Permission, Role
 
 
@@ -16,9 +17,7 @@ class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserCreate(Request):
     name: str = Field(min_length=1, max_length=100)
     role: Role
     teams: list[str] = Field(default_factory=list, description="Teams to join.")
@@ -27,9 +26,7 @@ class UserCreate(BaseModel):
                           "for a token-only account. Never returned or logged.")
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(Request):
     disabled: bool = Field(description="Disable (tokens stop working, sessions end) or "
                                        "enable the account.")
 
@@ -44,9 +41,7 @@ class UserPublic(Public):
     created_at: datetime
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenCreate(Request):
     user: str | None = Field(None, description="The account (default: the caller; "
                                                "another account needs the admin role).")
     label: str = Field("", max_length=200)
@@ -66,9 +61,7 @@ class TokenIssued(TokenPublic):
                                    "is kept.")
 
 
-class TeamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TeamCreate(Request):
     name: str = Field(min_length=1, max_length=100)
     regions: list[str] = Field(min_length=1, description="Data regions (* for all).")
 

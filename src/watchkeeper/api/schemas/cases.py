@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from watchkeeper.api.schemas.fields import Request, RowId
+
 PRIORITY = "low, medium, high or critical (OCSF priority_id 1-4)."
 
 
@@ -16,16 +18,12 @@ class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class CaseCreate(Request):
     title: str = Field(min_length=1, max_length=500)
     severity: int | None = Field(None, ge=0, le=6, description="OCSF severity_id, 0-6 "
                                  "(default: the highest of its alerts', else medium).")
     priority: str | None = Field(None, description=PRIORITY)
-    alerts: list[int] = Field(default_factory=list, description="Alert ids to put in it.")
+    alerts: list[RowId] = Field(default_factory=list, description="Alert ids to put in it.")
     people: list[str] = Field(default_factory=list,
                               description="People it is about (pseudonyms or user ids).")
     hosts: list[str] = Field(default_factory=list)
@@ -75,7 +73,7 @@ class LinkChange(Request):
     people: list[str] = Field(default_factory=list, description="Pseudonyms or user ids.")
     hosts: list[str] = Field(default_factory=list)
     observables: list[str] = Field(default_factory=list, description="TYPE:VALUE each.")
-    alerts: list[int] = Field(default_factory=list, description="Alerts to put in it.")
+    alerts: list[RowId] = Field(default_factory=list, description="Alerts to put in it.")
     remove: bool = Field(False, description="Unlink the people, hosts and observables.")
 
 

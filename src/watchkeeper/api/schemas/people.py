@@ -6,10 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from watchkeeper.api.schemas.fields import Request
 
-class RevealCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class RevealCreate(Request):
     reason: str = Field(description="Why the identity is needed: at least 3 words and 15 "
                                     "characters, at most 256 (recorded in the audit log).")
 

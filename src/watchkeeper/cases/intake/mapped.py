@@ -19,6 +19,7 @@ from watchkeeper.cases.intake.node import Node, observables, people, status_word
 from watchkeeper.cases.model import AlertIn, Severity
 from watchkeeper.sources.mapped import ActivitySpec, FieldSpec, TimeSpec, load_spec
 from watchkeeper.sources.rows import FieldError, coerce, lookup, parse_time, split_path
+from watchkeeper.store.types import unstorable
 
 Target = Literal["rule", "rule_id", "description", "subjects", "hosts", "region"]
 _LISTS = frozenset({"subjects", "hosts"})
@@ -124,6 +125,11 @@ def _value(node: Node, target: str, spec: str | FieldSpec) -> str | list[str] | 
         value = coerce(field.value, _LIST if target in _LISTS else _TEXT, spec.split)
     except ValueError as exc:
         raise field.fail(str(exc)) from None
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    for text in texts:
+        problem = unstorable(text) if isinstance(text, str) else None
+        if problem is not None:
+            raise field.fail(problem)
     return value if isinstance(value, str | list) else None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from watchkeeper.cases.model import Observable, Severity
 from watchkeeper.errors import IntakeError
 from watchkeeper.sources.rows import json_type, parse_time
+from watchkeeper.store.types import unstorable
 
 STATUSES = ("new", "in_progress", "suppressed", "resolved", "archived", "deleted", "other",
             "unknown")
@@ -84,9 +85,13 @@ class Node:
         return [] if self.value is None else [self]
 
     def text(self, *, required: bool = False) -> str | None:
-        """A string (numbers are written as text), stripped; blank is absent."""
+        """A string (numbers are written as text), stripped; blank is absent; text the
+        stores cannot hold (a NUL character, a lone surrogate) is refused."""
         value = self.value
         if isinstance(value, str):
+            problem = unstorable(value)
+            if problem is not None:
+                raise self.fail(problem)
             value = value.strip() or None
         elif isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
