@@ -21,6 +21,7 @@ from watchkeeper.store.models.cases import (
     CaseNote,
     CaseTask,
 )
+from watchkeeper.store.models.feedback import AllowProposal, WatchlistEntry
 from watchkeeper.store.models.security import (
     Account,
     ApiToken,
@@ -43,6 +44,7 @@ __all__ = [
     "AlertHost",
     "AlertObservable",
     "AlertSubject",
+    "AllowProposal",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
@@ -60,5 +62,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "TeamRegion",
+    "WatchlistEntry",
     "utcnow",
 ]
