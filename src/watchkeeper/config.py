@@ -75,6 +75,20 @@ class StateSettings(BaseModel):
         return check_url(value.strip())
 
 
+class FeedbackSettings(BaseModel):
+    """Analyst feedback (docs/operations.md, "Feedback")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    false_positive_days: int = Field(
+        30, ge=0, le=3650, description="Days after a false-positive alert's day during "
+        "which its rule adds no risk to its people (0: that day only).")
+    watchlist_days: int = Field(
+        90, ge=1, le=3650, description="Default length of an analyst's watchlist entry.")
+    allow_days: int = Field(
+        90, ge=1, le=3650, description="Default expiry of an accepted allow-list entry.")
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -83,6 +97,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
     state: StateSettings = Field(default_factory=StateSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -132,4 +147,13 @@ compression = "snappy"
 # The state store (alerts, cases, accounts, audit): SQLite state.db in the workspace
 # unless a URL is given here, in WATCHKEEPER_DATABASE_URL or by --database-url.
 # database_url = "postgresql+psycopg://watchkeeper@db.example:5432/watchkeeper"
+
+[feedback]
+# A case resolved false_positive stops its alerts' rules adding risk to their people
+# from the alert's day for this many days after it (docs/operations.md, "Feedback").
+false_positive_days = 30
+# Default length of an analyst's watchlist entry, and expiry of an accepted allow-list
+# entry, in days.
+watchlist_days = 90
+allow_days = 90
 """
