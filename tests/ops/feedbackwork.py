@@ -5,17 +5,21 @@ clock the test moves."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from cases.casework import add_accounts, build_lake
 from watchkeeper.cases.service import CaseDesk, CaseNew
+from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.lake import Lake
 from watchkeeper.security import Pseudonymizer
 from watchkeeper.store import StateStore
 from watchkeeper.store.models import Account, Alert, AlertHost, AlertSubject, Suppression, Team
+from watchkeeper.workspace import Workspace
 
 KEY = b"k" * 32
 T0 = datetime(2010, 1, 4, 9, 0, tzinfo=UTC)
@@ -64,6 +68,22 @@ def hr_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     return build_lake(tmp_path_factory.mktemp("feedback-hr"))
 
 
+@pytest.fixture
+def fws(tmp_path: Path, state_store: StateStore, hr_lake: Lake) -> Iterator[Workspace]:
+    """A workspace over a copy of the HR lake and the state store of each kind, with
+    the accounts of `desk`."""
+    root = tmp_path / "ws"
+    root.mkdir(mode=0o700)
+    (root / "watchkeeper.toml").write_text(DEFAULT_CONFIG)
+    shutil.copytree(hr_lake.root, root / "lake")
+    ws = Workspace.open(root, create=False, database_url=state_store.location.url)
+    with ws.state.session() as s:
+        add_accounts(s)
+        s.add_all([Team(name="soc-us"), Account(name="ada", role="admin")])
+    yield ws
+    ws.close_state()
+
+
 def pseudonyms(lake: Lake) -> Pseudonymizer:
     people = lake.table("people").select("user", "name", "email").to_pyarrow().to_pylist()
     return Pseudonymizer.from_rows(KEY, people)
@@ -93,4 +113,4 @@ def judge(desk: CaseDesk, alerts: Sequence[int], verdict: str | None, *,
     return case
 
 
-__all__ = ["T0", "Clock", "clock", "desk", "hr_lake", "judge", "put_alert"]
+__all__ = ["T0", "Clock", "clock", "desk", "fws", "hr_lake", "judge", "put_alert"]
