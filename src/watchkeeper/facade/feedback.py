@@ -37,6 +37,16 @@ def _day_start(day: date) -> datetime:
 class FeedbackJobs(QueueJobs):
     """Verdict feedback: rule statistics, allow-list proposals, watchlists."""
 
+    def case_worker(self, name: str | None = None) -> Viewer:
+        """`case_viewer(name)`, if their role may work alerts and cases (analyst, lead,
+        admin, or the local operator); `AccessError` otherwise."""
+        from watchkeeper.errors import AccessError
+        from watchkeeper.security.recusal import CONTENT_ROLES
+        viewer = self.case_viewer(name)
+        if viewer.role not in CONTENT_ROLES:
+            raise AccessError(f"the {viewer.role} role does not work alerts and cases")
+        return viewer
+
     # -- into risk scoring ---------------------------------------------------------------
 
     def risk_feedback(self) -> AnalystFeedback:
@@ -156,9 +166,9 @@ class FeedbackJobs(QueueJobs):
                       now: datetime | None = None) -> WatchlistInfo:
         """Put `person` (a pseudonym or a user id of the lake's people) on `watchlist`
         from `since` (default today, UTC) to `until` (inclusive; default `[feedback]
-        watchlist_days` later), as `actor` (an account, ``cli:<login>`` or a playbook),
-        saying why. The next `analyze` applies it as a risk modifier. Audited
-        ``watchlist.add``."""
+        watchlist_days` after today, or after `since` when later), as `actor` (an
+        account, ``cli:<login>`` or a playbook), saying why. The next `analyze`
+        applies it as a risk modifier. Audited ``watchlist.add``."""
         from watchkeeper.ops.watchlists import WatchlistNew, add_entry
         user = self._known_person(person)
         when = _now(now)

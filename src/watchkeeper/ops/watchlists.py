@@ -4,7 +4,8 @@ An entry has a list name (lower-case words such as ``insider-watch`` or HR's
 ``performance-improvement-plan``: the name picks its risk factor), an origin (``analyst``,
 or ``hr`` for a list imported from an HR system outside the lake; HR's lists in the
 lake's people history are read from there), who added it and why, the first day it
-counts (default: today) and the last (default: `watchlist_days` later). Removing an
+counts (default: today) and the last (default: `watchlist_days` after today, or after
+the first day when that is later). Removing an
 entry withdraws it: the row stays (who removed it, when) but risk counts it on no day.
 A person is on one list once at a time: adding an entry that overlaps a standing one of
 the same list is refused.
@@ -48,7 +49,8 @@ class WatchlistInfo:
 
 @dataclass(frozen=True)
 class WatchlistNew:
-    """An entry to add; `since` None: today; `until` None: `watchlist_days` after it."""
+    """An entry to add; `since` None: today; `until` None: `watchlist_days` after today
+    (or after `since`, when later)."""
 
     person: str
     reason: str
@@ -74,7 +76,7 @@ def add_entry(session: Session, new: WatchlistNew, added_by: str, *, now: dt.dat
         raise FeedbackError("added_by", "must not be empty")
     today = now.date()
     since = new.since or today
-    until = new.until or since + dt.timedelta(days=default_days)
+    until = new.until or max(since, today) + dt.timedelta(days=default_days)
     if until < since:
         raise FeedbackError("until", f"{until} is before since {since}")
     if until < today:
