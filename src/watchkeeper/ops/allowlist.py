@@ -70,14 +70,14 @@ def propose(repo: CaseRepository, new: ProposalNew, now: dt.datetime) -> Proposa
     false positive."""
     if repo.viewer.role not in CONTENT_ROLES:
         raise AccessError(f"the {repo.viewer.role} role cannot propose allow-list entries")
+    if new.field not in PROPOSAL_FIELDS:
+        raise FeedbackError("field", f"{new.field!r}: expected one of "
+                            f"{', '.join(PROPOSAL_FIELDS)}")
     case = repo.open(new.case_id)
     if case.status not in JUDGED or case.verdict != Verdict.FALSE_POSITIVE.word:
         raise FeedbackError("case_id", f"case {case.id} is {case.status} with verdict "
                             f"{case.verdict or 'none'}: only a case resolved false_positive "
                             "proposes an allow-list entry")
-    if new.field not in PROPOSAL_FIELDS:
-        raise FeedbackError("field", f"{new.field!r}: expected one of "
-                            f"{', '.join(PROPOSAL_FIELDS)}")
     session = repo.session
     rules, values = _candidates(session, case.id, new.field)
     rule = _pick("rule", new.rule, rules, case.id)
