@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import alerts, cases, me, people, teams, tokens, users
+from watchkeeper.api.routes import alerts, cases, feedback, me, people, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -13,6 +13,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     cases.router,
     alerts.router,
     people.router,
+    feedback.router,
 )
 
 __all__ = ["RESOURCES"]
