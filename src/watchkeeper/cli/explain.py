@@ -92,7 +92,7 @@ def _feedback_lines(e: Explanation, everything: bool) -> list[str]:
         return []
     shown = items if everything else items[:FEEDBACK_SHOWN]
     more = "" if len(shown) == len(items) else f" ({len(shown)} of {len(items)}; --all)"
-    return [f"Analyst feedback{more}", *shown]
+    return [f"Watchlists and verdicts{more}", *shown]
 
 
 def _watch_line(w: WatchModifier, everything: bool) -> str:
