@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from watchkeeper.ops.rulestats import RuleStats
     from watchkeeper.ops.watchlists import WatchlistInfo
     from watchkeeper.risk.feedback import AnalystFeedback
+    from watchkeeper.security.audit_entry import DetailValue
     from watchkeeper.security.recusal import Viewer
 
 
@@ -144,9 +145,11 @@ class FeedbackJobs(QueueJobs):
             audit.hold(session)
             done = review(self._repo(session, viewer), ident, accept=accept,
                           note=note, expires_at=expires_at, now=now)
+            detail: dict[str, DetailValue] = {"rule": done.rule}
+            if accept:
+                detail["suppression"] = done.suppression_id
             audit.record(session, f"allow.{'accept' if accept else 'reject'}",
-                         "allow_proposal", str(ident),
-                         {"suppression": done.suppression_id, "rule": done.rule})
+                         "allow_proposal", str(ident), detail)
         return self._proposal_out(done)
 
     def _repo(self, session: Session, viewer: Viewer) -> CaseRepository:
