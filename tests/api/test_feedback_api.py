@@ -118,3 +118,5 @@ def test_watchlists_added_listed_and_withdrawn(world: World) -> None:
     assert world.call("GET", "/watchlists", "analyst").json() == []
     assert len(world.call("GET", "/watchlists?all=true", "analyst").json()) == 1
     refused(world.call("DELETE", "/watchlists/99", "analyst"), 404, "not_found")
+    assert refused(world.call("DELETE", f"/watchlists/{2**63}", "analyst"), 422,
+                   "invalid") == "path.ident"

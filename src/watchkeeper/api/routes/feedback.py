@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
 from watchkeeper.api.schemas.feedback import (
+    ID_MAX,
     ProposalAccept,
     ProposalCreate,
     ProposalPublic,
@@ -34,6 +35,7 @@ Reader = Annotated[Principal, Depends(requires(Permission.READ_CASES))]
 Worker = Annotated[Principal, Depends(requires(Permission.WORK_CASES))]
 Reviewer = Annotated[Principal, Depends(requires(Permission.ASSIGN_CASES))]
 ProposalStatus = Literal["pending", "accepted", "rejected", "all"]
+Ident = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 @router.get("/rules/stats", response_model=RuleStatsPublic)
@@ -69,7 +71,7 @@ def propose(body: ProposalCreate, user: Worker, workspace: WorkspaceDep) -> Prop
 
 @router.post("/rules/proposals/{ident}/accept", response_model=ProposalPublic,
              responses=responses(404, 409))
-def accept(ident: int, body: ProposalAccept, user: Reviewer,
+def accept(ident: Ident, body: ProposalAccept, user: Reviewer,
            workspace: WorkspaceDep) -> ProposalPublic:
     """Accept a pending proposal: a suppression of its rule and value until the end of
     `expires`. Audited (`allow.accept`)."""
@@ -80,7 +82,7 @@ def accept(ident: int, body: ProposalAccept, user: Reviewer,
 
 @router.post("/rules/proposals/{ident}/reject", response_model=ProposalPublic,
              responses=responses(404, 409))
-def reject(ident: int, body: ProposalReject, user: Reviewer,
+def reject(ident: Ident, body: ProposalReject, user: Reviewer,
            workspace: WorkspaceDep) -> ProposalPublic:
     """Reject a pending proposal, saying why. Audited (`allow.reject`)."""
     done = workspace.allow_reject(workspace.case_viewer(user.name), ident, body.note)
@@ -112,7 +114,7 @@ def watchlist_add(body: WatchlistCreate, user: Worker,
 
 @router.delete("/watchlists/{ident}", response_model=WatchlistPublic,
                responses=responses(404, 409))
-def watchlist_remove(ident: int, user: Worker, workspace: WorkspaceDep) -> WatchlistPublic:
+def watchlist_remove(ident: Ident, user: Worker, workspace: WorkspaceDep) -> WatchlistPublic:
     """Withdraw a watchlist entry: the next analysis counts it on no day. Audited
     (`watchlist.remove`)."""
     return WatchlistPublic.model_validate(workspace.watchlist_remove(ident,

@@ -48,8 +48,11 @@ class RuleStatsPublic(Public):
                                      "false_positive, undecided or not_counted.")
 
 
+ID_MAX = 2**31 - 1   # what an id column holds on both stores
+
+
 class ProposalCreate(Request):
-    case_id: int = Field(description="A case resolved false_positive.")
+    case_id: int = Field(ge=1, le=ID_MAX, description="A case resolved false_positive.")
     field: Literal["subject", "host"]
     reason: str = Field(min_length=1, max_length=1000)
     value: str | None = Field(None, description="The person (pseudonym) or host; needed "
