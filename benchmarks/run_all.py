@@ -27,6 +27,7 @@ BENCHMARKS = {
     "e2e": ["bench_e2e.py", "--json"],
     "evtx": ["bench_evtx.py", "--json"],
     "event_to_queue": ["bench_event_to_queue.py", "--json"],
+    "rule_stats": ["bench_rule_stats.py", "--json"],
 }
 
 

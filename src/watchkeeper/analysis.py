@@ -34,11 +34,13 @@ from watchkeeper.lake.lock import exclusive
 from watchkeeper.lake.manifest import write_atomically
 from watchkeeper.risk import RiskConfig, RiskResult, score_lake, top
 from watchkeeper.risk.explain import RiskRank
+from watchkeeper.risk.feedback import MUTED_SCHEMA, WATCH_SCHEMA, Feedback
 from watchkeeper.risk.inputs import touched
 from watchkeeper.ueba import BehaviourResult, UebaConfig, analyze_behaviour
 from watchkeeper.ueba.features import FeatureState
 
-TABLES = ("features", "anomalies", "risk_events", "risk_history", "risk_alerts", "forecast")
+TABLES = ("features", "anomalies", "risk_events", "risk_history", "risk_alerts", "forecast",
+          "risk_muted", "risk_watch")
 # Arrow IPC files: an order of magnitude faster to read and write than Parquet, which
 # matters as every run reads and rewrites them; lz4 reads the explanation strings fastest
 COMPRESSION = {"anomalies": "lz4"}
@@ -60,6 +62,8 @@ class AnalysisReport:
     notes: dict[str, str]
     seconds: dict[str, float] = field(default_factory=dict)
     top: list[RiskRank] = field(default_factory=list)
+    muted_events: int = 0       # risk events false-positive verdicts took out
+    watchlist_entries: int = 0  # watchlist entries (HR's and analysts') of scored people
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,8 +144,16 @@ class AnalysisStore:
         behaviour = self.behaviour()
         risk = RiskResult(self.table("risk_events"), self.table("risk_history"),
                           self.table("risk_alerts"), self.table("forecast"),
-                          RiskConfig.model_validate(meta.get("risk_config", {})))
+                          RiskConfig.model_validate(meta.get("risk_config", {})),
+                          *self._feedback())
         return Stored(behaviour, risk, meta)
+
+    def _feedback(self) -> tuple[pa.Table, pa.Table]:
+        """What feedback changed in the stored run (empty for runs stored before
+        feedback was recorded)."""
+        muted, watch = self.optional("risk_muted"), self.optional("risk_watch")
+        return (muted if muted is not None else MUTED_SCHEMA.empty_table(),
+                watch if watch is not None else WATCH_SCHEMA.empty_table())
 
 
 def _read(path: Path) -> pa.Table:
@@ -177,8 +189,9 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
             config: RiskConfig | None = None,
             behaviour_config: UebaConfig | None = None,
             progress: Callable[[int, int, str], None] | None = None,
-            wait: float = 0.0) -> AnalysisReport:
-    """Analyse new days (or everything with `full`) and store the results.
+            wait: float = 0.0, feedback: Feedback | None = None) -> AnalysisReport:
+    """Analyse new days (or everything with `full`) and store the results; risk takes
+    the analysts' `feedback` (false-positive verdicts, watchlists) into account.
 
     An incremental run reads only the new events: the look-back its baselines need comes
     from the stored features and the whole-history aggregates from the stored state, so
@@ -190,12 +203,13 @@ def analyze(lake: Lake, store: AnalysisStore, *, full: bool = False,
     store.root.mkdir(parents=True, exist_ok=True)
     with exclusive(store.root / ".lock", wait, f"{store.root}: another Watchkeeper "
                    "process is analysing this workspace"):
-        return _analyze(lake, store, full, config, behaviour_config, progress)
+        return _analyze(lake, store, full, config, behaviour_config, progress, feedback)
 
 
 def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | None,
              behaviour_config: UebaConfig | None,
-             progress: Callable[[int, int, str], None] | None) -> AnalysisReport:
+             progress: Callable[[int, int, str], None] | None,
+             feedback: Feedback | None = None) -> AnalysisReport:
     step = progress or (lambda done, total, label: None)
     step(0, STEPS, "behaviour")
     meta = None if full else store.meta()
@@ -210,7 +224,7 @@ def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | 
     behaviour_s = time.perf_counter() - started
     step(1, STEPS, "risk")
     data = _touched(lake, store, since)
-    risk = score_lake(lake, behaviour, config, data)
+    risk = score_lake(lake, behaviour, config, data, feedback)
     days = behaviour.features["day"]
     last = pc.max(days).as_py() if len(days) else None
     first = pc.min(days).as_py() if len(days) else None
@@ -224,7 +238,8 @@ def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | 
         notes=behaviour.notes,
         seconds={"behaviour": round(behaviour_s, 2),
                  "risk": round(time.perf_counter() - started - behaviour_s, 2)},
-        top=top(risk, last, 10) if last else [])
+        top=top(risk, last, 10) if last else [], muted_events=risk.muted.num_rows,
+        watchlist_entries=risk.watches.num_rows)
     step(2, STEPS, "storing")
     state = behaviour.state.tables() if behaviour.state is not None else {}
     if behaviour.zcache is not None:
@@ -232,6 +247,7 @@ def _analyze(lake: Lake, store: AnalysisStore, full: bool, config: RiskConfig | 
     store.save({"features": behaviour.features, "anomalies": behaviour.anomalies,
                 "risk_events": risk.events, "risk_history": risk.history,
                 "risk_alerts": risk.alerts, "forecast": risk.forecast, "touched": data,
+                "risk_muted": risk.muted, "risk_watch": risk.watches,
                 **state},
                {"first_day": report.first_day, "last_day": report.last_day,
                 "skipped": behaviour.skipped, "notes": behaviour.notes,

@@ -169,6 +169,20 @@ class SchedulerSettings(BaseModel):
         return value
 
 
+class FeedbackSettings(BaseModel):
+    """Analyst feedback (docs/operations.md, "Feedback")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    false_positive_days: int = Field(
+        30, ge=0, le=3650, description="Days after a false-positive alert's day during "
+        "which its rule adds no risk to its people (0: that day only).")
+    watchlist_days: int = Field(
+        90, ge=1, le=3650, description="Default length of an analyst's watchlist entry.")
+    allow_days: int = Field(
+        90, ge=1, le=3650, description="Default expiry of an accepted allow-list entry.")
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -178,6 +192,7 @@ class Settings(BaseModel):
     lake: LakeSettings = Field(default_factory=LakeSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -237,4 +252,13 @@ enabled = true
 # format = "ocsf"
 # [scheduler.jobs.analyze]
 # every = "6h"
+
+[feedback]
+# A case resolved false_positive stops its alerts' rules adding risk to their people
+# from the alert's day for this many days after it (docs/operations.md, "Feedback").
+false_positive_days = 30
+# Default length of an analyst's watchlist entry, and expiry of an accepted allow-list
+# entry, in days.
+watchlist_days = 90
+allow_days = 90
 """

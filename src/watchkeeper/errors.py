@@ -31,7 +31,9 @@
     ├── JobError                     a scheduled job failed (`scheduler run-once`)
     ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
     ├── PermissionDeniedError        the caller's role may not do this
-    └── RevealError                  a reveal's request is invalid (no meaningful reason)
+    ├── RevealError                  a reveal's request is invalid (no meaningful reason)
+    └── FeedbackError                a watchlist entry, allow-list proposal or review is
+                                     invalid (names the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -228,3 +230,13 @@ class CaseWorkflowError(CaseError):
     """A case change clashes with the case's state rather than with a value: a status
     transition the workflow forbids (from a final status, say), or an alert that is in
     another case already. The API answers it 409, other `CaseError`s 422."""
+
+
+class FeedbackError(WatchkeeperError):
+    """A watchlist entry, an allow-list proposal or its review is invalid; `field` names
+    the part at fault (``watchlist``, ``reason``, ``until``, ``value``, ``status`` …)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
+from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.queue import QueueJobs
@@ -73,7 +74,7 @@ class Status:
         return asdict(self)
 
 
-class Workspace(PeopleJobs, QueueJobs, LakeJobs, OpsJobs):
+class Workspace(PeopleJobs, FeedbackJobs, QueueJobs, LakeJobs, OpsJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:
@@ -148,9 +149,11 @@ class Workspace(PeopleJobs, QueueJobs, LakeJobs, OpsJobs):
 
     def analyze(self, *, full: bool = False, progress: ProgressFn | None = None,
                 wait: float = 0.0) -> AnalysisReport:
-        """Behaviour analytics and risk scoring, incremental on new days."""
+        """Behaviour analytics and risk scoring, incremental on new days; risk takes the
+        analysts' verdicts and watchlists in the state store into account."""
         from watchkeeper.analysis import analyze
-        report = analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait)
+        report = analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait,
+                         feedback=self.risk_feedback())
         self._queue_own_alerts("analyze")
         return report
 

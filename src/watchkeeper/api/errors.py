@@ -17,7 +17,8 @@ CaseWorkflowError
 IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
 PagingError (cursor, limit),
-RevealError (reason)
+RevealError (reason),
+FeedbackError (field named)
 request fields, unreadable body
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -43,6 +44,7 @@ from watchkeeper.errors import (
     CaseError,
     CaseWorkflowError,
     ConflictError,
+    FeedbackError,
     IntakeError,
     NotFoundError,
     PagingError,
@@ -69,6 +71,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (TimelineError, 422, "invalid"),
     (PagingError, 422, "invalid"),
     (RevealError, 422, "invalid"),
+    (FeedbackError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

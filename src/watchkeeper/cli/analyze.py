@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
                   f"alerts on {report.alerted_people} people, "
                   f"{sum(report.seconds.values()):.1f}s")
         queued_line(workspace.last_sync)
+        if report.muted_events or report.watchlist_entries:
+            out.print(f"[bold]Feedback[/] {report.muted_events:,} risk event(s) muted by "
+                      f"false-positive verdicts, {report.watchlist_entries:,} watchlist "
+                      "entries applied", highlight=False)
         for family, reason in report.skipped.items():
             out.print(f"[yellow]skipped[/] {escape(family)}: {escape(reason)}")
         show_top(report.top)

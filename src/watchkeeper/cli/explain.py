@@ -9,21 +9,34 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from watchkeeper.risk.explain import AnomalousDay, Deviation, Explanation, WeighedEvent
+    from watchkeeper.risk.explain import (
+        AnomalousDay,
+        Deviation,
+        Explanation,
+        MutedRule,
+        WatchModifier,
+        WeighedEvent,
+    )
 
 SOURCES = {"anomaly": "anomalies", "rule": "rules", "external": "external alerts"}
 EVENTS_SHOWN = 5    # with the other sections, the default output fits 24 lines
 DAYS_SHOWN = 3
+FEEDBACK_SHOWN = 3  # its section (and its title and blank line) takes from the others
 
 
 def explanation_lines(e: Explanation, *, everything: bool = False,
                       width: int = 80) -> list[str]:
     """The explanation as lines; without `everything`, at most 24 lines of `width`."""
-    events = e.events if everything else e.events[:EVENTS_SHOWN]
-    days = e.anomalies if everything else e.anomalies[:DAYS_SHOWN]
-    lines = [*_headline(e), "", *_score_lines(e), "",
-             f"Strongest events (weight on {e.day} after a {e.half_life_days:g}-day "
-             "half-life)", *(_event_line(v) for v in events)]
+    feedback = _feedback_lines(e, everything)
+    room = len(feedback) + 2 if feedback else 0
+    from_events = min(room, EVENTS_SHOWN - 2)
+    events = e.events if everything else e.events[:EVENTS_SHOWN - from_events]
+    days = e.anomalies if everything else e.anomalies[:DAYS_SHOWN - (room - from_events)]
+    lines = [*_headline(e), "", *_score_lines(e)]
+    if feedback:
+        lines += ["", *feedback]
+    lines += ["", f"Strongest events (weight on {e.day} after a {e.half_life_days:g}-day "
+              "half-life)", *(_event_line(v) for v in events)]
     if not events:
         lines.append("  none")
     lines += ["", "Most unusual days (anomaly score: value against usual and peers')"]
@@ -66,9 +79,36 @@ def _score_lines(e: Explanation) -> list[str]:
 def _situation(e: Explanation) -> str:
     words = [w for w, on in (("leaving per HR", e.modifiers.leaving),
                              ("privileged role", e.modifiers.privileged)) if on]
-    if not words:
-        return "watchlist or data sensitivity" if e.modifiers.factor != 1.0 else "no modifier"
-    return ", ".join(words)
+    words += [f"watchlist {w.watchlist} ({w.origin})" for w in e.watchlists
+              if w.applies and w.factor == e.modifiers.watchlist and w.factor != 1.0][:1]
+    return ", ".join(words) if words else "no modifier"
+
+
+def _feedback_lines(e: Explanation, everything: bool) -> list[str]:
+    """The analysts' feedback that bears on the day: watchlists, muted rules."""
+    items = [*(_watch_line(w, everything) for w in e.watchlists),
+             *(_muted_line(m, everything) for m in e.muted)]
+    if not items:
+        return []
+    shown = items if everything else items[:FEEDBACK_SHOWN]
+    more = "" if len(shown) == len(items) else f" ({len(shown)} of {len(items)}; --all)"
+    return [f"Watchlists and verdicts{more}", *shown]
+
+
+def _watch_line(w: WatchModifier, everything: bool) -> str:
+    """Most telling first: the list, its factor (or that it is not in force), origin."""
+    span = f"{w.since}..{w.until}" if w.until else f"since {w.since}"
+    state = f"x{w.factor:.2f}" if w.applies else "(not in force)"
+    line = f"  watchlist {w.watchlist} {state}, {w.origin} {w.added_by or '?'}, {span}"
+    return f"{line}: {w.reason}" if everything and w.reason else line
+
+
+def _muted_line(m: MutedRule, everything: bool) -> str:
+    """The rule, the verdict that muted it, what it muted; the rest with --all."""
+    line = (f"  muted {m.rule}: case {m.case_id} false positive, {m.events} "
+            f"event{'s' if m.events != 1 else ''}")
+    return (f"{line} weighing {m.weight:.2f} on this day; judged by {m.judged_by} on "
+            f"{m.judged_on}, muted {m.first_day}..{m.last_day}") if everything else line
 
 
 def _event_line(v: WeighedEvent) -> str:

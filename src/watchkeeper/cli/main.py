@@ -24,6 +24,7 @@ from watchkeeper.cli import audit as audit_cmd
 from watchkeeper.cli import cases as cases_cmd
 from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
+from watchkeeper.cli import feedback as feedback_cmd
 from watchkeeper.cli import findings as findings_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
@@ -139,6 +140,7 @@ status_cmd.register(app)
 app.add_typer(ingest_cmd.app, name="ingest")
 detect_cmd.register(app)
 rules_cmd.register(app)
+feedback_cmd.register(app)   # rules stats, rules proposals, watchlist
 analyze_cmd.register(app)
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(lake_cmd.app, name="lake")

@@ -113,5 +113,8 @@ def modifier_reasons(s: Scored, i: int, j: int, config: RiskConfig) -> list[str]
     if s.ctx.privileged[i, j]:
         out.append(f"privileged role (x{config.privileged_factor:g})")
     if s.ctx.watch_factor[i, j] > 1.0:
-        out.append(f"watchlist (x{s.ctx.watch_factor[i, j]:g})")
+        day, user = s.grid.day(j), s.grid.users[i]
+        lists = sorted({f"{w.watchlist} per {w.origin}" for w in s.watches
+                        if w.user == user and w.covers(day)})
+        out.append(f"watchlist {', '.join(lists)} (x{s.ctx.watch_factor[i, j]:g})")
     return out

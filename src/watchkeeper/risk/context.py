@@ -8,8 +8,8 @@ notice date later than the day is ignored, so a future date can never raise risk
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.risk.config import RiskConfig
+from watchkeeper.risk.feedback import Watch, watch_factors
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,15 @@ class PersonContext:
         return np.asarray(out * self.watch_factor, dtype=np.float64)
 
 
-def person_context(people: pa.Table, grid: Grid, config: RiskConfig) -> PersonContext:
+def person_context(people: pa.Table, grid: Grid, config: RiskConfig,
+                   watches: Sequence[Watch] = ()) -> PersonContext:
+    """Flags and factors per person-day from the people history and the watchlist
+    entries (HR's and the analysts', `watchkeeper.risk.feedback`)."""
     shape = (len(grid.users), grid.days)
     known = people.num_rows > 0
     ctx = PersonContext(np.full(shape, not known), np.zeros(shape, bool),
-                        np.zeros(shape, bool), np.ones(shape), {})
+                        np.zeros(shape, bool),
+                        watch_factors(watches, grid.users, grid.first, grid.days, config), {})
     index = grid.index()
     role_re = re.compile("|".join(config.privileged_roles) or "(?!)", re.IGNORECASE)
     for row in people.to_pylist():
@@ -84,7 +89,6 @@ def _apply_row(ctx: PersonContext, grid: Grid, i: int, row: dict[str, Any],
     ctx.present[i, employed] = True
     if row.get("role") and role_re.search(row["role"]):
         ctx.privileged[i, valid] = True
-    ctx.watch_factor[i, valid] = _watch_factor(row.get("watchlists") or [], config)
     notice = row.get("notice_date")
     if notice is not None:
         seen = max(notice, row["valid_from"])
@@ -96,15 +100,6 @@ def _apply_row(ctx: PersonContext, grid: Grid, i: int, row: dict[str, Any],
         lo = max(soon, row["valid_from"])
         hi = min(end + dt.timedelta(days=1), row["valid_to"] or dt.date.max)
         ctx.leaving[i, grid.span(lo, hi)] = True
-
-
-def _watch_factor(watchlists: list[str], config: RiskConfig) -> float:
-    best = 1.0
-    for tag in watchlists:
-        factors = [f for pat, f in config.watchlist_factors.items()
-                   if pat != "*" and fnmatch.fnmatchcase(tag, pat)]
-        best = max(best, max(factors) if factors else config.watchlist_factors.get("*", 1.0))
-    return best
 
 
 def sensitivity_factor(touched: pa.Table | None, grid: Grid, config: RiskConfig) -> np.ndarray:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from watchkeeper.errors import NotFoundError
 from watchkeeper.risk.alerts import top_reasons, weighed_events
 from watchkeeper.risk.config import Source
+from watchkeeper.risk.entity import decay_rate
 from watchkeeper.risk.score import Behaviour, RiskResult
 
 
@@ -78,11 +79,46 @@ class AnomalousDay:
 
 @dataclass(frozen=True)
 class Modifiers:
-    """What multiplies the summed sources: the person's situation on the day."""
+    """What multiplies the summed sources: the person's situation on the day
+    (`watchlist`: the largest factor of the watchlists in force)."""
 
     factor: float
     leaving: bool
     privileged: bool
+    watchlist: float = 1.0
+
+
+@dataclass(frozen=True)
+class WatchModifier:
+    """A watchlist entry of the person: who put them there (origin ``hr`` or
+    ``analyst``), why, from and until when, its factor, and whether it `applies` on the
+    explained day."""
+
+    watchlist: str
+    origin: str
+    factor: float
+    since: dt.date
+    until: dt.date | None
+    added_by: str | None
+    reason: str | None
+    applies: bool
+
+
+@dataclass(frozen=True)
+class MutedRule:
+    """A rule a false-positive verdict stopped adding risk to the person: case
+    `case_id` judged their alert false positive, so from `first_day` to `last_day` its
+    `events` (up to the explained day) count nothing; `weight` is what they would still
+    weigh on the day after decay (before caps)."""
+
+    rule: str
+    case_id: int
+    judged_on: dt.date
+    judged_by: str
+    first_day: dt.date
+    last_day: dt.date
+    events: int
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -105,6 +141,8 @@ class Explanation:
     half_life_days: float
     events: tuple[WeighedEvent, ...]
     anomalies: tuple[AnomalousDay, ...]
+    watchlists: tuple[WatchModifier, ...] = ()
+    muted: tuple[MutedRule, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -168,16 +206,48 @@ def explain(result: RiskResult, behaviour: Behaviour | None, user: str,
     cfg = result.config
     titles = {t.name: t.title for t in cfg.scenarios}
     ev = result.events.filter(pc.equal(result.events["user"], user))
+    watches = watch_modifiers(result.watches, user, day)
     return Explanation(
         user=user, day=day, score=r["score"], alert=r["alert"], threshold=cfg.threshold,
         last_alert=_last_alert(result, user, day), forecast_14d=r["p_alert_14d"],
         by_source={s.value: r[s.value] for s in Source},
         caps={s.value: cfg.source_caps.get(s) for s in Source},
-        modifiers=Modifiers(r["modifier"], r["leaving"], r["privileged"]),
+        modifiers=Modifiers(r["modifier"], r["leaving"], r["privileged"],
+                            max((w.factor for w in watches if w.applies), default=1.0)),
         scenario=r["scenario"], scenario_title=titles.get(r["scenario"] or ""),
         scenario_boost=r["boost"], half_life_days=cfg.half_life_days,
         events=tuple(WeighedEvent(*w) for w in weighed_events(ev, day, cfg.half_life_days)),
-        anomalies=_top_anomalies(behaviour, user, day, int(2 * cfg.half_life_days)))
+        anomalies=_top_anomalies(behaviour, user, day, int(2 * cfg.half_life_days)),
+        watchlists=watches, muted=muted_rules(result.muted, user, day, cfg.half_life_days))
+
+
+def watch_modifiers(watches: pa.Table, user: str, day: dt.date) -> tuple[WatchModifier, ...]:
+    """The person's watchlist entries, those in force on `day` first."""
+    rows = watches.filter(pc.equal(watches["user"], user)).to_pylist()
+    out = [WatchModifier(w["watchlist"], w["origin"], w["factor"], w["since"], w["until"],
+                         w["added_by"], w["reason"],
+                         w["since"] <= day and (w["until"] is None or day <= w["until"]))
+           for w in rows]
+    return tuple(sorted(out, key=lambda w: (not w.applies, -w.factor, w.since, w.watchlist)))
+
+
+def muted_rules(muted: pa.Table, user: str, day: dt.date,
+                half_life_days: float) -> tuple[MutedRule, ...]:
+    """The rules verdicts muted for the person that bear on `day`: its window covers the
+    day, or what it muted would still weigh at least 0.01 then."""
+    rate = decay_rate(half_life_days)
+    groups: dict[tuple[str, int, dt.date, dt.date], list[dict[str, Any]]] = {}
+    for m in muted.filter(pc.equal(muted["user"], user)).to_pylist():
+        if m["day"] <= day:
+            key = (m["rule"], m["case_id"], m["first_day"], m["last_day"])
+            groups.setdefault(key, []).append(m)
+    out = []
+    for (rule, case_id, first, last), rows in groups.items():
+        weight = sum(m["score"] * rate ** (day - m["day"]).days for m in rows)
+        if first <= day <= last or weight >= 0.01:
+            out.append(MutedRule(rule, case_id, rows[0]["judged_on"], rows[0]["judged_by"],
+                                 first, last, len(rows), weight))
+    return tuple(sorted(out, key=lambda m: (-m.weight, m.rule, m.case_id)))
 
 
 def _last_alert(result: RiskResult, user: str, day: dt.date) -> dt.date | None:

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from watchkeeper.lake.store import Lake
 from watchkeeper.risk.config import RiskConfig
+from watchkeeper.risk.feedback import Feedback
 from watchkeeper.risk.score import Behaviour, RiskResult, score_risk
 
 _LEVELS = ("low", "medium", "high", "restricted")
@@ -43,8 +44,10 @@ def touched(lake: Lake, since: dt.date | None = None) -> pa.Table:
 
 
 def score_lake(lake: Lake, behaviour: Behaviour, config: RiskConfig | None = None,
-               data_touched: pa.Table | None = None) -> RiskResult:
+               data_touched: pa.Table | None = None,
+               feedback: Feedback | None = None) -> RiskResult:
     """Score risk with findings, people history and data touched read from the lake
-    (`data_touched`: the `touched` table when the caller has it already)."""
+    (`data_touched`: the `touched` table when the caller has it already) and the
+    analysts' `feedback` (verdicts and watchlists) the caller read from the store."""
     seen = data_touched if data_touched is not None else touched(lake)
-    return score_risk(behaviour, findings(lake), people(lake), seen, config)
+    return score_risk(behaviour, findings(lake), people(lake), seen, config, feedback)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -13,6 +13,18 @@ from watchkeeper.risk.alerts import alerts_table, history_table
 from watchkeeper.risk.config import RiskConfig, Source
 from watchkeeper.risk.context import Grid, PersonContext, person_context, sensitivity_factor
 from watchkeeper.risk.entity import alert_days, decayed_sum, new_boosts
+from watchkeeper.risk.feedback import (
+    MUTED_SCHEMA,
+    NO_FEEDBACK,
+    WATCH_SCHEMA,
+    Feedback,
+    Watch,
+    hr_watches,
+    mute,
+    mute_matches,
+    muted_table,
+    watch_table,
+)
 from watchkeeper.risk.forecast import PRECURSORS, Trajectory, forecast
 from watchkeeper.risk.scenarios import ScenarioMatch, boost_arrays, find_matches
 from watchkeeper.risk.signals import (
@@ -41,13 +53,18 @@ class Behaviour(Protocol):
 
 @dataclass(frozen=True)
 class RiskResult:
-    """Risk events, the person-day history, risk alerts and the early-warning forecast."""
+    """Risk events, the person-day history, risk alerts and the early-warning forecast;
+    what analyst feedback changed: the events false-positive verdicts muted
+    (`feedback.MUTED_SCHEMA`) and the watchlist entries applied (`feedback.WATCH_SCHEMA`).
+    """
 
     events: pa.Table
     history: pa.Table
     alerts: pa.Table
     forecast: pa.Table
     config: RiskConfig
+    muted: pa.Table = field(default_factory=MUTED_SCHEMA.empty_table)
+    watches: pa.Table = field(default_factory=WATCH_SCHEMA.empty_table)
 
 
 @dataclass(frozen=True)
@@ -63,30 +80,40 @@ class Scored:
     score: np.ndarray
     fired: np.ndarray
     probability: np.ndarray
+    watches: tuple[Watch, ...] = ()
 
 
 def score_risk(behaviour: Behaviour, findings: pa.Table | None = None,
                people: pa.Table | None = None, touched: pa.Table | None = None,
-               config: RiskConfig | None = None) -> RiskResult:
-    """Score every person-day. `touched` holds (user, day, sensitivity) of data accessed."""
+               config: RiskConfig | None = None,
+               feedback: Feedback | None = None) -> RiskResult:
+    """Score every person-day. `touched` holds (user, day, sensitivity) of data accessed;
+    `feedback` the analysts' false-positive verdicts and watchlist entries."""
     config = config or RiskConfig()
+    feedback = feedback if feedback is not None else NO_FEEDBACK
     people = people if people is not None else PEOPLE.schema.empty_table()
     rows = anomaly_events(behaviour.anomalies, config)
     rows += sustained_events(behaviour.anomalies, config)
     population = _population(behaviour, people)
     rows += indicator_events(behaviour.features, config, population)
-    if findings is not None:
-        rows += finding_events(findings, config, population)
+    counted, muted = mute(finding_events(findings, config, population) if findings is not None
+                          else [], feedback.false_positives)
+    rows += counted
     events = events_table(rows)
     grid = _grid(events, behaviour, people)
-    ctx = person_context(people, grid, config)
+    watches = [*hr_watches(people), *feedback.watches]
+    ctx = person_context(people, grid, config, watches)
     kinds = kind_days(events, behaviour.features, ctx.notices, config)
-    matches = find_matches(kinds, grid, ctx, config.scenarios)
+    matches, unmatched = mute_matches(find_matches(kinds, grid, ctx, config.scenarios),
+                                      feedback.false_positives)
+    muted += mute(scenario_events(unmatched, config), feedback.false_positives)[1]
     events = events_table(rows + scenario_events(matches, config))
-    scored = _score(events, kinds, matches, ctx, grid, touched, config)
+    scored = replace(_score(events, kinds, matches, ctx, grid, touched, config),
+                     watches=tuple(watches))
     history = history_table(scored, config)
     return RiskResult(events, history, alerts_table(scored, events, config), history.select(
-        ["user", "day", "p_alert_14d"]).rename_columns(["user", "day", "probability"]), config)
+        ["user", "day", "p_alert_14d"]).rename_columns(["user", "day", "probability"]), config,
+        muted_table(muted), watch_table(watches, grid.users, config))
 
 
 def _population(behaviour: Behaviour, people: pa.Table) -> int:

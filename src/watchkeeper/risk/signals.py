@@ -229,7 +229,7 @@ def finding_events(findings: pa.Table, config: RiskConfig,
             "reason": f"{source.value} {rule} ({severity}): "
                       f"{f.get('title') or ''}".rstrip() + notes,
             "kinds": sorted({config.tag_kinds[t] for t in tags if t in config.tag_kinds}),
-            "refs": [f"finding:{f['event_id']}"],
+            "refs": [f"finding:{f['event_id']}"], "rule_id": rule,
         })
     return out
 
@@ -334,11 +334,13 @@ def scenario_events(matches: Iterable[ScenarioMatch], config: RiskConfig) -> lis
             "signal_id": f"scenario:{t.name}:{m.user}:{m.completed.isoformat()}",
             "score": t.score * config.source_weights.get(Source.RULE, 1.0),
             "reason": f"scenario {t.name}: {t.title} (steps on {days})",
-            "kinds": [], "refs": [f"scenario:{t.name}"]})
+            "kinds": [], "refs": [f"scenario:{t.name}"], "rule_id": f"risk.{t.name}"})
     return out
 
 
 def events_table(rows: list[Row]) -> pa.Table:
+    """The rows as a table of `EVENTS_SCHEMA` (keys outside it, such as the ``rule_id``
+    false-positive verdicts match on, are left out)."""
     rows = sorted(rows, key=lambda r: (r["user"], r["day"], r["source"], r["signal_id"]))
     return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
 

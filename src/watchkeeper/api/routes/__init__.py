@@ -3,7 +3,18 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import alerts, cases, events, jobs, me, people, teams, tokens, users
+from watchkeeper.api.routes import (
+                                    alerts,
+                                    cases,
+                                    events,
+                                    feedback,
+                                    jobs,
+                                    me,
+                                    people,
+                                    teams,
+                                    tokens,
+                                    users,
+)
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -15,6 +26,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     people.router,
     events.router,
     jobs.router,
+    feedback.router,
 )
 
 __all__ = ["RESOURCES"]

@@ -21,6 +21,7 @@ from watchkeeper.store.models.cases import (
     CaseNote,
     CaseTask,
 )
+from watchkeeper.store.models.feedback import AllowProposal, WatchlistEntry
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -44,6 +45,7 @@ __all__ = [
     "AlertHost",
     "AlertObservable",
     "AlertSubject",
+    "AllowProposal",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
@@ -63,5 +65,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "TeamRegion",
+    "WatchlistEntry",
     "utcnow",
 ]
