@@ -4,6 +4,7 @@ accounts."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from watchkeeper.facade.names import PseudonymCache
     from watchkeeper.readiness import Readiness
     from watchkeeper.security import AuditEntry, AuditLog, Pseudonymizer, VerifyReport
     from watchkeeper.security.accounts import Accounts
@@ -36,16 +38,24 @@ class StateJobs(WorkspaceBase):
 
     # -- security --------------------------------------------------------------------------
 
+    _names: PseudonymCache | None = None
+    _names_made = threading.Lock()
+
     def pseudonymizer(self) -> Pseudonymizer:
         """Pseudonyms and redaction for everyone in the lake's people table (every name
         and email of their history, and the machines assigned to them), keyed with the
-        workspace's pseudonym key (``keys/pseudonym.key``, created on first use)."""
-        from watchkeeper.security import Keys, Pseudonymizer
-        people = self.lake.table("people").select("user", "name", "email")
-        devices = self.lake.table("devices").select("host", "owner", "shared")
-        return Pseudonymizer.from_rows(Keys(self.root).get("pseudonym"),
-                                       people.to_pyarrow().to_pylist(),
-                                       devices.to_pyarrow().to_pylist())
+        workspace's pseudonym key (``keys/pseudonym.key``, created on first use). Built
+        once and reused until the people, devices or key change (`facade.names`)."""
+        return self.pseudonym_cache.get()
+
+    @property
+    def pseudonym_cache(self) -> PseudonymCache:
+        """The one `PseudonymCache` of this workspace (its `builds` count the builds)."""
+        with self._names_made:
+            if self._names is None:
+                from watchkeeper.facade.names import PseudonymCache
+                self._names = PseudonymCache(self.lake, self.root)
+            return self._names
 
     # -- state store -----------------------------------------------------------------------
 
