@@ -7,6 +7,7 @@ open and names the command to run.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from watchkeeper.errors import StoreError
 from watchkeeper.store import migrate
-from watchkeeper.store.engine import make_engine, one_line_errors
+from watchkeeper.store.engine import SQLITE_BEGIN, make_engine, one_line_errors
 from watchkeeper.store.models import Base
 from watchkeeper.store.url import StoreLocation
+
+WRITING = "watchkeeper.writing"   # Session.info key: the session holds the write lock
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class StateStore:
         self.location = location
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writer = threading.Lock()
 
     @classmethod
     def open(cls, location: StoreLocation) -> StateStore:
@@ -60,6 +64,27 @@ class StateStore:
     def session(self) -> Iterator[Session]:
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A unit of work that writes. On SQLite it holds the database's write lock from
+        its first statement (``BEGIN IMMEDIATE``), and this process's threads take turns
+        for it on a lock of their own first. SQLite has one writer at a time anyway; a
+        thread queued here starts the moment the one before commits, where SQLite's busy
+        handler would poll with sleeps of up to 100 ms (a writer can starve behind
+        back-to-back transactions until its busy timeout). A transaction that starts with
+        the write lock also never fails when it reads first and writes later (a deferred
+        one fails at once with "database is locked" if another writer committed in
+        between). PostgreSQL: a plain `session` (row locks order its writers)."""
+        if self.location.dialect != "sqlite":
+            with self.session() as session:
+                yield session
+            return
+        with self._writer, self.engine.connect() as conn:
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with self.sessions(bind=conn) as session, session.begin():
+                session.info[WRITING] = True
+                yield session
 
     def revision(self) -> str | None:
         return migrate.current_revision(self.engine, self.location)
