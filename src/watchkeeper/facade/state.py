@@ -147,7 +147,9 @@ class StateJobs(WorkspaceBase):
         session, which it commits before answering."""
         from watchkeeper.security.accounts import Accounts
         from watchkeeper.security.principals import bound
-        return Accounts.over(bound(session) if session is not None else self.state.session)
+        if session is not None:
+            return Accounts.over(bound(session))
+        return Accounts.over(self.state.session, writer=self.state.writing)
 
     def readiness(self) -> Readiness:
         """Whether the state store answers at the newest revision and the lake reads."""

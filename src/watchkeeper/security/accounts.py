@@ -119,8 +119,10 @@ class Accounts:
     sessions: BrowserSessions
 
     @classmethod
-    def over(cls, unit: UnitOfWork) -> Accounts:
-        return cls(Users(unit), Teams(unit), Tokens(unit), BrowserSessions(unit))
+    def over(cls, unit: UnitOfWork, writer: UnitOfWork | None = None) -> Accounts:
+        """The repositories over `unit`; `writer` (default `unit`) runs the writes a
+        read may bring along (a token's last use)."""
+        return cls(Users(unit), Teams(unit), Tokens(unit, writer), BrowserSessions(unit))
 
 
 def account_info(session: Session, account: Account) -> AccountInfo:

@@ -4,7 +4,8 @@ A caller sends ``Authorization: Bearer wk_…``. Only the token's SHA-256 is sto
 copy of the database lets nobody call the API. A token is random enough that a plain
 hash suffices (no salt or slow hash: nobody can guess 256 bits). `authenticate` refuses
 revoked tokens and tokens of disabled accounts, and records when a token was last used
-(at most once a minute, so reads do not turn into a write per request).
+(at most once a minute, so reads do not turn into a write per request; the write is a
+transaction of its own, after the read's).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccountError, NotFoundError
@@ -59,8 +60,9 @@ def token_hash(token: str) -> str:
 class Tokens:
     """Create, list and revoke API tokens, and authenticate callers by them."""
 
-    def __init__(self, unit: UnitOfWork) -> None:
+    def __init__(self, unit: UnitOfWork, writer: UnitOfWork | None = None) -> None:
         self.unit = unit
+        self.writer = writer or unit   # the last-use write (see `authenticate`)
 
     def create(self, user: str, label: str = "") -> IssuedToken:
         label = check_label(label)
@@ -104,11 +106,24 @@ class Tokens:
             row, account = found
             if row.revoked or account.disabled:
                 return None
+            principal = principal_of(s, account)
             now = utcnow()
-            if row.last_used is None or now - row.last_used >= TOUCH_EVERY:
-                row.last_used = now
-                s.flush()
-            return principal_of(s, account)
+            stale = row.last_used is None or now - row.last_used >= TOUCH_EVERY
+        if stale:
+            self._touch(row.id, now)
+        return principal
+
+    def _touch(self, token_id: int, now: datetime) -> None:
+        """Record a use, in a unit of its own that starts with the write: on SQLite a
+        transaction that read first and writes later fails at once when another writer
+        committed in between. Unless a use was recorded within `TOUCH_EVERY` already (a
+        concurrent request of the same token): one write a minute per token."""
+        with self.writer() as s:
+            s.execute(update(ApiToken)
+                      .where(ApiToken.id == token_id,
+                             or_(ApiToken.last_used.is_(None),
+                                 ApiToken.last_used <= now - TOUCH_EVERY))
+                      .values(last_used=now).execution_options(synchronize_session=False))
 
 
 def check_label(label: str) -> str:
