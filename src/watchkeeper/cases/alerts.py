@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, false, insert, select, update
+from sqlalchemy import Table, bindparam, false, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import Grouper
 from watchkeeper.cases.model import AlertIn
-from watchkeeper.cases.suppression import active_suppressions, first_match
+from watchkeeper.cases.suppression import InForce, active_suppressions, first_match
 from watchkeeper.errors import IntakeError
 from watchkeeper.store import StateStore
 from watchkeeper.store.engine import one_line_errors
@@ -41,7 +41,6 @@ from watchkeeper.store.models import (
     AlertHost,
     AlertObservable,
     AlertSubject,
-    Suppression,
 )
 from watchkeeper.store.state import WRITING
 
@@ -94,9 +93,9 @@ class _Batch:
         self.session = session
         self.received_at = received_at
         self.new = self.updated = self.duplicates = self.suppressed = self.grouped = 0
-        self._rules: tuple[list[Suppression], Grouper] | None = None
+        self._rules: tuple[list[InForce], Grouper] | None = None
 
-    def rules(self) -> tuple[list[Suppression], Grouper]:
+    def rules(self) -> tuple[list[InForce], Grouper]:
         if self._rules is None:
             self._rules = (active_suppressions(self.session, self.received_at),
                            Grouper(self.session))
@@ -104,7 +103,12 @@ class _Batch:
 
     def add_all(self, firsts: dict[Key, tuple[AlertIn, int]]) -> dict[Key, int]:
         """Insert new alerts (one alert of each key) in one go; when another session
-        inserted one of them first, again one by one. Their ids."""
+        inserted one of them first, again one by one. Their ids. A session holding
+        SQLite's write lock (`StateStore.writing`) has had it since before it looked the
+        keys up, so nobody can have inserted one since: no savepoint to fall back to."""
+        if self.session.info.get(WRITING):
+            return dict(zip(firsts, self._count(self._insert(list(firsts.values()))),
+                            strict=True))
         try:
             with self.session.begin_nested():
                 added = self._insert(list(firsts.values()))
@@ -263,23 +267,30 @@ def _load(session: Session, keys: list[Key]) -> dict[Key, Alert]:
     for source, refs in sorted(by_source.items()):
         refs.sort()
         for start in range(0, len(refs), CHUNK):
-            query = lookup(source, refs[start:start + CHUNK])
-            found.update(((r.source, r.source_ref), r) for r in session.scalars(query))
+            params = {"source": source, "refs": refs[start:start + CHUNK]}
+            stored = list(session.connection().scalars(STORED, params))
+            if stored:   # most batches are new alerts: the plain query said so, cheaply
+                found.update(((r.source, r.source_ref), r) for r in session.scalars(
+                    LOOKUP, {"source": source, "refs": stored}))
     return found
-
-
-def lookup(source: str, refs: Sequence[str]) -> Select[Alert]:
-    """The stored alerts of `source` with these `refs`, children loaded, locked on
-    PostgreSQL in key order (every batch locks in one order: no deadlock between two).
-    The order follows the unique index on (source, source_ref), which finds the rows: an
-    order by id made SQLite walk every alert of the source instead."""
-    return (select(Alert).where(Alert.source == source, Alert.source_ref.in_(refs))
-            .order_by(Alert.source_ref).options(*_children()).with_for_update(of=Alert))
 
 
 def _children() -> list[Any]:
     return [selectinload(Alert.subjects), selectinload(Alert.hosts),
             selectinload(Alert.observables), selectinload(Alert.findings)]
+
+
+# The stored refs (`STORED`) and alerts (`LOOKUP`, children loaded) of one source among
+# some refs (``source``, ``refs``), locked on PostgreSQL in key order (every batch locks
+# in one order: no deadlock between two). The order follows the unique index on
+# (source, source_ref), which finds the rows; an order by id made SQLite walk every
+# alert of the source. Built once: building a select costs more than running it on
+# SQLite.
+_KEYS = (Alert.source == bindparam("source"),
+         Alert.source_ref.in_(bindparam("refs", expanding=True)))
+STORED = select(Alert.source_ref).where(*_KEYS).order_by(Alert.source_ref).with_for_update()
+LOOKUP = (select(Alert).where(*_KEYS).order_by(Alert.source_ref).options(*_children())
+          .with_for_update(of=Alert))
 
 
 def _columns(alert: AlertIn, index: int, *, new: bool = False) -> dict[str, Any]:

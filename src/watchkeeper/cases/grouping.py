@@ -98,6 +98,18 @@ def group_key(keys: Sequence[str], alert: AlertIn) -> str | None:
     return key if len(key) <= KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+# built once: intake asks for the rules with every batch
+_ENABLED = (select(GroupingRule.id, GroupingRule.key_fields, GroupingRule.window_seconds)
+            .where(GroupingRule.enabled).order_by(GroupingRule.id).with_for_update())
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: int
+    key_fields: list[str]
+    window_seconds: int
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a new alert goes: its group (None: no rule applies), the open case of that
@@ -115,8 +127,8 @@ class Grouper:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        query = select(GroupingRule).where(GroupingRule.enabled).order_by(GroupingRule.id)
-        self.rules = list(session.scalars(query.with_for_update()))
+        self.rules = [_Rule(r.id, r.key_fields, r.window_seconds)
+                      for r in session.connection().execute(_ENABLED)]
 
     def place(self, alert: AlertIn) -> Placement:
         """The group a new alert (not yet inserted) joins or opens, and its case."""
@@ -126,7 +138,7 @@ class Grouper:
                 return self._join(rule, key, alert.event_time)
         return Placement()
 
-    def _join(self, rule: GroupingRule, key: str, when: datetime) -> Placement:
+    def _join(self, rule: _Rule, key: str, when: datetime) -> Placement:
         window = timedelta(seconds=rule.window_seconds)
         group = self.session.scalars(
             select(AlertGroup).where(AlertGroup.grouping_rule_id == rule.id,

@@ -13,9 +13,10 @@ from sqlalchemy import func, select, text
 
 from helpers.alerts_in import T0, make
 from watchkeeper.cases.alerts import (
+    LOOKUP,
+    STORED,
     IntakeResult,
     ingest_alerts,
-    lookup,
     snapshot,
     store_alerts,
 )
@@ -193,9 +194,11 @@ def test_the_lookup_by_key_uses_the_unique_index(store: StateStore) -> None:
     queue grew)."""
     if store.location.dialect != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    query = lookup("acme", ["a-1", "a-2"])
-    sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
-    with store.session() as s:
-        plan = " ".join(str(row[-1]) for row in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
-    assert "sqlite_autoindex_alerts_1 (source=? AND source_ref=?)" in plan, plan
-    assert "TEMP B-TREE" not in plan, plan
+    for query in (STORED, LOOKUP):
+        bound = query.params(source="acme", refs=["a-1", "a-2"])
+        sql = str(bound.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        with store.session() as s:
+            plan = " ".join(str(row[-1])
+                            for row in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "alerts_1 (source=? AND source_ref=?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
