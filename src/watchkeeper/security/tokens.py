@@ -15,11 +15,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccountError, NotFoundError
-from watchkeeper.security.principals import UnitOfWork, find_account, principal_of
+from watchkeeper.security.principals import UnitOfWork, find_account, principal_for
 from watchkeeper.security.roles import Principal
 from watchkeeper.store.models import Account, ApiToken, utcnow
 
@@ -99,18 +99,13 @@ class Tokens:
         if not token.startswith(PREFIX):
             return None
         with self.unit() as s:
-            found = s.execute(select(ApiToken, Account).join(Account)
-                              .where(ApiToken.hash == token_hash(token))).first()
-            if found is None:
+            found = s.connection().execute(_CALLER, {"hash": token_hash(token)}).first()
+            if found is None or found.revoked or found.disabled:
                 return None
-            row, account = found
-            if row.revoked or account.disabled:
-                return None
-            principal = principal_of(s, account)
-            now = utcnow()
-            stale = row.last_used is None or now - row.last_used >= TOUCH_EVERY
-        if stale:
-            self._touch(row.id, now)
+            principal = principal_for(s, found.account_id, found.name, found.role)
+        now = utcnow()
+        if found.last_used is None or now - found.last_used >= TOUCH_EVERY:
+            self._touch(found.id, now)
         return principal
 
     def _touch(self, token_id: int, now: datetime) -> None:
@@ -124,6 +119,14 @@ class Tokens:
                              or_(ApiToken.last_used.is_(None),
                                  ApiToken.last_used <= now - TOUCH_EVERY))
                       .values(last_used=now).execution_options(synchronize_session=False))
+
+
+# built once: every API request authenticates its caller with it
+_CALLER = (select(ApiToken.id, ApiToken.revoked, ApiToken.last_used,
+                  Account.id.label("account_id"), Account.name, Account.role,
+                  Account.disabled)
+           .join(Account, Account.id == ApiToken.account_id)
+           .where(ApiToken.hash == bindparam("hash")))
 
 
 def check_label(label: str) -> str:
