@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
@@ -48,7 +48,9 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="An API token (`watchkeeper tokens create USER`).")
 
 
-def get_workspace(request: Request) -> Workspace:
+async def get_workspace(request: Request) -> Workspace:
+    # async, as `requires`' check: what does no I/O runs on the event loop, not in a
+    # worker thread (a thread hop per dependency costs more than the work)
     return cast("Workspace", request.app.state.workspace)
 
 
@@ -92,9 +94,9 @@ def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def requires(permission: Permission) -> Callable[[Principal], Principal]:
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the current user, if their role has `permission`; 403 otherwise."""
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if not user.may(permission):
             raise PermissionDeniedError(f"role {user.role.value} may not {WHAT[permission]}")
         return user
