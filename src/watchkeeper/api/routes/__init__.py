@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from watchkeeper.api.routes import alerts, cases, me, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
+    alerts.router,   # first: alert senders make most requests, and routes match in order
     me.router,
     users.router,
     tokens.router,
     teams.router,
     cases.router,
-    alerts.router,
 )
 
 __all__ = ["RESOURCES"]
