@@ -5,7 +5,11 @@ and then writes never fails because another committed in between (with a plain
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -17,7 +21,7 @@ from sqlalchemy.orm import Session
 from helpers.state import alert
 from watchkeeper.store import StateStore
 from watchkeeper.store.models import Alert
-from watchkeeper.store.state import WRITING
+from watchkeeper.store.state import TURNS, WRITING
 
 Unit = Callable[[], AbstractContextManager[Session]]
 
@@ -84,3 +88,26 @@ def test_a_writing_session_is_marked_and_commits(store: StateStore) -> None:
         raise RuntimeError("rolled back")
     with store.session() as s:
         assert list(s.scalars(select(Alert.source_ref))) == [alert(2).source_ref]
+
+
+def test_processes_take_turns_on_the_writer_file(sqlite: StateStore) -> None:
+    """Another process (a service worker, the CLI) cannot take the turn while this one
+    writes; the file is private and the turn is given back."""
+    path = sqlite.location.sqlite_path
+    assert path is not None
+    probe = ("import fcntl, os, sys\n"
+             "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+             "try:\n"
+             "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+             "except BlockingIOError:\n"
+             "    sys.exit(3)\n")
+    turns = f"{path}{TURNS}"
+
+    def other_process() -> int:
+        return subprocess.run([sys.executable, "-c", probe, turns], check=False).returncode
+
+    with sqlite.writing() as s:
+        s.scalar(select(Alert.id))
+        assert other_process() == 3                  # held: the other would wait
+    assert other_process() == 0                      # given back
+    assert stat.S_IMODE(os.stat(turns).st_mode) == 0o600
