@@ -2,7 +2,8 @@
 them one alert per request and half batches of 100; SQLite and PostgreSQL side by side.
 
     python benchmarks/bench_intake.py [--seconds 60] [--clients 16] [--batch 100]
-        [--rate 1000] [--store sqlite|postgresql|both] [--pg-url URL] [--json]
+        [--rate 1000] [--workers 1] [--store sqlite|postgresql|both] [--pg-url URL]
+        [--json]
 
 For each store: a fresh workspace in a temporary folder (PostgreSQL: a fresh schema in
 the `--pg-url` database, migrated, dropped afterwards), a service account and its token
@@ -256,12 +257,15 @@ def start_server(root: Path, url: str | None, log: Path,
     with log.open("wb") as sink:
         server = subprocess.Popen([*command, "serve", "--port", "0", *serve_args],
                                   stdout=sink, stderr=subprocess.STDOUT, env=env)
-    for _ in range(600):
+    workers = int(serve_args[serve_args.index("--workers") + 1]) \
+        if "--workers" in serve_args else 1
+    for _ in range(1200):
         if server.poll() is not None:
             raise SystemExit(f"serve exited with {server.returncode}: {log.read_text()}")
-        found = [w for w in log.read_text(errors="replace").split()
+        text = log.read_text(errors="replace")
+        found = [w for w in text.split()
                  if w.startswith("http://127.0.0.1:") and w.endswith("/api/v1")]
-        if found:
+        if found and text.count("Application startup complete") >= workers:
             base = found[0].removesuffix("/api/v1")
             try:
                 if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
@@ -270,7 +274,7 @@ def start_server(root: Path, url: str | None, log: Path,
                 pass
         time.sleep(0.1)
     server.kill()
-    raise SystemExit("serve did not answer /readyz within 60 s")
+    raise SystemExit("serve did not answer /readyz within 120 s")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -301,7 +305,8 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
             database(store, args.pg_url) as url:
         root = Path(tmp) / "ws"
         token = prepare(root, url)
-        server, base = start_server(root, url, Path(tmp) / "serve.log", args.serve_arg)
+        server, base = start_server(root, url, Path(tmp) / "serve.log",
+                                    ["--workers", str(args.workers), *args.serve_arg])
         try:
             load_before = os.getloadavg()
             server_cpu = cpu_seconds(server.pid)
@@ -327,7 +332,8 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
     elapsed = driven["elapsed_s"]
     every = [k["p99_ms"] for k in kinds.values()]
     rate = stored / args.seconds   # every alert was sent within the window
-    return {"store": store, "offered_per_s": args.rate or "as fast as answered",
+    return {"store": store, "workers": args.workers,
+            "offered_per_s": args.rate or "as fast as answered",
             "elapsed_s": round(elapsed, 1), "sent": sent,
             "acknowledged": acknowledged, "stored": stored, "lost": acknowledged - stored,
             "failed_requests": failures, "alerts_per_s": round(rate),
@@ -343,7 +349,8 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def show(result: dict[str, Any]) -> None:
-    print(f"intake on {result['store']}: offered {result['offered_per_s']} alerts/s, "
+    print(f"intake on {result['store']} ({result['workers']} worker(s)): offered "
+          f"{result['offered_per_s']} alerts/s, "
           f"{result['elapsed_s']} s, load {result['load_before']} -> {result['load_after']}")
     unsent = f" ({result['unsent']:,} offered but never sent: the clients fell behind)" \
         if result["unsent"] else ""
@@ -373,6 +380,8 @@ def main() -> None:
                              "batches (0: every client posts as fast as answered).")
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("WATCHKEEPER_TEST_POSTGRES", PG_URL))
+    parser.add_argument("--workers", type=int, default=1,
+                        help="`watchkeeper serve --workers`: processes answering.")
     parser.add_argument("--serve-arg", action="append", default=[],
                         help="An argument passed on to `watchkeeper serve` (repeatable).")
     parser.add_argument("--json", action="store_true")

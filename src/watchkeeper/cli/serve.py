@@ -21,6 +21,10 @@ def register(root: typer.Typer) -> None:
               port: Annotated[int, typer.Option(
                   "--port", metavar="PORT", min=0, max=65535,
                   help="Port (0: any free one).")] = 8765,
+              workers: Annotated[int, typer.Option(
+                  "--workers", metavar="N", min=1, max=64,
+                  help="Worker processes answering on the port (one Python process "
+                       "uses one core at most).")] = 1,
               ) -> None:
         """Run the REST API (/api/v1) until Ctrl-C.
 
@@ -29,7 +33,7 @@ def register(root: typer.Typer) -> None:
         answer without a token.
 
         Example: watchkeeper -w ws serve
-          watchkeeper -w ws serve --host 0.0.0.0 --port 8080
+          watchkeeper -w ws serve --host 0.0.0.0 --port 8080 --workers 4
         """
         from watchkeeper.api.server import check_host, listen, url
         from watchkeeper.api.server import serve as run
@@ -44,6 +48,6 @@ def register(root: typer.Typer) -> None:
             out.print(Text(line), soft_wrap=True)
         sys.stdout.flush()
         try:
-            run(workspace, sock)
+            run(workspace, sock, workers)
         except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised Ctrl-C
             out.print("Stopped.", markup=False)
