@@ -28,6 +28,7 @@ BENCHMARKS = {
     "evtx": ["bench_evtx.py", "--json"],
     "event_to_queue": ["bench_event_to_queue.py", "--json"],
     "rule_stats": ["bench_rule_stats.py", "--json"],
+    "intake": ["bench_intake.py", "--json"],
 }
 
 

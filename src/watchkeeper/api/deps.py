@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
@@ -51,7 +51,9 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="An API token (`watchkeeper tokens create USER`).")
 
 
-def get_workspace(request: Request) -> Workspace:
+async def get_workspace(request: Request) -> Workspace:
+    # async, as `requires`' check: what does no I/O runs on the event loop, not in a
+    # worker thread (a thread hop per dependency costs more than the work)
     return cast("Workspace", request.app.state.workspace)
 
 
@@ -100,9 +102,9 @@ def get_accounts(workspace: WorkspaceDep, session: SessionDep,
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
-def requires(permission: Permission) -> Callable[[Principal], Principal]:
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the current user, if their role has `permission`; 403 otherwise."""
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if not user.may(permission):
             raise PermissionDeniedError(f"role {user.role.value} may not {WHAT[permission]}")
         return user

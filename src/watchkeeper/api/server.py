@@ -9,13 +9,20 @@ service others can already reach.
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import socket
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from watchkeeper.workspace import Workspace
+
+WORKER_WORKSPACE = "WATCHKEEPER_SERVE_WORKSPACE"   # serve -> its worker processes
 
 NO_ADMIN = ("--host {host}: not a loopback address, and no admin account exists; "
             "create one first (watchkeeper users add NAME --role admin --password-stdin), "
@@ -55,9 +62,10 @@ def url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def serve(workspace: Workspace, sock: socket.socket) -> None:
-    """Answer requests on `sock` until SIGINT or SIGTERM; Watchkeeper's own log lines
-    (the scheduler's jobs) go to stderr beside uvicorn's."""
+def serve(workspace: Workspace, sock: socket.socket, workers: int = 1) -> None:
+    """Answer requests on `sock` until SIGINT or SIGTERM, in this process or in
+    `workers` processes (each opens the workspace for itself: `worker_app`);
+    Watchkeeper's own log lines (the scheduler's jobs) go to stderr beside uvicorn's."""
     import logging
 
     import uvicorn
@@ -69,6 +77,25 @@ def serve(workspace: Workspace, sock: socket.socket) -> None:
         own.setLevel(logging.INFO)
 
     from watchkeeper.api.app import create_app
-    config = uvicorn.Config(create_app(workspace), log_level="info", server_header=False,
-                            proxy_headers=False, timeout_graceful_shutdown=10)
-    uvicorn.Server(config).run(sockets=[sock])
+    options: dict[str, Any] = {"log_level": "info", "server_header": False,
+                               "proxy_headers": False, "timeout_graceful_shutdown": 10}
+    if workers == 1:
+        uvicorn.Server(uvicorn.Config(create_app(workspace), **options)).run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+    _ = workspace.state    # SQLite upgrades itself here, once, not in each worker at once
+    workspace.close_state()
+    os.environ[WORKER_WORKSPACE] = json.dumps(
+        {"root": str(workspace.root), "database_url": workspace.database_url})
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers,
+                            **options)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process: the workspace `serve` named in the environment."""
+    from watchkeeper.api.app import create_app
+    from watchkeeper.workspace import Workspace
+    spec = json.loads(os.environ[WORKER_WORKSPACE])
+    return create_app(Workspace.open(Path(spec["root"]), create=False,
+                                     database_url=spec["database_url"]))

@@ -22,15 +22,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import false, select, update
+from sqlalchemy import Table, bindparam, false, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import Grouper
 from watchkeeper.cases.model import AlertIn
-from watchkeeper.cases.suppression import active_suppressions, first_match
+from watchkeeper.cases.suppression import InForce, active_suppressions, first_match
 from watchkeeper.errors import IntakeError
 from watchkeeper.store import StateStore
 from watchkeeper.store.engine import one_line_errors
@@ -41,8 +41,8 @@ from watchkeeper.store.models import (
     AlertHost,
     AlertObservable,
     AlertSubject,
-    Suppression,
 )
+from watchkeeper.store.state import WRITING
 
 T = TypeVar("T")
 RETRIES = 8
@@ -57,6 +57,17 @@ ELLIPSIS = "\u2026"
 CHILD_LIMITS = {"subjects": 200, "hosts": 255, "finding_ids": 100}
 OBSERVABLE_LIMITS = (64, 1000)
 Key = tuple[str, str]
+ALERTS = cast(Table, Alert.__table__)
+CHILD_TABLES = tuple((cast(Table, model.__table__), name) for model, name in (
+    (AlertSubject, "subjects"), (AlertHost, "hosts"), (AlertFinding, "findings"),
+    (AlertObservable, "observables")))
+
+
+@dataclass(frozen=True)
+class _Added:
+    id: int
+    suppressed: bool
+    joined: bool
 
 
 @dataclass(frozen=True)
@@ -82,57 +93,73 @@ class _Batch:
         self.session = session
         self.received_at = received_at
         self.new = self.updated = self.duplicates = self.suppressed = self.grouped = 0
-        self._rules: tuple[list[Suppression], Grouper] | None = None
+        self._rules: tuple[list[InForce], Grouper] | None = None
 
-    def rules(self) -> tuple[list[Suppression], Grouper]:
+    def rules(self) -> tuple[list[InForce], Grouper]:
         if self._rules is None:
             self._rules = (active_suppressions(self.session, self.received_at),
                            Grouper(self.session))
         return self._rules
 
-    def add_all(self, firsts: dict[Key, tuple[AlertIn, int]]) -> dict[Key, Alert]:
+    def add_all(self, firsts: dict[Key, tuple[AlertIn, int]]) -> dict[Key, int]:
         """Insert new alerts (one alert of each key) in one go; when another session
-        inserted one of them first, again one by one."""
+        inserted one of them first, again one by one. Their ids. A session holding
+        SQLite's write lock (`StateStore.writing`) has had it since before it looked the
+        keys up, so nobody can have inserted one since: no savepoint to fall back to."""
+        if self.session.info.get(WRITING):
+            return dict(zip(firsts, self._count(self._insert(list(firsts.values()))),
+                            strict=True))
         try:
             with self.session.begin_nested():
-                prepared = {key: self._prepare(alert, i) for key, (alert, i) in firsts.items()}
-                self.session.flush()
+                added = self._insert(list(firsts.values()))
         except IntegrityError:
             return {key: self.add(key, alert, i) for key, (alert, i) in firsts.items()}
-        for row, joined in prepared.values():
-            self._count(row, joined)
-        return {key: row for key, (row, _) in prepared.items()}
+        return dict(zip(firsts, self._count(added), strict=True))
 
-    def add(self, key: Key, alert: AlertIn, index: int) -> Alert:
+    def add(self, key: Key, alert: AlertIn, index: int) -> int:
         """Insert one new alert; when another session inserted it first (the unique
         constraint says so) it is a re-send of that session's row."""
         try:
             with self.session.begin_nested():
-                row, joined = self._prepare(alert, index)
-                self.session.flush()
+                added = self._insert([(alert, index)])
         except IntegrityError:
             other = _load(self.session, [key]).get(key)
             if other is None:
                 raise
             self.resend(other, alert, index)
-            return other
-        self._count(row, joined)
-        return row
+            return other.id
+        return self._count(added)[0]
 
-    def _prepare(self, alert: AlertIn, index: int) -> tuple[Alert, bool]:
-        """A new row, suppressed and grouped, added to the session (not flushed); and
-        whether it joined a group that holds alerts already."""
+    def _insert(self, items: list[tuple[AlertIn, int]]) -> list[_Added]:
+        """Insert new rows, suppressed and grouped, with their children: one statement
+        per table (a multi-row insert), not one per row and child."""
         suppressions, grouper = self.rules()
-        row = _new_row(alert, self.received_at, index)
-        row.suppressed_by = first_match(suppressions, alert)
-        joined = grouper.place(row, alert)
-        self.session.add(row)
-        return row, joined
+        rows, children, placed = [], [], []
+        for alert, index in items:
+            row = _columns(alert, index, new=True)
+            place = grouper.place(alert)
+            row.update(received_at=self.received_at, updated_at=self.received_at,
+                       duplicates=0, suppressed_by=first_match(suppressions, alert),
+                       group_id=place.group_id, case_id=place.case_id)
+            rows.append(row)
+            children.append(_children_of(alert, index))
+            placed.append(place.joined)
+        ids = list(self.session.scalars(
+            insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True), rows))
+        for table, name in CHILD_TABLES:
+            values = [{"alert_id": i, **v} for i, kids in zip(ids, children, strict=True)
+                      for v in getattr(kids, name)]
+            if values:
+                self.session.execute(insert(table), values)
+        return [_Added(i, row["suppressed_by"] is not None, joined)
+                for i, row, joined in zip(ids, rows, placed, strict=True)]
 
-    def _count(self, row: Alert, joined: bool) -> None:
-        self.new += 1
-        self.suppressed += row.suppressed_by is not None
-        self.grouped += joined
+    def _count(self, added: list[_Added]) -> list[int]:
+        for one in added:
+            self.new += 1
+            self.suppressed += one.suppressed
+            self.grouped += one.joined
+        return [one.id for one in added]
 
     def resend(self, row: Alert, alert: AlertIn, index: int) -> None:
         """A stored alert sent again: count it, or take its changed content."""
@@ -164,7 +191,8 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
     the whole batch."""
     if received_at.tzinfo is None:
         raise IntakeError("received_at", "needs a time zone")
-    _take_write_lock(session)
+    if not session.info.get(WRITING):
+        _take_write_lock(session)
     by_key: dict[Key, list[int]] = {}
     for i, alert in enumerate(alerts):
         by_key.setdefault((alert.source, alert.source_ref), []).append(i)
@@ -173,18 +201,19 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
     for key in sorted(stored):  # one lock order for every batch: no deadlock between two
         for i in by_key[key]:
             batch.resend(stored[key], alerts[i], i)
+    ids = {key: row.id for key, row in stored.items()}
     firsts = {key: (alerts[by_key[key][0]], by_key[key][0])
               for key in sorted(by_key) if key not in stored}
     if firsts:
         added = batch.add_all(firsts)
-        for key, row in added.items():
+        ids.update(added)
+        again = _load(session, [key for key in added if len(by_key[key]) > 1])
+        for key in sorted(again):   # one alert more than once in the batch
             for i in by_key[key][1:]:
-                batch.resend(row, alerts[i], i)
-        stored.update(added)
-    ids = {i: stored[key].id for key, indexes in by_key.items() for i in indexes}
+                batch.resend(again[key], alerts[i], i)
     return IntakeResult(len(alerts), batch.new, batch.updated, batch.duplicates,
                         batch.suppressed, batch.grouped,
-                        tuple(ids[i] for i in range(len(alerts))))
+                        tuple(ids[(a.source, a.source_ref)] for a in alerts))
 
 
 def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
@@ -195,13 +224,15 @@ def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
     return retrying(state, lambda s: ingest_alerts(s, alerts, when), "cannot store alerts")
 
 
-def retrying(state: StateStore, work: Callable[[Session], T], doing: str) -> T:
-    """`work` in one transaction, run again (up to `RETRIES` times) after a conflict
-    with a concurrent transaction; other store errors become one-line `StoreError`s."""
+def retrying(state: StateStore, work: Callable[[Session], T], doing: str, *,
+             writes: bool = True) -> T:
+    """`work` in one transaction (`writes`: one holding the write lock on SQLite, see
+    `StateStore.writing`), run again (up to `RETRIES` times) after a conflict with a
+    concurrent transaction; other store errors become one-line `StoreError`s."""
     with one_line_errors(state.location, doing):
         for attempt in range(RETRIES):
             try:
-                with state.session() as session:
+                with state.writing() if writes else state.session() as session:
                     return work(session)
             except DBAPIError as exc:
                 if attempt == RETRIES - 1 or not conflict(exc):
@@ -234,11 +265,13 @@ def _load(session: Session, keys: list[Key]) -> dict[Key, Alert]:
         by_source.setdefault(source, []).append(ref)
     found: dict[Key, Alert] = {}
     for source, refs in sorted(by_source.items()):
+        refs.sort()
         for start in range(0, len(refs), CHUNK):
-            query = (select(Alert).where(Alert.source == source,
-                                         Alert.source_ref.in_(refs[start:start + CHUNK]))
-                     .order_by(Alert.id).options(*_children()).with_for_update(of=Alert))
-            found.update(((r.source, r.source_ref), r) for r in session.scalars(query))
+            params = {"source": source, "refs": refs[start:start + CHUNK]}
+            stored = list(session.connection().scalars(STORED, params))
+            if stored:   # most batches are new alerts: the plain query said so, cheaply
+                found.update(((r.source, r.source_ref), r) for r in session.scalars(
+                    LOOKUP, {"source": source, "refs": stored}))
     return found
 
 
@@ -247,43 +280,81 @@ def _children() -> list[Any]:
             selectinload(Alert.observables), selectinload(Alert.findings)]
 
 
-def _new_row(alert: AlertIn, received_at: datetime, index: int) -> Alert:
-    row = Alert(source=_limited(alert.source, "source", index),
-                source_ref=_limited(alert.source_ref, "source_ref", index),
-                received_at=received_at, updated_at=received_at, duplicates=0,
-                subjects=[], hosts=[], observables=[], findings=[])
-    _fill(row, alert, index)
-    return row
+# The stored refs (`STORED`) and alerts (`LOOKUP`, children loaded) of one source among
+# some refs (``source``, ``refs``), locked on PostgreSQL in key order (every batch locks
+# in one order: no deadlock between two). The order follows the unique index on
+# (source, source_ref), which finds the rows; an order by id made SQLite walk every
+# alert of the source. Built once: building a select costs more than running it on
+# SQLite.
+_KEYS = (Alert.source == bindparam("source"),
+         Alert.source_ref.in_(bindparam("refs", expanding=True)))
+STORED = select(Alert.source_ref).where(*_KEYS).order_by(Alert.source_ref).with_for_update()
+LOOKUP = (select(Alert).where(*_KEYS).order_by(Alert.source_ref).options(*_children())
+          .with_for_update(of=Alert))
 
 
-def _fill(row: Alert, alert: AlertIn, index: int) -> None:
-    """Copy every field of `alert` onto `row` (checked against the column limits)."""
+def _columns(alert: AlertIn, index: int, *, new: bool = False) -> dict[str, Any]:
+    """The alert's column values (`new`: with its key), checked against the column
+    limits: a value too long or a time without a zone names ``alerts[i].field``."""
+    row: dict[str, Any] = {}
+    if new:
+        row.update(source=_limited(alert.source, "source", index),
+                   source_ref=_limited(alert.source_ref, "source_ref", index))
     for name in ("class_uid", "title", "description", "event_time", "first_seen",
                  "last_seen", "raw"):
         value = getattr(alert, name)
         if isinstance(value, datetime) and value.tzinfo is None:
             raise IntakeError(f"alerts[{index}].{name}", "time without a time zone")
-        setattr(row, name, value)
+        row[name] = value
     for name in ("status", "region"):
-        setattr(row, name, _limited(getattr(alert, name), name, index))
+        row[name] = _limited(getattr(alert, name), name, index)
     for name, most in SHORTENED.items():
         value = getattr(alert, name)
-        setattr(row, name, value if value is None or len(value) <= most
-                else ELLIPSIS + value[len(value) - most + 1:])
-    row.severity = int(alert.severity)
-    row.fingerprint = alert.fingerprint()
-    row.extra = dict(alert.extra)
-    _replace(row.subjects, [_limited(v, "subjects", index) for v in alert.subjects],
-             lambda c: c.subject, lambda v: AlertSubject(subject=v))
-    _replace(row.hosts, [_limited(v, "hosts", index) for v in alert.hosts],
-             lambda c: c.host, lambda v: AlertHost(host=v))
-    _replace(row.findings, [_limited(v, "finding_ids", index) for v in alert.finding_ids],
-             lambda c: c.finding_id, lambda v: AlertFinding(finding_id=v))
+        row[name] = (value if value is None or len(value) <= most
+                     else ELLIPSIS + value[len(value) - most + 1:])
+    row["severity"] = int(alert.severity)
+    row["fingerprint"] = alert.fingerprint()
+    row["extra"] = dict(alert.extra)
+    return row
+
+
+@dataclass(frozen=True)
+class _Children:
+    """An alert's child rows (without ``alert_id``), one per distinct value."""
+
+    subjects: list[dict[str, str]]
+    hosts: list[dict[str, str]]
+    findings: list[dict[str, str]]
+    observables: list[dict[str, str]]
+
+
+def _children_of(alert: AlertIn, index: int) -> _Children:
     kinds, values = OBSERVABLE_LIMITS
-    _replace(row.observables,
-             [(_limited(o.type, "observables.type", index, kinds),
-               o.value if len(o.value) <= values else o.value[:values - 1] + ELLIPSIS)
-              for o in alert.observables],
+    observables = dict.fromkeys(
+        (_limited(o.type, "observables.type", index, kinds),
+         o.value if len(o.value) <= values else o.value[:values - 1] + ELLIPSIS)
+        for o in alert.observables)
+    return _Children(
+        [{"subject": v} for v in dict.fromkeys(
+            _limited(v, "subjects", index) for v in alert.subjects)],
+        [{"host": v} for v in dict.fromkeys(_limited(v, "hosts", index) for v in alert.hosts)],
+        [{"finding_id": v} for v in dict.fromkeys(
+            _limited(v, "finding_ids", index) for v in alert.finding_ids)],
+        [{"type": t, "value": v} for t, v in observables])
+
+
+def _fill(row: Alert, alert: AlertIn, index: int) -> None:
+    """Copy every field of `alert` onto a stored `row` (checked as `_columns` does)."""
+    for name, value in _columns(alert, index).items():
+        setattr(row, name, value)
+    kids = _children_of(alert, index)
+    _replace(row.subjects, [c["subject"] for c in kids.subjects],
+             lambda c: c.subject, lambda v: AlertSubject(subject=v))
+    _replace(row.hosts, [c["host"] for c in kids.hosts],
+             lambda c: c.host, lambda v: AlertHost(host=v))
+    _replace(row.findings, [c["finding_id"] for c in kids.findings],
+             lambda c: c.finding_id, lambda v: AlertFinding(finding_id=v))
+    _replace(row.observables, [(c["type"], c["value"]) for c in kids.observables],
              lambda c: (c.type, c.value), lambda v: AlertObservable(type=v[0], value=v[1]))
 
 

@@ -98,6 +98,28 @@ def group_key(keys: Sequence[str], alert: AlertIn) -> str | None:
     return key if len(key) <= KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+# built once: intake asks for the rules with every batch
+_ENABLED = (select(GroupingRule.id, GroupingRule.key_fields, GroupingRule.window_seconds)
+            .where(GroupingRule.enabled).order_by(GroupingRule.id).with_for_update())
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: int
+    key_fields: list[str]
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a new alert goes: its group (None: no rule applies), the open case of that
+    group's alerts, and whether the group held alerts already."""
+
+    group_id: int | None = None
+    case_id: int | None = None
+    joined: bool = False
+
+
 class Grouper:
     """The enabled grouping rules of one intake transaction. On PostgreSQL their rows are
     locked, so two concurrent intakes place alerts one after the other and never open
@@ -105,19 +127,18 @@ class Grouper:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        query = select(GroupingRule).where(GroupingRule.enabled).order_by(GroupingRule.id)
-        self.rules = list(session.scalars(query.with_for_update()))
+        self.rules = [_Rule(r.id, r.key_fields, r.window_seconds)
+                      for r in session.connection().execute(_ENABLED)]
 
-    def place(self, row: Alert, alert: AlertIn) -> bool:
-        """Put `row` (not yet inserted) in a group; True when it joined one that held
-        alerts already."""
+    def place(self, alert: AlertIn) -> Placement:
+        """The group a new alert (not yet inserted) joins or opens, and its case."""
         for rule in self.rules:
             key = group_key(rule.key_fields, alert)
             if key is not None:
-                return self._join(rule, key, row, alert.event_time)
-        return False
+                return self._join(rule, key, alert.event_time)
+        return Placement()
 
-    def _join(self, rule: GroupingRule, key: str, row: Alert, when: datetime) -> bool:
+    def _join(self, rule: _Rule, key: str, when: datetime) -> Placement:
         window = timedelta(seconds=rule.window_seconds)
         group = self.session.scalars(
             select(AlertGroup).where(AlertGroup.grouping_rule_id == rule.id,
@@ -130,17 +151,15 @@ class Grouper:
                                last_at=when, alert_count=1)
             self.session.add(group)
             self.session.flush()
-            row.group_id = group.id
-            return False
+            return Placement(group.id)
         group.first_at = min(group.first_at, when)
         group.last_at = max(group.last_at, when)
         group.alert_count += 1
-        row.group_id = group.id
-        row.case_id = self.session.scalars(
+        case_id = self.session.scalars(
             select(Alert.case_id).join(Case, Case.id == Alert.case_id)
             .where(Alert.group_id == group.id, Case.status.not_in(CLOSED_CASES))
             .order_by(Alert.case_id.desc()).limit(1)).first()
-        return True
+        return Placement(group.id, case_id, joined=True)
 
 
 def add_rule(session: Session, name: str, keys: Sequence[str],

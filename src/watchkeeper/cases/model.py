@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -79,9 +79,15 @@ class AlertIn:
     def fingerprint(self) -> str:
         """A hash of everything but `raw`: equal for a re-sent identical alert, different
         when the source changed its content."""
-        doc = {k: v for k, v in asdict(self).items() if k != "raw"}
+        doc = {name: getattr(self, name) for name in _FINGERPRINTED}
+        # what `dataclasses.asdict` gave (stored fingerprints must stay equal), without
+        # its deep copy of every value: observables as objects, tuples as JSON arrays
+        doc["observables"] = [{"type": o.type, "value": o.value} for o in self.observables]
         text = json.dumps(doc, default=_default, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+_FINGERPRINTED = tuple(f.name for f in fields(AlertIn) if f.name != "raw")
 
 
 def _default(value: Any) -> Any:

@@ -76,16 +76,15 @@ class CaseDesk:
         self.store = store
         self.lake = lake
         self._pseudonymizer = pseudonymizer
-        self._names: Pseudonymizer | None = None
         self.explain = explain
         self.org = org if org is not None else LakeOrgChart(lake)
         self.clock = clock
 
     @property
     def names(self) -> Pseudonymizer:
-        if self._names is None:
-            self._names = self._pseudonymizer()
-        return self._names
+        """The pseudonymizer as of now, asked for on each use (the workspace's is kept
+        until its people change: a copy kept here would miss a person ingested since)."""
+        return self._pseudonymizer()
 
     def person(self, value: str) -> str:
         """The user id behind `value` (a pseudonym), or `value` itself."""

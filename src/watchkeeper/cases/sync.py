@@ -55,7 +55,8 @@ def sync_own_alerts(state: StateStore, lake: Lake, risk_alerts: pa.Table | None,
                     received_at: datetime | None = None) -> SyncReport:
     """Queue the lake's findings of our own rules not queued yet, and the stored risk
     alerts that are new or changed (`risk_alerts` None: nothing analysed yet)."""
-    known_findings, known_risk = retrying(state, _known, "cannot read the alert queue")
+    known_findings, known_risk = retrying(state, _known, "cannot read the alert queue",
+                                          writes=False)
     findings = from_findings(new_findings(lake, known_findings))
     risk = [a for a in from_risk_alerts(risk_alerts, risk_events)
             if known_risk.get(a.source_ref) != a.fingerprint()] \

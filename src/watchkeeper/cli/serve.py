@@ -25,6 +25,10 @@ def register(root: typer.Typer) -> None:
                   "--no-scheduler",
                   help="Serve only; leave the jobs to another server or to cron "
                        "(scheduler run-once).")] = False,
+              workers: Annotated[int, typer.Option(
+                  "--workers", metavar="N", min=1, max=64,
+                  help="Worker processes answering on the port (one Python process "
+                       "uses one core at most).")] = 1,
               ) -> None:
         """Run the REST API (/api/v1) until Ctrl-C.
 
@@ -34,7 +38,8 @@ def register(root: typer.Typer) -> None:
         scheduler jobs) unless --no-scheduler or [scheduler] enabled = false.
 
         Example: watchkeeper -w ws serve
-          watchkeeper -w ws serve --host 0.0.0.0 --port 8080 --no-scheduler
+          watchkeeper -w ws serve --host 0.0.0.0 --port 8080 --workers 4
+          watchkeeper -w ws serve --no-scheduler
         """
         from watchkeeper.api.server import check_host, listen, url
         from watchkeeper.api.server import serve as run
@@ -57,7 +62,7 @@ def register(root: typer.Typer) -> None:
         if scheduler is not None:
             scheduler.start()
         try:
-            run(workspace, sock)
+            run(workspace, sock, workers)
         except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised Ctrl-C
             out.print("Stopped.", markup=False)
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from watchkeeper.facade.names import PseudonymCache
     from watchkeeper.readiness import Readiness
     from watchkeeper.security import AuditEntry, AuditLog, Pseudonymizer, VerifyReport
     from watchkeeper.security.accounts import Accounts
@@ -38,16 +40,24 @@ class StateJobs(WorkspaceBase):
 
     # -- security --------------------------------------------------------------------------
 
+    _names: PseudonymCache | None = None
+    _names_made = threading.Lock()
+
     def pseudonymizer(self) -> Pseudonymizer:
         """Pseudonyms and redaction for everyone in the lake's people table (every name
         and email of their history, and the machines assigned to them), keyed with the
-        workspace's pseudonym key (``keys/pseudonym.key``, created on first use)."""
-        from watchkeeper.security import Keys, Pseudonymizer
-        people = self.lake.table("people").select("user", "name", "email")
-        devices = self.lake.table("devices").select("host", "owner", "shared")
-        return Pseudonymizer.from_rows(Keys(self.root).get("pseudonym"),
-                                       people.to_pyarrow().to_pylist(),
-                                       devices.to_pyarrow().to_pylist())
+        workspace's pseudonym key (``keys/pseudonym.key``, created on first use). Built
+        once and reused until the people, devices or key change (`facade.names`)."""
+        return self.pseudonym_cache.get()
+
+    @property
+    def pseudonym_cache(self) -> PseudonymCache:
+        """The one `PseudonymCache` of this workspace (its `builds` count the builds)."""
+        with self._names_made:
+            if self._names is None:
+                from watchkeeper.facade.names import PseudonymCache
+                self._names = PseudonymCache(self.lake, self.root)
+            return self._names
 
     # -- state store -----------------------------------------------------------------------
 
@@ -141,8 +151,10 @@ class StateJobs(WorkspaceBase):
         transaction as `actor` (the API: the caller's account; default: `local_actor`)."""
         from watchkeeper.security.accounts import Accounts
         from watchkeeper.security.principals import bound
-        return Accounts.over(bound(session) if session is not None else self.state.session,
-                             self.change_audit(actor or local_actor()))
+        changes = self.change_audit(actor or local_actor())
+        if session is not None:
+            return Accounts.over(bound(session), changes)
+        return Accounts.over(self.state.session, changes, writer=self.state.writing)
 
     def change_audit(self, actor: str) -> ChangeAudit:
         """Records `actor`'s changes in the workspace's audit log, each in the change's

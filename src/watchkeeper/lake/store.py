@@ -79,6 +79,23 @@ class Lake:
             return Manifest()
         return manifest
 
+    def manifest_stamp(self) -> tuple[int, int, int] | None:
+        """Identifies the manifest file as stored (None: no file), from one ``stat``.
+        Every commit replaces the file through a new one (`write_atomically`), so the
+        stamp changes with each commit: an unchanged stamp is an unchanged manifest."""
+        try:
+            st = self.manifest_path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def listing(self, *names: str) -> tuple[tuple[DataFile, ...], ...]:
+        """The visible files of tables `names`: while it is unchanged so are their rows,
+        so what was built from these tables stays valid (a commit to other tables
+        leaves it as it was)."""
+        manifest = self.manifest()
+        return tuple(tuple(manifest.files(table_spec(name).name)) for name in names)
+
     def manifest_file(self) -> Manifest | None:
         """The manifest as stored, or None when the file is missing."""
         if not self.manifest_path.exists():

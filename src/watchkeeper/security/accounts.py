@@ -142,9 +142,11 @@ class Accounts:
     sessions: BrowserSessions
 
     @classmethod
-    def over(cls, unit: UnitOfWork, changes: ChangeAudit) -> Accounts:
-        """The repositories over `unit`, their changes recorded by `changes`."""
-        return cls(Users(unit, changes), Teams(unit, changes), Tokens(unit, changes),
+    def over(cls, unit: UnitOfWork, changes: ChangeAudit,
+             writer: UnitOfWork | None = None) -> Accounts:
+        """The repositories over `unit`, their changes recorded by `changes`; `writer`
+        (default `unit`) runs the writes a read may bring along (a token's last use)."""
+        return cls(Users(unit, changes), Teams(unit, changes), Tokens(unit, changes, writer),
                    BrowserSessions(unit))
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,23 +72,29 @@ def find_team(session: Session, name: str) -> Team:
     return row
 
 
+# built once: every API request asks for its caller's teams and regions
+_TEAMS = (select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
+          .where(TeamMember.account_id == bindparam("account")).order_by(Team.name))
+_REGIONS = (select(TeamRegion.region).distinct()
+            .join(TeamMember, TeamMember.team_id == TeamRegion.team_id)
+            .where(TeamMember.account_id == bindparam("account")).order_by(TeamRegion.region))
+
+
 def teams_of(session: Session, account_id: int) -> tuple[str, ...]:
-    rows = session.scalars(select(Team.name).join(TeamMember, TeamMember.team_id == Team.id)
-                           .where(TeamMember.account_id == account_id).order_by(Team.name))
-    return tuple(rows)
+    return tuple(session.connection().scalars(_TEAMS, {"account": account_id}))
 
 
 def regions_of(session: Session, account_id: int) -> tuple[str, ...]:
-    rows = session.scalars(
-        select(TeamRegion.region).distinct()
-        .join(TeamMember, TeamMember.team_id == TeamRegion.team_id)
-        .where(TeamMember.account_id == account_id).order_by(TeamRegion.region))
-    return tuple(rows)
+    return tuple(session.connection().scalars(_REGIONS, {"account": account_id}))
 
 
 def principal_of(session: Session, account: Account) -> Principal:
-    return Principal(account.id, account.name, Role(account.role),
-                     teams_of(session, account.id), regions_of(session, account.id))
+    return principal_for(session, account.id, account.name, account.role)
+
+
+def principal_for(session: Session, account_id: int, name: str, role: str) -> Principal:
+    return Principal(account_id, name, Role(role), teams_of(session, account_id),
+                     regions_of(session, account_id))
 
 
 def flush_unique(session: Session, clash: str) -> None:

@@ -4,7 +4,8 @@ A caller sends ``Authorization: Bearer wk_…``. Only the token's SHA-256 is sto
 copy of the database lets nobody call the API. A token is random enough that a plain
 hash suffices (no salt or slow hash: nobody can guess 256 bits). `authenticate` refuses
 revoked tokens and tokens of disabled accounts, and records when a token was last used
-(at most once a minute, so reads do not turn into a write per request).
+(at most once a minute, so reads do not turn into a write per request; the write is a
+transaction of its own, after the read's).
 
 Creating and revoking are audited (`security.changes`): ``token.create`` and
 ``token.revoke``, object the token's id, with its account and label; never the token.
@@ -17,12 +18,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.errors import AccountError, NotFoundError
 from watchkeeper.security.changes import ChangeAudit
-from watchkeeper.security.principals import UnitOfWork, find_account, principal_of
+from watchkeeper.security.principals import UnitOfWork, find_account, principal_for
 from watchkeeper.security.roles import Principal
 from watchkeeper.store.models import Account, ApiToken, utcnow
 
@@ -63,9 +64,11 @@ def token_hash(token: str) -> str:
 class Tokens:
     """Create, list and revoke API tokens, and authenticate callers by them."""
 
-    def __init__(self, unit: UnitOfWork, changes: ChangeAudit) -> None:
+    def __init__(self, unit: UnitOfWork, changes: ChangeAudit,
+                 writer: UnitOfWork | None = None) -> None:
         self.unit = unit
         self.changes = changes
+        self.writer = writer or unit   # the last-use write (see `authenticate`)
 
     def create(self, user: str, label: str = "") -> IssuedToken:
         label = check_label(label)
@@ -110,18 +113,34 @@ class Tokens:
         if not token.startswith(PREFIX):
             return None
         with self.unit() as s:
-            found = s.execute(select(ApiToken, Account).join(Account)
-                              .where(ApiToken.hash == token_hash(token))).first()
-            if found is None:
+            found = s.connection().execute(_CALLER, {"hash": token_hash(token)}).first()
+            if found is None or found.revoked or found.disabled:
                 return None
-            row, account = found
-            if row.revoked or account.disabled:
-                return None
-            now = utcnow()
-            if row.last_used is None or now - row.last_used >= TOUCH_EVERY:
-                row.last_used = now
-                s.flush()
-            return principal_of(s, account)
+            principal = principal_for(s, found.account_id, found.name, found.role)
+        now = utcnow()
+        if found.last_used is None or now - found.last_used >= TOUCH_EVERY:
+            self._touch(found.id, now)
+        return principal
+
+    def _touch(self, token_id: int, now: datetime) -> None:
+        """Record a use, in a unit of its own that starts with the write: on SQLite a
+        transaction that read first and writes later fails at once when another writer
+        committed in between. Unless a use was recorded within `TOUCH_EVERY` already (a
+        concurrent request of the same token): one write a minute per token."""
+        with self.writer() as s:
+            s.execute(update(ApiToken)
+                      .where(ApiToken.id == token_id,
+                             or_(ApiToken.last_used.is_(None),
+                                 ApiToken.last_used <= now - TOUCH_EVERY))
+                      .values(last_used=now).execution_options(synchronize_session=False))
+
+
+# built once: every API request authenticates its caller with it
+_CALLER = (select(ApiToken.id, ApiToken.revoked, ApiToken.last_used,
+                  Account.id.label("account_id"), Account.name, Account.role,
+                  Account.disabled)
+           .join(Account, Account.id == ApiToken.account_id)
+           .where(ApiToken.hash == bindparam("hash")))
 
 
 def check_label(label: str) -> str:

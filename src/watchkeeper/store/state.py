@@ -7,6 +7,8 @@ open and names the command to run.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,10 +17,19 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from watchkeeper.errors import StoreError
+from watchkeeper.private import FILE_MODE
 from watchkeeper.store import migrate
-from watchkeeper.store.engine import make_engine, one_line_errors
+from watchkeeper.store.engine import SQLITE_BEGIN, make_engine, one_line_errors
 from watchkeeper.store.models import Base
 from watchkeeper.store.url import StoreLocation
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: this process's threads take turns
+    fcntl = None  # type: ignore[assignment]
+
+WRITING = "watchkeeper.writing"   # Session.info key: the session holds the write lock
+TURNS = "-writer"   # beside a SQLite database: the file writers take turns on (flock)
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,8 @@ class StateStore:
         self.location = location
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writer = threading.Lock()
+        self._turns: int | None = None   # the SQLite write-turn file, opened on first use
 
     @classmethod
     def open(cls, location: StoreLocation) -> StateStore:
@@ -61,6 +74,43 @@ class StateStore:
         with self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A unit of work that writes. On SQLite it holds the database's write lock from
+        its first statement (``BEGIN IMMEDIATE``), and writers take turns for it first:
+        this process's threads on a lock of their own, processes (the service's workers,
+        the CLI) on an ``flock`` of ``<database>-writer``. SQLite has one writer at a time
+        anyway; a writer queued here starts the moment the one before commits, where
+        SQLite's busy handler would poll with sleeps of up to 100 ms (a writer can starve
+        behind back-to-back transactions until its busy timeout). A transaction that
+        starts with the write lock also never fails when it reads first and writes later
+        (a deferred one fails at once with "database is locked" if another writer
+        committed in between). PostgreSQL: a plain `session` (row locks order writers)."""
+        if self.location.dialect != "sqlite":
+            with self.session() as session:
+                yield session
+            return
+        with self._turn(), self.engine.connect() as conn:
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with self.sessions(bind=conn) as session, session.begin():
+                session.info[WRITING] = True
+                yield session
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        with self._writer:
+            if self._turns is None:
+                path = self.location.sqlite_path
+                if path is None or fcntl is None:
+                    yield
+                    return
+                self._turns = os.open(f"{path}{TURNS}", os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fcntl.flock(self._turns, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._turns, fcntl.LOCK_UN)
+
     def revision(self) -> str | None:
         return migrate.current_revision(self.engine, self.location)
 
@@ -70,6 +120,10 @@ class StateStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        with self._writer:
+            if self._turns is not None:
+                os.close(self._turns)
+                self._turns = None
 
 
 def refuse_pending(engine: Engine, location: StoreLocation) -> None:

@@ -9,10 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from helpers.alerts_in import T0, make
-from watchkeeper.cases.alerts import IntakeResult, ingest_alerts, snapshot, store_alerts
+from watchkeeper.cases.alerts import (
+    LOOKUP,
+    STORED,
+    IntakeResult,
+    ingest_alerts,
+    snapshot,
+    store_alerts,
+)
 from watchkeeper.cases.intake import parse_payload
 from watchkeeper.cases.model import Observable
 from watchkeeper.errors import IntakeError
@@ -179,3 +186,19 @@ def test_concurrent_senders_never_make_two_rows(store: StateStore) -> None:
         assert s.scalar(select(func.sum(Alert.duplicates))) == 75
     assert sum(r.new for r in results) == 25
     assert sum(r.duplicates for r in results) == 75
+
+
+def test_the_lookup_by_key_uses_the_unique_index(store: StateStore) -> None:
+    """Finding a batch's stored alerts reads those rows only, not every alert of their
+    source (an order by id made SQLite scan the source's index: intake slowed as the
+    queue grew)."""
+    if store.location.dialect != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    for query in (STORED, LOOKUP):
+        bound = query.params(source="acme", refs=["a-1", "a-2"])
+        sql = str(bound.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        with store.session() as s:
+            plan = " ".join(str(row[-1])
+                            for row in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "alerts_1 (source=? AND source_ref=?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan

@@ -17,12 +17,12 @@ from watchkeeper.api.routes import (
 )
 
 RESOURCES: tuple[APIRouter, ...] = (
+    alerts.router,   # first: alert senders make most requests, and routes match in order
     me.router,
     users.router,
     tokens.router,
     teams.router,
     cases.router,
-    alerts.router,
     people.router,
     events.router,
     jobs.router,

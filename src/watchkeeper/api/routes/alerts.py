@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.schemas.alerts import (
@@ -55,13 +56,15 @@ Payload = Annotated[tuple[bytes, datetime], Depends(_payload)]
 
 @router.post("", response_model=IntakeResultPublic, status_code=201,
              responses=responses(422), openapi_extra=PAYLOAD_DOC)
-def post_alerts(_: Submitter, payload: Payload, workspace: WorkspaceDep,
-                fmt: Annotated[Format | None, Query(alias="format")] = None
-                ) -> IntakeResultPublic:
+async def post_alerts(_: Submitter, payload: Payload, workspace: WorkspaceDep,
+                      fmt: Annotated[Format | None, Query(alias="format")] = None
+                      ) -> IntakeResultPublic:
     """Store one alert or a batch, whole or not at all; a re-sent alert counts as a
     duplicate (unchanged) or an update (changed). `format` forces a vendor format."""
     body, received = payload
-    result = workspace.alerts_receive(body, fmt, received)
+    # the intake (parse, store, commit) in a worker thread; the answer is built here,
+    # on the event loop, after the commit (one thread hop, not one for each step)
+    result = await run_in_threadpool(workspace.alerts_receive, body, fmt, received)
     return IntakeResultPublic.model_validate(result)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from watchkeeper.cases.model import Observable, Severity
@@ -31,27 +30,46 @@ _STATUS_WORDS = {
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 
 
-@dataclass(frozen=True)
 class Node:
     """A value inside a payload and its JSON path; reading never raises anything but
-    `IntakeError`."""
+    `IntakeError`. The path is built when asked for (only an error needs it): a node
+    keeps its parent and its step, a key or an array index."""
 
-    value: object
-    path: str = ""
+    __slots__ = ("_parent", "_step", "value")
+
+    def __init__(self, value: object, path: str | int = "",
+                 parent: Node | None = None) -> None:
+        self.value = value
+        self._step = path      # the whole path of a root; a key or an index below one
+        self._parent = parent
+
+    def __repr__(self) -> str:
+        return f"Node({self.value!r}, {self.path!r})"
+
+    @property
+    def path(self) -> str:
+        """``alerts[3].finding_info.uid``: where the value sits in the payload."""
+        step = self._step
+        if self._parent is None:
+            return str(step)
+        base = self._parent.path
+        if isinstance(step, int):
+            return f"{base}[{step}]"
+        return f"{base}.{step}" if base else step
 
     def at(self, *keys: str) -> Node:
         """The value under nested keys; missing steps (or a non-object) give None."""
         node = self
         for key in keys:
-            inner = node.value.get(key) if isinstance(node.value, dict) else None
-            node = Node(inner, f"{node.path}.{key}" if node.path else key)
+            value = node.value
+            node = Node(value.get(key) if isinstance(value, dict) else None, key, node)
         return node
 
     def flat(self, dotted: str) -> Node:
         """A dotted field stored flat (``{"kibana.alert.uuid": …}``, as Elasticsearch
         keeps it) or nested (``{"kibana": {"alert": {"uuid": …}}}``)."""
         if isinstance(self.value, dict) and dotted in self.value:
-            return Node(self.value[dotted], f"{self.path}.{dotted}" if self.path else dotted)
+            return Node(self.value[dotted], dotted, self)
         return self.at(*dotted.split("."))
 
     def fail(self, reason: str) -> IntakeError:
@@ -75,7 +93,7 @@ class Node:
             return [self]
         if not isinstance(self.value, list):
             raise self.fail(f"expected an array, got {json_type(self.value)}")
-        return [Node(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
+        return [Node(v, i, self) for i, v in enumerate(self.value)]
 
     def values(self) -> list[Node]:
         """Elements of an array, or a lone value as one element (Elasticsearch keeps a
