@@ -37,7 +37,7 @@ class Alert(Base):
     severity: Mapped[int] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
     rule: Mapped[str | None] = mapped_column(String(500), index=True)
-    rule_id: Mapped[str | None] = mapped_column(String(200))
+    rule_id: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     event_time: Mapped[datetime] = mapped_column(index=True)
     first_seen: Mapped[datetime | None]
