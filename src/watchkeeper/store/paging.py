@@ -79,13 +79,16 @@ def _primary_key(query: Select[Any]) -> list[InstrumentedAttribute[Any]]:
 
 def _after(keys: list[Order], values: list[Any]) -> Any:
     """Rows strictly after `values` in the order of `keys` (each compared as its column's
-    type, so a time binds the same way as when it was stored)."""
+    type, so a time binds the same way as when it was stored). The first key's bound is
+    repeated outside the OR, where an index on it can start its range."""
     clauses = []
     for i, key in enumerate(keys):
         equal = [k.column == v for k, v in zip(keys[:i], values[:i], strict=True)]
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
+    first = keys[0]
+    bound = first.column <= values[0] if first.descending else first.column >= values[0]
+    return and_(bound, or_(*clauses))
 
 
 def _encode(values: list[Any]) -> str:
