@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import format_window
 from watchkeeper.cases.model import Observable, Severity
@@ -171,20 +181,33 @@ def list_alerts(session: Session, query: AlertQuery) -> AlertPage:
         where.append(_rule(session, query.rule))
     order = SORTS[query.sort]
     # the page's ids first, reading only the sort columns (an index can answer), then
-    # those rows in full: sorting full rows would read every match's payload
-    keys = page(session, select(Alert).where(*where).options(
-        load_only(*(o.column for o in order))),
-        limit=query.limit, order=order, cursor=query.cursor)
+    # those rows: sorting full rows would read every match's payload
+    keys = page(session, select(Alert.id, *(o.column for o in order)).where(*where),
+                limit=query.limit, order=order, cursor=query.cursor)
     ids = [a.id for a in keys.items]
-    rows = {a.id: a for a in session.scalars(
-        select(Alert).where(Alert.id.in_(ids)).options(
-            load_only(*SUMMARY_COLUMNS), selectinload(Alert.subjects),
-            selectinload(Alert.hosts))
-        .execution_options(populate_existing=True))}
+    rows = {r.id: r for r in session.execute(select(Alert.id, *SUMMARY_COLUMNS)
+                                              .where(Alert.id.in_(ids)))}
+    subjects, hosts = _people_and_hosts(session, ids)
     total = session.scalar(select(func.count()).select_from(
         select(Alert.id).where(*where).limit(TOTAL_CAP + 1).subquery())) or 0
-    return AlertPage(tuple(_summary(rows[i]) for i in ids), keys.next_cursor,
-                     min(int(total), TOTAL_CAP), total <= TOTAL_CAP)
+    items = tuple(_summary(rows[i], subjects.get(i, ()), hosts.get(i, ())) for i in ids)
+    return AlertPage(items, keys.next_cursor, min(int(total), TOTAL_CAP),
+                     total <= TOTAL_CAP)
+
+
+def _people_and_hosts(session: Session, ids: list[int]
+                      ) -> tuple[dict[int, tuple[str, ...]], dict[int, tuple[str, ...]]]:
+    """Each alert's people and hosts, sorted (one query: a round trip less)."""
+    both = union_all(
+        select(AlertSubject.alert_id, literal(0), AlertSubject.subject)
+        .where(AlertSubject.alert_id.in_(ids)),
+        select(AlertHost.alert_id, literal(1), AlertHost.host)
+        .where(AlertHost.alert_id.in_(ids)))
+    found: tuple[dict[int, list[str]], dict[int, list[str]]] = ({}, {})
+    for owner, kind, text in session.execute(both):
+        found[kind].setdefault(owner, []).append(text)
+    people, hosts = ({owner: tuple(sorted(v)) for owner, v in f.items()} for f in found)
+    return people, hosts
 
 
 def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
@@ -200,7 +223,9 @@ def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
     suppression = next((s for s in list_suppressions(session, now, ended=True)
                         if s.id == row.suppressed_by), None) if row.suppressed_by else None
     return AlertDetail(
-        **vars(_summary(row)), class_uid=row.class_uid, rule_id=row.rule_id,
+        **vars(_summary(row, tuple(sorted(s.subject for s in row.subjects)),
+                        tuple(sorted(h.host for h in row.hosts)))),
+        class_uid=row.class_uid, rule_id=row.rule_id,
         description=row.description, first_seen=row.first_seen, last_seen=row.last_seen,
         region=row.region,
         observables=tuple(sorted((Observable(o.type, o.value) for o in row.observables),
@@ -212,7 +237,7 @@ def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
         suppression=suppression, raw=row.raw)
 
 
-def queue_status(row: Alert) -> str:
+def queue_status(row: Alert | Row[*tuple[Any, ...]]) -> str:
     return SUPPRESSED if row.suppressed_by is not None else row.status
 
 
@@ -270,13 +295,14 @@ def _own_rule_id() -> ColumnElement[bool]:
     return or_(Alert.rule.is_(None), Alert.rule != Alert.rule_id)
 
 
-def _summary(row: Alert) -> AlertSummary:
+def _summary(row: Alert | Row[*tuple[Any, ...]], subjects: tuple[str, ...],
+             hosts: tuple[str, ...]) -> AlertSummary:
+    """A listed alert from its stored row (an `Alert`, or the listing's columns)."""
     return AlertSummary(
         id=row.id, status=queue_status(row), severity=row.severity,
         severity_name=_severity_name(row.severity), title=row.title, rule=row.rule,
-        source=row.source, source_ref=row.source_ref,
-        subjects=tuple(sorted(s.subject for s in row.subjects)),
-        hosts=tuple(sorted(h.host for h in row.hosts)), event_time=row.event_time,
+        source=row.source, source_ref=row.source_ref, subjects=subjects, hosts=hosts,
+        event_time=row.event_time,
         received_at=row.received_at, duplicates=row.duplicates, group_id=row.group_id,
         case_id=row.case_id, suppressed_by=row.suppressed_by)
 
