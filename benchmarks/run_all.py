@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with --json and print their figures as Markdown.
 
-    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze,cli_startup,e2e]
+    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze,cli_startup,queue,…]
         [--out bench-data/results.json]
 
 Each benchmark runs in its own process (so peak RSS is its own); the JSON documents are
@@ -24,6 +24,8 @@ BENCHMARKS = {
     "analyze": ["bench_analyze.py", "--json"],
     "cli_startup": ["bench_cli_startup.py", "--json"],
     "timeline": ["bench_timeline.py", "--json"],
+    "queue": ["bench_queue.py", "--json"],
+    "case_open": ["bench_case_open.py", "--json"],
     "e2e": ["bench_e2e.py", "--json"],
     "evtx": ["bench_evtx.py", "--json"],
 }
