@@ -2,9 +2,10 @@
 state store (for bench_queue.py).
 
 `people_of(lake)` reads the enterprise's people (their region, name, email and own
-machine); `generate(n, people, seed)` makes `n` alerts over the lake's year in arrival
-order: six sources (the workspace's detections and risk alerts, Splunk, Sentinel with
-its 219-character rule ids, Elastic, OCSF senders), about 130 rules with a long tail,
+machine); `plan(n, people, detections, start, end, seed)` describes `n` alerts over the
+lake's year and `batches(queue)` makes them in arrival order: six sources (the
+workspace's detections and risk alerts, Splunk, Sentinel with rule ids that are Azure
+resource paths of 235 characters, Elastic, OCSF senders), 110 rules with a long tail,
 severities and statuses as a year-old queue holds them (most resolved or archived, some
 new, in progress or suppressed), one or two people and their machine per alert (a few
 people with many alerts), observables, lake findings behind detections, some alerts in
