@@ -24,6 +24,8 @@ BENCHMARKS = {
     "analyze": ["bench_analyze.py", "--json"],
     "cli_startup": ["bench_cli_startup.py", "--json"],
     "timeline": ["bench_timeline.py", "--json"],
+    "queue": ["bench_queue.py", "--json"],
+    "case_open": ["bench_case_open.py", "--json"],
     "e2e": ["bench_e2e.py", "--json"],
     "evtx": ["bench_evtx.py", "--json"],
     "event_to_queue": ["bench_event_to_queue.py", "--json"],

@@ -78,6 +78,25 @@ class Stored:
     meta: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Anomalies:
+    """The stored behaviour anomalies alone: what a risk explanation reads of behaviour
+    analytics (`risk.score.Behaviour`; no features)."""
+
+    anomalies: pa.Table
+    features: pa.Table = field(default_factory=lambda: pa.table({}))
+
+
+@dataclass(frozen=True)
+class Explaining:
+    """What `risk.explain` reads, from one stored run (`run`): its risk results and its
+    anomalies, without the features and state a whole `load` also reads."""
+
+    run: str
+    risk: RiskResult
+    behaviour: Anomalies
+
+
 class AnalysisStore:
     """The analysis results of one workspace."""
 
@@ -154,6 +173,22 @@ class AnalysisStore:
         muted, watch = self.optional("risk_muted"), self.optional("risk_watch")
         return (muted if muted is not None else MUTED_SCHEMA.empty_table(),
                 watch if watch is not None else WATCH_SCHEMA.empty_table())
+
+    def explaining(self) -> Explaining:
+        """The current run's risk results and anomalies, all from that one run."""
+        meta = self.meta()
+        if meta is None:
+            raise WorkspaceError(f"{self.root.parent}: nothing analysed yet; run "
+                                 "`watchkeeper analyze` first")
+        run = str(meta["run"])
+        tables = {n: _read(self.root / run / f"{n}.arrow")
+                  for n in ("risk_events", "risk_history", "risk_alerts", "forecast",
+                            "anomalies")}
+        risk = RiskResult(tables["risk_events"], tables["risk_history"],
+                          tables["risk_alerts"], tables["forecast"],
+                          RiskConfig.model_validate(meta.get("risk_config", {})),
+                          *self._feedback())
+        return Explaining(run, risk, Anomalies(tables["anomalies"]))
 
 
 def _read(path: Path) -> pa.Table:

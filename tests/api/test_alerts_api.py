@@ -17,6 +17,7 @@ from helpers.accounts import Seeded, bearer
 from helpers.cert_files import write
 from watchkeeper.api import create_app
 from watchkeeper.api.routes.alerts import Sort, Status
+from watchkeeper.cases import queue
 from watchkeeper.cases.queue import SORTS, STATUSES
 from watchkeeper.ingest import ingest
 from watchkeeper.sources.base import SourceContext
@@ -207,6 +208,15 @@ def test_list_pages_by_cursor(seeded: Seeded, client: TestClient) -> None:
                          ({"sort": "name"}, "query.sort"), ({"status": "open"}, "query.status.0")):
         bad = client.get(URL, headers=bearer(seeded.admin), params=wrong)
         assert bad.status_code == 422 and bad.json()["error"]["field"] == field
+
+
+def test_a_total_beyond_the_cap_says_so(seeded: Seeded, client: TestClient,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_queue(client, seeded.service)
+    assert listing(client, seeded.admin)["total_exact"] is True
+    monkeypatch.setattr(queue, "TOTAL_CAP", 3)
+    page = listing(client, seeded.admin, limit=2)
+    assert (page["total"], page["total_exact"], len(page["items"])) == (3, False, 2)
 
 
 def test_analyst_sees_only_their_regions(seeded: Seeded, client: TestClient) -> None:

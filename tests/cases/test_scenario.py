@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from cases.simlake import KeyEvent, SimCase
+from watchkeeper.analysis import AnalysisStore, Explaining
 from watchkeeper.cases.model import AlertIn, Severity
 from watchkeeper.cases.person import person_context
 from watchkeeper.cases.summary import summarize_case
@@ -91,3 +94,38 @@ def test_insider_summary_names_the_alert_the_person_and_the_marked_events(
         if explanation is not None:
             assert f"Risk score {explanation.score:.2f} for {user}" in text
         assert "behind the alerts" in text and f"{tl.total:,} event" in text
+
+
+def test_case_summaries_explain_as_risk_explain_does_reading_the_analysis_once_per_run(
+        sim_case: SimCase, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = sim_case.ws
+    reads: list[str] = []
+    explaining = AnalysisStore.explaining
+
+    def counted(store: AnalysisStore) -> Explaining:
+        found = explaining(store)
+        reads.append(found.run)
+        return found
+
+    monkeypatch.setattr(AnalysisStore, "explaining", counted)
+    monkeypatch.setattr(ws, "_explaining", None)
+    asked = [(user, finding["time"].date())
+             for user, (_, finding) in insider_alerts(sim_case).items()]
+    for user, day in asked:
+        try:
+            expected = ws.risk_explain(user, day)
+        except NotFoundError:
+            with pytest.raises(NotFoundError):
+                ws._case_explain(user, day)
+            continue
+        assert ws._case_explain(user, day) == expected
+    assert len(reads) == 1
+    meta = ws.analysis.meta() or {}
+    newer = ws.analysis.root / "run-newer"   # a later run (the same tables) is read again
+    newer.symlink_to(ws.analysis.root / meta["run"])
+    try:
+        monkeypatch.setattr(AnalysisStore, "meta", lambda _: {**meta, "run": newer.name})
+        ws._case_explain(*asked[0])
+    finally:
+        newer.unlink()
+    assert reads == [meta["run"], newer.name]

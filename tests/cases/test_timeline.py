@@ -181,3 +181,24 @@ def test_a_class_with_more_events_than_the_limit_is_ranked_in_the_query(
     assert tl.counts["web"] == 11 and tl.truncated
     full = build_timeline(lake, ["ann"], [], w.start, w.end, ["w-20"], limit=11)
     assert len(full.events) == 11 and not full.truncated
+
+
+def test_the_direct_read_and_the_ibis_view_find_the_same_events(
+        lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each class is read straight from its day files; the Ibis view (used on another
+    engine, or when a file cannot be read) gives the same timeline."""
+    w = window_around([T0])
+    direct = build_timeline(lake, ["ann"], ["PC-ann"], w.start, w.end, ["copy"])
+    monkeypatch.setattr(Lake, "duckdb", lambda _: None)
+    assert build_timeline(lake, ["ann"], ["PC-ann"], w.start, w.end, ["copy"]) == direct
+    assert ids(direct) == ["copy", "mail", "read", "bob-on-ann", "win-4624", "usb"]
+
+
+def test_a_day_file_that_cannot_be_read_falls_back_to_the_view_that_skips_it(
+        lake: Lake) -> None:
+    w = window_around([T0])
+    (broken,) = [Path(f) for f in lake.day_files("email", w.start.date(), w.end.date())]
+    broken.write_bytes(b"not parquet")
+    tl = build_timeline(lake, ["ann"], [], w.start, w.end, ())
+    assert "mail" not in ids(tl) and "read" in ids(tl)
+    assert any("email" in line for line in lake.notices())

@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
-from helpers.state import revisions
+from helpers.state import T0, alert, revisions
 from watchkeeper.errors import StoreError
-from watchkeeper.store import StateStore, StoreLocation, head, pending, upgrade
+from watchkeeper.store import StateStore, StoreLocation, current_revision, head, pending, upgrade
 from watchkeeper.store.engine import make_engine
-from watchkeeper.store.models import Base
+from watchkeeper.store.migrate import downgrade
+from watchkeeper.store.models import (
+    AlertChange,
+    AlertFinding,
+    AlertGroup,
+    Base,
+    Case,
+    Suppression,
+)
 from watchkeeper.store.state import status
 
 
@@ -45,6 +54,7 @@ def test_models_match_the_migrations(location: StoreLocation) -> None:
 
 
 def test_indexes_serve_the_list_filters(location: StoreLocation) -> None:
+    """Each filter column leads an index that goes on in time order (the queue's sort)."""
     upgrade(location)
     engine = make_engine(location)
     try:
@@ -53,9 +63,10 @@ def test_indexes_serve_the_list_filters(location: StoreLocation) -> None:
                     for ix in inspect(engine).get_indexes("alert_subjects")}
     finally:
         engine.dispose()
-    for column in ("status", "severity", "event_time", "source", "rule"):
-        assert (column,) in indexed
-    assert ("subject",) in subjects
+    for column in ("severity", "source", "rule", "rule_id"):
+        assert (column, "event_time") in indexed
+    assert ("status", "suppressed_by", "event_time", "severity", "region", "source") in indexed
+    assert ("event_time",) in indexed and ("subject",) in subjects
 
 
 def test_sqlite_store_upgrades_itself_on_open(tmp_path: Path) -> None:
@@ -112,3 +123,80 @@ def test_downgrade_to_base_leaves_no_table(location: StoreLocation) -> None:
         assert names == set()  # every table the upgrade made, in an order the keys allow
     finally:
         engine.dispose()
+
+
+CHILDREN = ("alert_subjects", "alert_hosts", "alert_observables", "alert_findings",
+            "alert_changes")
+
+
+def contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the alert tables (and those alerts point at), in key order."""
+    names = ("alerts", *CHILDREN, "alert_groups", "suppressions", "cases")
+    with engine.connect() as conn:
+        return {n: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {n} ORDER BY 1, 2"))]
+                for n in names}
+
+
+def fill_at_0002(engine: Engine) -> None:
+    """Alerts with every kind of child, in a group, a case and a suppression."""
+    with Session(engine) as s, s.begin():
+        group = AlertGroup(key="k", first_at=T0, last_at=T0, alert_count=2)
+        hush = Suppression(match={"rule": "r"}, reason="noisy", owner="lead")
+        case = Case(title="c", status="new", severity=3, priority="p3")
+        s.add_all([group, hush, case])
+        s.flush()
+        rows = [alert(i, rule_id=f"rule-{i}", group_id=group.id, case_id=case.id,
+                      suppressed_by=hush.id if i == 1 else None) for i in range(3)]
+        for row in rows:
+            row.findings = [AlertFinding(finding_id=f"wk:{row.source_ref}")]
+        s.add_all(rows)
+        s.flush()
+        s.add(AlertChange(alert_id=rows[0].id, before_fingerprint="a" * 64,
+                          after_fingerprint="b" * 64, fields={"status": {"before": "new"}}))
+
+
+def test_0003_keeps_every_alert_and_child_row_and_downgrades(location: StoreLocation) -> None:
+    """0003 copies `alerts` on SQLite: dropping the old table with foreign keys on would
+    delete every child row by cascade."""
+    upgrade(location, revision="0002_casesrepo")
+    engine = make_engine(location)
+    try:
+        fill_at_0002(engine)
+        before = contents(engine)
+        assert all(before[n] for n in ("alerts", *CHILDREN))
+        assert upgrade(location, engine, revision="0003_queue").applied == ("0003_queue",)
+        assert contents(engine) == before
+        long_id = "/subscriptions/" + "x" * 300 + "/alertRules/fab3d2d4"
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alerts SET rule_id = :r WHERE source_ref = 'ref-2'"),
+                         {"r": long_id})
+        downgrade(location, engine, "0002_casesrepo")
+        assert current_revision(engine, location) == "0002_casesrepo"
+        after = contents(engine)
+        assert {n: v for n, v in after.items() if n != "alerts"} == \
+            {n: v for n, v in before.items() if n != "alerts"}
+        with engine.connect() as conn:
+            shortened = conn.execute(text("SELECT rule_id FROM alerts "
+                                          "WHERE source_ref = 'ref-2'")).scalar_one()
+        assert len(shortened) == 200 and shortened.endswith("/alertRules/fab3d2d4")
+        assert upgrade(location, engine, revision="0003_queue").applied == ("0003_queue",)
+        assert contents(engine)["alert_subjects"] == before["alert_subjects"]
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_store_upgrading_itself_keeps_its_alerts(tmp_path: Path) -> None:
+    location = StoreLocation(f"sqlite:///{tmp_path / 'state.db'}", "test")
+    upgrade(location, revision="0002_casesrepo")
+    engine = make_engine(location)
+    fill_at_0002(engine)
+    before = contents(engine)
+    engine.dispose()
+    store = StateStore.open(location)
+    try:
+        assert store.revision() == head()
+        assert contents(store.engine) == before
+        with store.engine.connect() as conn:   # foreign keys are on again
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        store.close()

@@ -17,12 +17,15 @@ from watchkeeper.store import Order, StateStore, StoreLocation, page
 from watchkeeper.store.models import Alert, Base
 
 
-def walk(store: StateStore, order: list[Order], limit: int) -> list[int]:
+def walk(store: StateStore, order: list[Order], limit: int, columns: bool = False
+         ) -> list[int]:
+    """Every page's ids; `columns`: selecting the key and sort columns only (Rows)."""
     seen: list[int] = []
     cursor: str | None = None
+    query = select(Alert.id, *(o.column for o in order)) if columns else select(Alert)
     while True:
         with store.session() as s:
-            got = page(s, select(Alert).where(Alert.status != "closed"), limit=limit,
+            got = page(s, query.where(Alert.status != "closed"), limit=limit,
                        order=order, cursor=cursor)
         seen += [a.id for a in got.items]
         if got.next_cursor is None:
@@ -58,6 +61,7 @@ def test_cursor_walk_matches_one_sorted_query(store: StateStore, order: list[Ord
     assert len(want) == 15
     for limit in (1, 4, 16, 50):
         assert walk(store, order, limit) == want
+        assert walk(store, order, limit, columns=True) == want
 
 
 def test_offset_pages(store: StateStore) -> None:

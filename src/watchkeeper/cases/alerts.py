@@ -49,10 +49,11 @@ RETRIES = 8
 CHUNK = 500   # keys per IN list (SQLite allows 32,766 parameters; stay far below)
 # column limits of store/models/alerts.py. A longer identifier (the key, a person, a
 # host, a finding id) names its field and writes nothing; a longer rule name or id (a
-# Sentinel rule id is a 219-character Azure resource path) keeps its end, where the
-# distinguishing part is, and an observable its start (the raw payload has them whole)
+# Sentinel rule id is an Azure resource path, 219 characters and up: stored whole) keeps
+# its end, where the distinguishing part is, and an observable its start (the raw
+# payload has them whole)
 LIMITS = {"source": 200, "source_ref": 500, "status": 32, "region": 100}
-SHORTENED = {"rule": 500, "rule_id": 200}
+SHORTENED = {"rule": 500, "rule_id": 500}
 ELLIPSIS = "\u2026"
 CHILD_LIMITS = {"subjects": 200, "hosts": 255, "finding_ids": 100}
 OBSERVABLE_LIMITS = (64, 1000)

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import format_window
@@ -46,6 +56,14 @@ SORTS: dict[str, tuple[Order, ...]] = {
     "received": (Order(Alert.received_at),),
 }
 DEFAULT_LIMIT = 50
+#: what a listed alert shows (`AlertSummary`): not the payload, description or extras
+SUMMARY_COLUMNS = (Alert.status, Alert.severity, Alert.title, Alert.rule, Alert.source,
+                   Alert.source_ref, Alert.event_time, Alert.received_at, Alert.duplicates,
+                   Alert.group_id, Alert.case_id, Alert.suppressed_by)
+#: `AlertPage.total` counts up to this many alerts exactly; beyond, it says "at least"
+#: (`total_exact` false), as search engines do: an exact count over a million alerts
+#: reads every match on every page, and no one pages through a thousand alerts.
+TOTAL_CAP = 1_000
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
@@ -95,11 +113,13 @@ class AlertSummary:
 @dataclass(frozen=True)
 class AlertPage:
     """A page of the queue; `next_cursor` continues it (None: last page); `total`
-    counts every alert the filters select."""
+    counts the alerts the filters select, exactly when `total_exact`, else it is
+    `TOTAL_CAP` and there are more."""
 
     items: tuple[AlertSummary, ...]
     next_cursor: str | None
     total: int
+    total_exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,11 +177,37 @@ def list_alerts(session: Session, query: AlertQuery) -> AlertPage:
     if query.sort not in SORTS:
         raise ConfigError(f"--sort {query.sort!r}: expected one of {', '.join(SORTS)}")
     where = _filters(query)
-    got = page(session, select(Alert).where(*where).options(
-        selectinload(Alert.subjects), selectinload(Alert.hosts)),
-        limit=query.limit, order=SORTS[query.sort], cursor=query.cursor)
-    total = session.scalar(select(func.count(Alert.id)).where(*where)) or 0
-    return AlertPage(tuple(_summary(a) for a in got.items), got.next_cursor, int(total))
+    if query.rule is not None:
+        where.append(_rule(session, query.rule))
+    order = SORTS[query.sort]
+    # the page's ids first, reading only the sort columns (an index can answer), then
+    # those rows: sorting full rows would read every match's payload
+    keys = page(session, select(Alert.id, *(o.column for o in order)).where(*where),
+                limit=query.limit, order=order, cursor=query.cursor)
+    ids = [a.id for a in keys.items]
+    rows = {r.id: r for r in session.execute(select(Alert.id, *SUMMARY_COLUMNS)
+                                              .where(Alert.id.in_(ids)))}
+    subjects, hosts = _people_and_hosts(session, ids)
+    total = session.scalar(select(func.count()).select_from(
+        select(Alert.id).where(*where).limit(TOTAL_CAP + 1).subquery())) or 0
+    items = tuple(_summary(rows[i], subjects.get(i, ()), hosts.get(i, ())) for i in ids)
+    return AlertPage(items, keys.next_cursor, min(int(total), TOTAL_CAP),
+                     total <= TOTAL_CAP)
+
+
+def _people_and_hosts(session: Session, ids: list[int]
+                      ) -> tuple[dict[int, tuple[str, ...]], dict[int, tuple[str, ...]]]:
+    """Each alert's people and hosts, sorted (one query: a round trip less)."""
+    both = union_all(
+        select(AlertSubject.alert_id, literal(0), AlertSubject.subject)
+        .where(AlertSubject.alert_id.in_(ids)),
+        select(AlertHost.alert_id, literal(1), AlertHost.host)
+        .where(AlertHost.alert_id.in_(ids)))
+    found: tuple[dict[int, list[str]], dict[int, list[str]]] = ({}, {})
+    for owner, kind, text in session.execute(both):
+        found[kind].setdefault(owner, []).append(text)
+    people, hosts = ({owner: tuple(sorted(v)) for owner, v in f.items()} for f in found)
+    return people, hosts
 
 
 def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
@@ -177,7 +223,9 @@ def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
     suppression = next((s for s in list_suppressions(session, now, ended=True)
                         if s.id == row.suppressed_by), None) if row.suppressed_by else None
     return AlertDetail(
-        **vars(_summary(row)), class_uid=row.class_uid, rule_id=row.rule_id,
+        **vars(_summary(row, tuple(sorted(s.subject for s in row.subjects)),
+                        tuple(sorted(h.host for h in row.hosts)))),
+        class_uid=row.class_uid, rule_id=row.rule_id,
         description=row.description, first_seen=row.first_seen, last_seen=row.last_seen,
         region=row.region,
         observables=tuple(sorted((Observable(o.type, o.value) for o in row.observables),
@@ -189,7 +237,7 @@ def show_alert(session: Session, alert_id: int, now: datetime) -> AlertDetail:
         suppression=suppression, raw=row.raw)
 
 
-def queue_status(row: Alert) -> str:
+def queue_status(row: Alert | Row[*tuple[Any, ...]]) -> str:
     return SUPPRESSED if row.suppressed_by is not None else row.status
 
 
@@ -206,13 +254,11 @@ def _filters(query: AlertQuery) -> list[ColumnElement[bool]]:
         where.append(or_(*either))
     if query.severity:
         where.append(Alert.severity.in_(query.severity))
-    if query.rule is not None:
-        where.append(or_(Alert.rule == query.rule, Alert.rule_id == query.rule))
     if query.source is not None:
         where.append(Alert.source == query.source)
-    if query.subjects is not None:
-        where.append(exists().where(AlertSubject.alert_id == Alert.id,
-                                    AlertSubject.subject.in_(query.subjects)))
+    if query.subjects is not None:   # the person's alerts first, by the subject index
+        where.append(Alert.id.in_(select(AlertSubject.alert_id)
+                                  .where(AlertSubject.subject.in_(query.subjects))))
     if query.host is not None:
         where.append(exists().where(AlertHost.alert_id == Alert.id,
                                     func.lower(AlertHost.host) == query.host.lower()))
@@ -227,13 +273,36 @@ def _filters(query: AlertQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _summary(row: Alert) -> AlertSummary:
+def _rule(session: Session, value: str) -> ColumnElement[bool]:
+    """Alerts whose rule name or rule id is `value`. Two index probes say which column
+    holds it, so that the list filters one column whose index keeps time order (an OR
+    of the two makes SQLite read and sort every match). Splunk puts a rule's name in
+    both: its alerts are found by name, and the rule-id index leaves them out."""
+    def found(*where: ColumnElement[bool]) -> bool:
+        # ordered like the index, so that PostgreSQL seeks it rather than scanning the
+        # table for a first match that may not exist
+        probe = select(Alert.id).where(*where).order_by(Alert.event_time.desc()).limit(1)
+        return session.scalar(probe) is not None
+    by_name = Alert.rule == value
+    by_id = and_(Alert.rule_id == value, _own_rule_id())
+    if found(by_name):
+        return or_(by_name, by_id) if found(by_id) else by_name
+    return by_id
+
+
+def _own_rule_id() -> ColumnElement[bool]:
+    """`store.models.alerts.RULE_ID_OF_ITS_OWN`, the condition of the rule-id index."""
+    return or_(Alert.rule.is_(None), Alert.rule != Alert.rule_id)
+
+
+def _summary(row: Alert | Row[*tuple[Any, ...]], subjects: tuple[str, ...],
+             hosts: tuple[str, ...]) -> AlertSummary:
+    """A listed alert from its stored row (an `Alert`, or the listing's columns)."""
     return AlertSummary(
         id=row.id, status=queue_status(row), severity=row.severity,
         severity_name=_severity_name(row.severity), title=row.title, rule=row.rule,
-        source=row.source, source_ref=row.source_ref,
-        subjects=tuple(sorted(s.subject for s in row.subjects)),
-        hosts=tuple(sorted(h.host for h in row.hosts)), event_time=row.event_time,
+        source=row.source, source_ref=row.source_ref, subjects=subjects, hosts=hosts,
+        event_time=row.event_time,
         received_at=row.received_at, duplicates=row.duplicates, group_id=row.group_id,
         case_id=row.case_id, suppressed_by=row.suppressed_by)
 

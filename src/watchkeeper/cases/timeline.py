@@ -134,19 +134,55 @@ def _read(lake: Lake, cls: str, who: tuple[tuple[str, ...], tuple[str, ...]], wi
           marked: frozenset[str], limit: int) -> tuple[list[dict[str, Any]], int]:
     """Up to `limit` rows of one class and the number of all matching rows.
 
-    Most reads match fewer rows than the limit: one plain query fetches them all. Only
-    when more match does a second query count them and rank them (marked first, then
-    nearest the middle of the window); Ibis compiles that one three times slower.
+    Most reads match fewer rows than the limit: one plain query fetches them all, built
+    with DuckDB's relational API over the window's day files (`_plain`: a fifth of the
+    CPU of the same query through an Ibis view, which reads the files' schemas to make
+    the view and compiles). Only when more match does a second query count them and rank
+    them (marked first, then nearest the middle of the window), through Ibis; so do
+    reads on another engine, or when a file cannot be read (the Ibis view skips it).
     """
-    days = lake.table_days("raw/windows" if cls == WINDOWS else cls, window.start.date(),
-                           window.end.date())
+    name = "raw/windows" if cls == WINDOWS else cls
     wanted = (*_CORE, *COLUMNS.get(cls, ()))
+    found = _plain(lake, name, who, window, wanted, limit)
+    if found is not None and len(found) <= limit:
+        return found, len(found)
+    days = lake.table_days(name, window.start.date(), window.end.date())
     table = _matching(days, who, window)
     table = table.select(*[c for c in wanted if c in days.columns])
-    found = table.limit(limit + 1).to_pyarrow().to_pylist()
-    if len(found) <= limit:
-        return found, len(found)
+    if found is None:
+        found = table.limit(limit + 1).to_pyarrow().to_pylist()
+        if len(found) <= limit:
+            return found, len(found)
     return _ranked(table, window, marked, limit)
+
+
+def _plain(lake: Lake, name: str, who: tuple[tuple[str, ...], tuple[str, ...]],
+           window: Window, wanted: Sequence[str],
+           limit: int) -> list[dict[str, Any]] | None:
+    """Up to `limit` + 1 matching rows read straight from the window's day files; None
+    when DuckDB is not the engine or a file cannot be read."""
+    import duckdb
+    from duckdb import ColumnExpression, ConstantExpression
+
+    con = lake.duckdb()
+    if con is None:
+        return None
+    files = lake.day_files(name, window.start.date(), window.end.date())
+    if not files:
+        return []
+    people, hosts = who
+    of_whom = [ColumnExpression(column).isin(*(ConstantExpression(v) for v in values))
+               for column, values in (("user", people), ("host", hosts)) if values]
+    either = of_whom[0] if len(of_whom) == 1 else of_whom[0] | of_whom[1]
+    within = ColumnExpression("time").between(ConstantExpression(window.start),
+                                              ConstantExpression(window.end))
+    try:
+        rel = con.read_parquet(files, union_by_name=True)
+        rel = rel.filter(within & either).select(*[c for c in wanted if c in rel.columns])
+        rows: list[dict[str, Any]] = rel.limit(limit + 1).to_arrow_table().to_pylist()
+    except (duckdb.Error, OSError):
+        return None
+    return rows
 
 
 def _ranked(table: Table, window: Window, marked: frozenset[str],

@@ -48,7 +48,8 @@ def alert_table(found: AlertPage) -> None:
     if not found.items:
         out.print("no alerts match")
         return
-    table = Table(title=f"Alerts ({len(found.items):,} of {found.total:,})",
+    total = f"{found.total:,}" + ("" if found.total_exact else "+")
+    table = Table(title=f"Alerts ({len(found.items):,} of {total})",
                   title_justify="left")
     for name in ("id", "activity", "sev", "status", "alert / people"):
         table.add_column(name, overflow="fold")

@@ -12,6 +12,7 @@ from watchkeeper.facade.state import StateJobs
 if TYPE_CHECKING:
 
 
+    from watchkeeper.analysis import Explaining
     from watchkeeper.cases.alerts import IntakeResult
     from watchkeeper.cases.detail import CaseDetail
     from watchkeeper.cases.export import CaseExport
@@ -46,8 +47,17 @@ class QueueJobs(StateJobs):
                                        explain=self._case_explain)
         return self._case_desk
 
+    _explaining: Explaining | None = None
+
     def _case_explain(self, user: str, day: date) -> Explanation:
-        return self.risk_explain(user, day)
+        """`risk_explain` for case summaries, over the current analysis run's risk tables
+        and anomalies read once per run (reading the whole analysis for each case opened
+        took most of a second at 1,000 people x 365 days; docs/benchmarks.md)."""
+        from watchkeeper.risk import explain
+        run = (self.analysis.meta() or {}).get("run")
+        if self._explaining is None or self._explaining.run != run:
+            self._explaining = self.analysis.explaining()
+        return explain(self._explaining.risk, self._explaining.behaviour, user, day)
 
     def case_viewer(self, name: str | None = None) -> Viewer:
         """Who acts: the account `name`, else the one named like the OS login; a store

@@ -45,6 +45,12 @@ BOOKKEEPING = frozenset({"_file", "_problem", "_key", "_commit"})
 ENGINE_ERRORS = (duckdb.Error, OSError, pa.ArrowException)
 
 
+def day_folders(first: date, last: date) -> set[str]:
+    """The partition folder names (``day=YYYY-MM-DD``) of the days `first` to `last`."""
+    return {f"day={(first + timedelta(days=n)).isoformat()}"
+            for n in range(max(0, (last - first).days + 1))}
+
+
 class Lake:
     """Reads and writes the Parquet lake of one workspace."""
 
@@ -176,11 +182,28 @@ class Lake:
         spec = table_spec(name)
         if not spec.by_day:
             raise KeyError(f"lake table {spec.name!r} is not partitioned by day")
-        wanted = {f"day={(first + timedelta(days=n)).isoformat()}"
-                  for n in range(max(0, (last - first).days + 1))}
+        wanted = day_folders(first, last)
         view = f"{spec.name.replace('/', '_')}_{first:%Y%m%d}_{last:%Y%m%d}"
         return self._load(spec, self.manifest(), view=view,
                           keep=lambda f: f.path.split("/")[-2] in wanted)
+
+    def day_files(self, name: str, first: date, last: date) -> list[str]:
+        """The paths of an event table's visible files on the UTC days `first` to `last`
+        (those reads found damaged left out): the files `table_days` reads, for a caller
+        that reads them with DuckDB itself (`duckdb()`), skipping the view and Ibis."""
+        spec = table_spec(name)
+        if not spec.by_day:
+            raise KeyError(f"lake table {spec.name!r} is not partitioned by day")
+        wanted = day_folders(first, last)
+        return [str(self.root / f.path) for f in self.manifest().files(spec.name)
+                if f.path.split("/")[-2] in wanted and f.path not in self.damaged]
+
+    def duckdb(self) -> duckdb.DuckDBPyConnection | None:
+        """The DuckDB connection under the Ibis backend (None on the PySpark engine)."""
+        if self.engine != "duckdb":
+            return None
+        con: duckdb.DuckDBPyConnection = self.ibis().con
+        return con
 
     def _load(self, spec: TableSpec, manifest: Manifest, *, view: str | None = None,
               keep: Callable[[DataFile], bool] | None = None) -> Table:

@@ -3,10 +3,19 @@
 `upgrade` applies what is pending, `current_revision` and `pending` say where a store
 stands. A store at a revision this version does not know was migrated by a newer
 Watchkeeper: every function refuses it rather than guess.
+
+On SQLite a migration that changes a column copies the table (Alembic's batch mode) and
+drops the old one. With foreign keys enforced, dropping a table deletes its rows first
+and cascades to their children (an alert's people, hosts, observables, findings and
+changes), so migrations run with foreign keys off, as SQLite's own procedure for
+altering a table asks, and `PRAGMA foreign_key_check` must find nothing dangling before
+the transaction commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,13 +91,47 @@ def upgrade(location: StoreLocation, engine: Engine | None = None,
         target = head() if revision == "head" else revision
         todo = _between(before, location, target)
         if todo:
-            with one_line_errors(location, "migration failed"), engine.begin() as conn:
+            with one_line_errors(location, "migration failed"), \
+                    migrating(engine, location) as conn:
                 command.upgrade(config(conn), target)
         return UpgradeReport(location.display, before, target if todo else before or target,
                              todo)
     finally:
         if own:
             engine.dispose()
+
+
+def downgrade(location: StoreLocation, engine: Engine, revision: str) -> None:
+    """Undo migrations down to `revision` (``base``: every one), in one transaction."""
+    with one_line_errors(location, "downgrade failed"), migrating(engine, location) as conn:
+        command.downgrade(config(conn), revision)
+
+
+@contextmanager
+def migrating(engine: Engine, location: StoreLocation) -> Iterator[Connection]:
+    """A connection in a transaction for migrations; on SQLite with foreign keys off
+    until it ends, and checked before it commits (see the module docstring)."""
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                yield conn
+            return
+        # the pragma is a no-op inside a transaction: set it on the driver's connection
+        # before SQLAlchemy begins one, and set it back whatever happens
+        raw = conn.connection.dbapi_connection
+        if raw is None:  # pragma: no cover - a connection just checked out has one
+            raise StoreError("the SQLite connection is closed")
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if dangling is not None:
+                    raise StoreError(f"{location.display}: migration left a row of "
+                                     f"{dangling[0]} pointing at a missing row of "
+                                     f"{dangling[2]}; nothing was changed")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _between(current: str | None, location: StoreLocation,

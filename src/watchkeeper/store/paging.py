@@ -2,6 +2,8 @@
 
 ``page(session, select(Alert).where(...), limit=50, order=(Order(Alert.event_time,
 descending=True),))`` sorts by the given columns and then by the entity's primary key
+(a query of some of an entity's columns, its key and the sort columns among them, pages
+the same way and gives `Row`s: cheaper when only the keys are wanted)
 (so equal values never repeat or skip a row between pages), and returns the rows with
 an opaque cursor for the next page. A cursor names the last row's sort values; it stays
 valid while rows are added, where an offset would shift. Cursor sort columns must be
@@ -16,7 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -61,12 +63,20 @@ def page(session: Session, query: Select[T], *, limit: int,
                             for k in keys))
     if cursor is not None:
         stmt = stmt.where(_after(keys, _decode(cursor, len(keys))))
-    rows = tuple(session.scalars(stmt.offset(offset).limit(limit + 1)).all())
+    result = session.execute(stmt.offset(offset).limit(limit + 1))
+    rows = cast("tuple[T, ...]", tuple(result.scalars().all() if _one_entity(query)
+                                       else result.all()))
     items = rows[:limit]
     more = len(rows) > limit
     last = items[-1] if items else None
     nxt = _encode([getattr(last, k.column.key) for k in keys]) if more and last else None
     return Page(items, nxt, offset)
+
+
+def _one_entity(query: Select[Any]) -> bool:
+    """Whether `query` selects whole mapped objects (else columns: rows are `Row`s)."""
+    described = query.column_descriptions
+    return len(described) == 1 and described[0]["expr"] is described[0]["entity"]
 
 
 def _primary_key(query: Select[Any]) -> list[InstrumentedAttribute[Any]]:
@@ -79,13 +89,16 @@ def _primary_key(query: Select[Any]) -> list[InstrumentedAttribute[Any]]:
 
 def _after(keys: list[Order], values: list[Any]) -> Any:
     """Rows strictly after `values` in the order of `keys` (each compared as its column's
-    type, so a time binds the same way as when it was stored)."""
+    type, so a time binds the same way as when it was stored). The first key's bound is
+    repeated outside the OR, where an index on it can start its range."""
     clauses = []
     for i, key in enumerate(keys):
         equal = [k.column == v for k, v in zip(keys[:i], values[:i], strict=True)]
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
+    first = keys[0]
+    bound = first.column <= values[0] if first.descending else first.column >= values[0]
+    return and_(bound, or_(*clauses))
 
 
 def _encode(values: list[Any]) -> str:

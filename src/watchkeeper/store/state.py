@@ -1,6 +1,7 @@
 """`StateStore`: an engine and a session factory for one store, checked at open.
 
-The embedded SQLite store migrates itself when opened. A PostgreSQL store is shared by
+The embedded SQLite store migrates itself when opened, and refreshes its planner
+statistics when they are missing or stale (`planner`). A PostgreSQL store is shared by
 several processes and upgraded by its operator: with migrations pending it refuses to
 open and names the command to run.
 """
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from watchkeeper.errors import StoreError
 from watchkeeper.private import FILE_MODE
-from watchkeeper.store import migrate
+from watchkeeper.store import migrate, planner
 from watchkeeper.store.engine import SQLITE_BEGIN, make_engine, one_line_errors
 from watchkeeper.store.models import Base
 from watchkeeper.store.url import StoreLocation
@@ -62,6 +63,7 @@ class StateStore:
         try:
             if location.dialect == "sqlite":
                 migrate.upgrade(location, engine)
+                planner.refresh(engine)
             else:
                 refuse_pending(engine, location)
         except BaseException:

@@ -142,12 +142,21 @@ def test_children_follow_a_change(store: StateStore) -> None:
     assert change.fields["hosts"] == {"before": ["PC-1"], "after": []}
 
 
+def test_a_sentinel_rule_id_of_219_characters_is_stored_whole(store: StateStore) -> None:
+    """Regression: rule ids were cut to 200 characters; a real Sentinel one has 219."""
+    (incident,) = parse_payload(sentinel("New"))
+    assert incident.rule_id is not None and len(incident.rule_id) == 219
+    store_alerts(store, [incident], RECEIVED)
+    (stored,) = rows(store).values()
+    assert stored["rule_id"] == incident.rule_id
+
+
 def test_a_long_sentinel_rule_id_keeps_its_end(store: StateStore) -> None:
-    alert = make(1, rule_id="/subscriptions/" + "x" * 300 + "/alertRules/fab3d2d4")
+    alert = make(1, rule_id="/subscriptions/" + "x" * 600 + "/alertRules/fab3d2d4")
     store_alerts(store, [alert], RECEIVED)
     (stored,) = rows(store).values()
     rule_id = str(stored["rule_id"])
-    assert len(rule_id) == 200 and rule_id.startswith("\u2026")
+    assert len(rule_id) == 500 and rule_id.startswith("\u2026")
     assert rule_id.endswith("/alertRules/fab3d2d4")
     assert store_alerts(store, [alert], RECEIVED).duplicates == 1
 

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from helpers.alerts_in import T0, make
+from watchkeeper.cases import queue
 from watchkeeper.cases.alerts import store_alerts
 from watchkeeper.cases.model import AlertIn, Severity
-from watchkeeper.cases.queue import SORTS, AlertQuery, list_alerts, show_alert
+from watchkeeper.cases.queue import SORTS, AlertPage, AlertQuery, list_alerts, show_alert
 from watchkeeper.errors import ConfigError, NotFoundError, PagingError
 from watchkeeper.store import StateStore
 from watchkeeper.store.models import Alert, AlertGroup, Suppression
@@ -34,6 +35,11 @@ def refs(store: StateStore, **query: object) -> list[str]:
     with store.session() as s:
         page = list_alerts(s, AlertQuery(**{"sort": "time", **query}))  # type: ignore[arg-type]
         return [a.source_ref for a in page.items]
+
+
+def refs_page(store: StateStore, **query: object) -> AlertPage:
+    with store.session() as s:
+        return list_alerts(s, AlertQuery(**{"sort": "time", **query}))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -70,6 +76,35 @@ def test_the_total_counts_every_page(filled: StateStore) -> None:
     with filled.session() as s:
         page = list_alerts(s, AlertQuery(status=("new",), limit=2))
     assert (len(page.items), page.total) == (2, 3) and page.next_cursor is not None
+
+
+def test_a_long_list_says_its_total_is_a_lower_bound(
+        filled: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue, "TOTAL_CAP", 3)
+    with filled.session() as s:
+        capped = list_alerts(s, AlertQuery(limit=2))
+        exact = list_alerts(s, AlertQuery(status=("new",), limit=2))
+    assert (capped.total, capped.total_exact) == (3, False)
+    assert (exact.total, exact.total_exact) == (3, True)
+
+
+def test_a_rule_value_finds_rule_names_and_rule_ids_alike(store: StateStore) -> None:
+    """The rule filter picks the column(s) holding the value; the answer is the same as
+    `rule = value OR rule_id = value` whichever it picks, on every page."""
+    store_alerts(store, [make(1, rule="x", rule_id="x"),       # Splunk: the name in both
+                         make(2, rule="other", rule_id="x"),   # x as another rule's id
+                         make(3, rule="x", rule_id="id-3"),
+                         make(4, rule=None, rule_id="x"),
+                         make(5, rule="y", rule_id="y"),
+                         make(6, rule="y", rule_id="y")], NOW)
+    assert refs(store, rule="x") == ["a-1", "a-2", "a-3", "a-4"]
+    assert refs(store, rule="y") == ["a-5", "a-6"]
+    assert refs(store, rule="id-3") == ["a-3"]
+    assert refs(store, rule="other") == ["a-2"]
+    assert refs(store, rule="nothing") == []
+    first = refs_page(store, rule="x", limit=3)
+    assert refs_page(store, rule="x", limit=3, cursor=first.next_cursor).items[0] \
+        .source_ref == "a-4"
 
 
 @pytest.mark.parametrize(("query", "message"), [

@@ -87,7 +87,8 @@ def list_alerts(user: Reader, workspace: WorkspaceDep,
                        sort=sort, limit=limit, cursor=cursor, scope=scope(user))
     found = workspace.alerts_list(query, person=person)  # a bad cursor: PagingError, 422
     return AlertPage(items=[AlertPublic.model_validate(a) for a in found.items],
-                     next_cursor=found.next_cursor, total=found.total)
+                     next_cursor=found.next_cursor, total=found.total,
+                     total_exact=found.total_exact)
 
 
 @router.get("/{alert_id}", response_model=AlertDetailPublic, responses=responses(404))

@@ -46,7 +46,9 @@ class AlertPage(Public):
     items: list[AlertPublic]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page "
                                                 "(null: this is the last one).")
-    total: int = Field(description="Every alert the filters select.")
+    total: int = Field(description="The alerts the filters select: exact up to 1,000; "
+                                    "beyond, 1,000 with `total_exact` false.")
+    total_exact: bool = Field(description="False when there are more than `total`.")
 
 
 class ObservablePublic(Public):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from watchkeeper.store.models.base import Base, utcnow
@@ -20,29 +20,49 @@ ALERT = "alerts.id"
 CASCADE = "CASCADE"
 
 
+#: Alerts whose rule id says more than their rule name (Splunk puts the name in both):
+#: the rule-id index holds only these, and the queue's rule filter names this condition
+#: so that both stores may use it (`cases.queue`).
+RULE_ID_OF_ITS_OWN = text("rule IS NULL OR rule != rule_id")
+
+
 class Alert(Base):
     """One alert, unique on (source, source_ref); `fingerprint` is `AlertIn.fingerprint`,
-    `duplicates` counts identical re-sends."""
+    `duplicates` counts identical re-sends.
+
+    Indexes serve the queue listing (`cases.queue`, newest first, a page of 50): each
+    filter column leads an index that continues with the event time, so a page is the
+    first matching entries walked in time order rather than every match sorted.
+    ``ix_alerts_queue`` also carries what the status filter and the caller's regions
+    test, so those are checked in the index and only the page's rows are read."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("source", "source_ref"),
-                      Index(None, "status", "event_time"))
+    __table_args__ = (
+        UniqueConstraint("source", "source_ref"),
+        Index("ix_alerts_queue", "status", "suppressed_by", "event_time", "severity",
+              "region", "source"),
+        Index(None, "severity", "event_time"),
+        Index(None, "source", "event_time"),
+        Index(None, "rule", "event_time"),
+        Index(None, "rule_id", "event_time", sqlite_where=RULE_ID_OF_ITS_OWN,
+              postgresql_where=RULE_ID_OF_ITS_OWN),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
     source_ref: Mapped[str] = mapped_column(String(500))
     fingerprint: Mapped[str] = mapped_column(String(64))
     class_uid: Mapped[int] = mapped_column(default=2004)
     title: Mapped[str] = mapped_column(Text)
-    severity: Mapped[int] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(32), index=True)
-    rule: Mapped[str | None] = mapped_column(String(500), index=True)
-    rule_id: Mapped[str | None] = mapped_column(String(200))
+    severity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str | None] = mapped_column(String(500))
+    rule_id: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     event_time: Mapped[datetime] = mapped_column(index=True)
     first_seen: Mapped[datetime | None]
     last_seen: Mapped[datetime | None]
-    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    region: Mapped[str | None] = mapped_column(String(100))
     raw: Mapped[str] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

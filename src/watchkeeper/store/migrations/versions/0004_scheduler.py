@@ -18,7 +18,7 @@ TIME = sa.DateTime(timezone=True)
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision = "0004_scheduler"
-down_revision = "0002_casesrepo"
+down_revision = "0003_queue"
 branch_labels = None
 depends_on = None
 
