@@ -131,7 +131,7 @@ class _Run:
             table = table_spec(parsed.table).name
             self.txn.stage(table, parsed.rows, file_no)
             counts = self.derived if parsed.derived else self.candidates
-            counts[(file_no, table)] += parsed.rows.num_rows
+            counts[(file_no, table)] += parsed.rows.num_rows + sum(parsed.repeats.values())
             report.read += parsed.read
             self._quarantine(parsed.rejects, plan, file_no, report)
 
@@ -162,6 +162,7 @@ class _Run:
         table = table_spec(parsed.table).name
         counts = self.derived if parsed.derived else self.candidates
         per_file = Counter(numbers.to_pylist())
+        per_file.update(parsed.repeats)  # read, and duplicates: never staged
         for file_no, n in per_file.items():
             counts[(file_no, table)] += n
             if not parsed.derived:

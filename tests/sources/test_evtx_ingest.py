@@ -109,7 +109,13 @@ def test_ingest_real_samples_with_a_corrupt_file(tmp_path: Path) -> None:
     assert again.accepted == 0 and again.duplicates == report.accepted
 
 
-def test_copies_under_new_names_are_read_and_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pooled", [False, True])
+def test_copies_under_new_names_are_read_and_duplicates(tmp_path: Path, pooled: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if pooled:  # worker processes, each skipping the repeats it has seen, chunks of 4 files
+        from watchkeeper.sources import evtx_source
+        monkeypatch.setattr(evtx_source, "POOL_BYTES", 0)
+        monkeypatch.setattr(evtx_source, "CHUNK_FILES", 4)
     samples = sorted((SHARED / "sigma" / "regression_data").rglob("*.evtx"))[:10]
     require(bool(samples), "SigmaHQ regression samples (../shared/sigma) not found")
     for copy in range(3):

@@ -3,7 +3,8 @@
 A source reads one input file and yields `Parsed` chunks. Each chunk holds rows for one
 target table (an event class such as ``"authentication"`` or an entity table such as
 ``"people_observations"``) as an Arrow table conforming to that table's schema, plus the
-records it rejected. For every chunk ``read == rows.num_rows + len(rejects)``; the lake
+records it rejected. For every chunk ``read == rows.num_rows + len(rejects)`` (plus the
+rows it did not keep because an earlier chunk of the run holds their key); the lake
 later splits the rows into accepted and duplicates, so that for every file and run
 ``read = accepted + duplicates + quarantined``. A chunk marked `derived` holds rows made
 from records another chunk already counted (normalized events of a raw Windows record);
@@ -56,10 +57,14 @@ class Parsed:
     # reject's input-file number; None when the whole chunk is from one file
     files: pa.Array | None = None
     reject_files: tuple[int, ...] = ()
+    # rows read but not kept because an earlier row of the same run has their key (a
+    # copied log): input-file number -> count; they count as read, and as duplicates
+    repeats: dict[int, int] = field(default_factory=dict)
 
     @property
     def read(self) -> int:
-        return (0 if self.derived else int(self.rows.num_rows)) + len(self.rejects)
+        return (0 if self.derived else int(self.rows.num_rows)) + len(self.rejects) \
+            + sum(self.repeats.values())
 
 
 @dataclass(frozen=True)

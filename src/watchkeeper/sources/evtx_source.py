@@ -10,7 +10,8 @@ quarantined record naming the file, so the rest of the run still ingests.
 from __future__ import annotations
 
 import multiprocessing
-from collections import deque
+import os
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -19,21 +20,35 @@ from watchkeeper.errors import InputError
 from watchkeeper.schema.windows import CORE_SCHEMA
 from watchkeeper.sources import evtx
 from watchkeeper.sources.base import Parsed, Reject, SourceContext
+from watchkeeper.sources.evtx_fields import (
+    SEEN_LIMIT,
+    FieldReader,
+    FieldRows,
+    Seen,
+    read_chunk,
+    read_in_worker,
+    start_worker,
+)
 from watchkeeper.sources.rows import head
 from watchkeeper.sources.windows_events import normalize, normalize_files
 
-__all__ = ["CHUNK_FILES", "POOL_BYTES", "EvtxSource", "Parsed", "read_chunk", "sniff"]
+__all__ = ["CHUNK_FILES", "POOL_BYTES", "EvtxSource", "Parsed", "sniff", "to_parsed"]
 
 EVTX_MAGIC = b"ElfFile\x00"
 RAW = "raw/windows"
 
 
 def sniff(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(8) == EVTX_MAGIC
+    try:  # without a file object: a folder of 20,000 logs is sniffed file by file
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        return os.read(fd, 8) == EVTX_MAGIC
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def looks_like(path: Path) -> bool:
@@ -64,52 +79,83 @@ class EvtxSource:
                    ) -> Iterator[Parsed]:
         """Many files in shared chunks, read by `ctx.workers` processes when there is
         enough to read; an unreadable file is one reject naming it. Chunks come back in
-        file order."""
+        file order; a row whose event id an earlier row of the run has is not staged,
+        only counted (`Parsed.repeats`)."""
         chunks = [files[i:i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
-        size = sum(_size(path) for _, path in files)
-        if ctx.workers < 2 or len(chunks) < 2 or size < POOL_BYTES:
+        given: set[str] = set()  # event ids staged in this run (up to SEEN_LIMIT)
+        if ctx.workers < 2 or len(chunks) < 2 or not _at_least(files, POOL_BYTES):
+            seen = Seen()
             for chunk in chunks:
-                yield from read_chunk(chunk)
+                yield from to_parsed(list(read_chunk(chunk, FieldReader(seen),
+                                                     evtx.DEFAULT_BATCH_SIZE)), given)
             return
-        yield from _in_processes(chunks, min(ctx.workers, len(chunks)))
+        for rows in _in_processes(chunks, min(ctx.workers, len(chunks))):
+            yield from to_parsed(rows, given)
 
 
 # Files per chunk: a chunk's rows become one Arrow table per class, so chunks must hold
 # enough records to spread that cost, and few enough files to keep the workers even.
 CHUNK_FILES = 256
-# Reading in worker processes pays off above the cost of starting them (about 0.4 s each,
-# mostly importing pyarrow), which is what reading about 10 MB of EVTX costs in-process.
-POOL_BYTES = 32 * 1024 * 1024
+# Reading in worker processes pays off above the cost of starting them (about 0.1 s each:
+# they import no Arrow), which is what reading a few MB of EVTX costs in-process.
+POOL_BYTES = 8 * 1024 * 1024
 
 
-def read_chunk(files: list[tuple[int, Path]]) -> list[Parsed]:
-    """Raw rows, their normalized events and the rejects of some files (a worker's job)."""
+def to_parsed(chunk: list[FieldRows], given: set[str]) -> list[Parsed]:
+    """Raw rows, their normalized events and the rejects of one chunk's field rows; rows
+    whose event id is in `given` (staged earlier in the run) are counted, not kept."""
     out: list[Parsed] = []
-    for batch in evtx.read_files(files):
-        rejects = [Reject.of(r.path, r.record, r.reason, r.raw) for r in batch.rejects]
-        out.append(Parsed(RAW, batch.table, rejects, files=batch.files,
-                          reject_files=batch.reject_files))
-        for cls, (rows, numbers) in normalize_files(batch.table, batch.files).items():
-            out.append(Parsed(cls, rows, derived=True, files=numbers))
+    names = evtx.ColumnNames()  # one chunk's columns are spelled alike
+    for rows in chunk:
+        keep = _first_seen(rows.digests, given)
+        repeats = Counter(rows.repeats)
+        if keep is not None:
+            repeats.update(f for f, k in zip(rows.files, keep, strict=True) if not k)
+        table, numbers = evtx.to_table(rows, names, keep)
+        rejects = [Reject.of(r.path, r.record, r.reason, r.raw) for r in rows.rejects]
+        out.append(Parsed(RAW, table, rejects, files=numbers,
+                          reject_files=tuple(rows.reject_files), repeats=dict(repeats)))
+        if table.num_rows:
+            for cls, (derived, files) in normalize_files(table, numbers).items():
+                out.append(Parsed(cls, derived, derived=True, files=files))
     return out
 
 
-def _in_processes(chunks: list[list[tuple[int, Path]]], workers: int) -> Iterator[Parsed]:
+def _first_seen(digests: list[str], given: set[str]) -> list[bool] | None:
+    """Which rows hold an event id not given before (adding them); None when all do."""
+    keep = [True] * len(digests)
+    dropped = False
+    for n, digest in enumerate(digests):
+        if digest in given:
+            keep[n], dropped = False, True
+        elif len(given) < SEEN_LIMIT:
+            given.add(digest)
+    return keep if dropped else None
+
+
+def _in_processes(chunks: list[list[tuple[int, Path]]], workers: int
+                  ) -> Iterator[list[FieldRows]]:
     """Chunks read by spawned processes (never forked: the caller runs DuckDB threads),
-    at most two per worker in flight, so memory stays bounded."""
+    at most two per worker in flight, so memory stays bounded. A worker imports no Arrow
+    (`evtx_fields`), so starting one costs little more than an interpreter."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[Future[list[Parsed]]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker) as pool:
+        pending: deque[Future[list[FieldRows]]] = deque()
         for chunk in chunks:
-            pending.append(pool.submit(read_chunk, chunk))
+            pending.append(pool.submit(read_in_worker, chunk, evtx.DEFAULT_BATCH_SIZE))
             if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _at_least(files: list[tuple[int, Path]], size: int) -> bool:
+    """Whether the files hold at least `size` bytes (stat'ing only as many as it takes)."""
+    for _, path in files:
+        try:
+            size -= os.stat(path).st_size
+        except OSError:
+            continue
+        if size <= 0:
+            return True
+    return False
