@@ -9,7 +9,8 @@ and are skipped.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +45,27 @@ def _files(inputs: list[Path], recurse: bool) -> list[Path]:
         if item.is_dir():
             if not recurse:
                 raise InputError(item, "is a directory; name the files to ingest")
-            out += sorted(p for p in item.rglob("*") if p.is_file())
+            found = sorted(_walk(str(item)), key=lambda p: p.split(os.sep))
+            out += map(Path, found)
         else:
             out.append(item)
     return out
+
+
+def _walk(folder: str) -> Iterator[str]:
+    """The files under a folder, as ``Path.rglob("*")`` and ``is_file`` find them (links
+    to files count, links to folders are not followed), from the directory entries
+    alone: a folder of 20,000 logs costs no stat per file."""
+    try:
+        with os.scandir(folder) as entries:
+            found = list(entries)
+    except PermissionError:
+        return
+    for entry in found:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path)
+        elif entry.is_file():
+            yield entry.path
 
 
 def _single(fmt: str, mapping: Path | None) -> Callable[[Path], Plan]:
