@@ -127,3 +127,30 @@ def test_dynamic_table_unions_field_columns(tmp_path: Path) -> None:
     assert rows["e1"]["Image"] == "a.exe" and rows["e1"]["TargetObject"] is None
     assert rows["e2"]["TargetObject"] == "HKLM\\x"
     assert "_file" not in rows["e1"] and rows["e1"]["day"] == date(2025, 1, 1)
+
+
+def test_a_small_runs_day_layout_in_memory_equals_duckdbs(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that staged few rows lays them out by day in Arrow; a large one in DuckDB:
+    the same rows (first of each key by file, then record) on the same days."""
+    from watchkeeper.lake import transaction
+
+    def run(name: str) -> tuple[dict[tuple[int, str], int], list[dict[str, object]]]:
+        lake = Lake(tmp_path / name)
+        with lake.transaction("test") as txn:
+            txn.stage("authentication", logons(["b", "c", "b"], day=2), 1)
+            txn.stage("authentication", logons(["a", "b", "d"]), 0)
+            txn.stage("authentication", logons(["d", "e"], day=3), 2)
+            accepted = dict(txn.commit({}).accepted)
+        rows = lake.table("authentication").to_pyarrow().to_pylist()
+        return accepted, sorted(rows, key=lambda r: str(r["event_id"]))
+
+    in_memory = run("memory")
+    monkeypatch.setattr(transaction, "IN_MEMORY_ROWS", 0)
+    assert run("duckdb") == in_memory
+    accepted, rows = in_memory
+    assert accepted == {(0, "events/authentication"): 3, (1, "events/authentication"): 1,
+                        (2, "events/authentication"): 1}
+    days = {r["event_id"]: r["day"] for r in rows}
+    assert days == {"a": date(2025, 1, 1), "b": date(2025, 1, 1), "c": date(2025, 1, 2),
+                    "d": date(2025, 1, 1), "e": date(2025, 1, 3)}

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from watchkeeper.errors import LakeError
 from watchkeeper.lake import records
-from watchkeeper.lake.daysplit import DAY, DaySplitWriter
+from watchkeeper.lake.daysplit import DAY, DaySplitWriter, write_by_day
 from watchkeeper.lake.faults import checkpoint
 from watchkeeper.lake.manifest import DataFile, Manifest
 from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from watchkeeper.lake.store import Lake
 
 BATCH_ROWS = 131_072  # rows per Arrow batch read from a staged relation
+# Arrow-staged rows of a table up to which a commit lays them out by day in memory
+IN_MEMORY_ROWS = 65_536
 
 
 @dataclass
@@ -271,6 +273,8 @@ class Transaction:
             return []
         out = self.dir / "rel" / spec.name / "arrow"
         out.parent.mkdir(parents=True, exist_ok=True)
+        if self._seq[spec.name] <= IN_MEMORY_ROWS:
+            return self._partition_in_memory(spec, parts, out)
         rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
         # A key repeated within the run keeps its first row (input file, then record):
         # found by a key-only scan and left out of the split, so that publishing does not
@@ -284,6 +288,25 @@ class Transaction:
             rel = rel.join(self.con.table("wk_repeats"), "_seq", how="anti")
         self._split_by_day(rel.select(f'*, CAST("time" AS DATE) AS {DAY}'), out, f"{self.txn}-a")
         return sorted(out.rglob("*.parquet"))
+
+    def _partition_in_memory(self, spec: TableSpec, parts: list[Path], out: Path) -> list[Path]:
+        """`_partition` for a run that staged few rows of the table: the same first row of
+        each key (by input file, then record) and the same day folders, in Arrow, without
+        the DuckDB scans; a day's file leaves out the extra columns that day has no value
+        in (a wide raw Windows table: ~130 columns in all, ~25 on a day)."""
+        rows = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
+        rows = rows.take(pc.sort_indices(rows, [("_file", "ascending"), ("_seq", "ascending")]))
+        given: set[object] = set()
+        first = []
+        for key in rows.column(spec.key).to_pylist():
+            first.append(key not in given)
+            given.add(key)
+        if not all(first):
+            rows = rows.filter(pa.array(first, pa.bool_()))
+        day = rows.column("time").cast(pa.date32())
+        required = {*spec.schema.names, "_file", "_seq"}
+        return sorted(write_by_day(rows.append_column(DAY, day), out, f"{self.txn}-a",
+                                   self.lake.compression, required))
 
     def _destinations(self, spec: TableSpec, files: list[Path]) -> list[tuple[Path, str]]:
         moves = []
