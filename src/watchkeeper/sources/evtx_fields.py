@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -180,8 +181,9 @@ class FieldReader:
         seen = self.seen
         if seen is not None:
             digest = text_digest(raw)
-            if digest in seen.texts:
-                self._repeat()
+            if digest in seen.texts:  # a copy's record: counted, not parsed
+                repeats = self._rows.repeats
+                repeats[self.file_no] = repeats.get(self.file_no, 0) + 1
                 return
         try:
             event = json.loads(raw)
@@ -299,31 +301,34 @@ class FieldReader:
         return rows
 
 
-def read_records(reader: FieldReader, path: Path) -> None:
+def read_records(reader: FieldReader, path: Path | str) -> None:
     """Add every record of one file (EVTX, or a ``.json`` export by suffix); a file that
     cannot be opened raises `InputError`, a record that cannot be parsed is a reject."""
-    if path.suffix.lower() == ".json":
-        for number, event in enumerate(json_events(path), start=1):
+    name = str(path)
+    if os.path.splitext(name)[1].lower() == ".json":
+        for number, event in enumerate(json_events(Path(name)), start=1):
             reader.add_event(event, number)
         return
-    for item in records(parser(path), str(path)):
+    add, reject = reader.add_json, reader.reject
+    for item in records(parser(name), name):
         if isinstance(item, Reject):
-            reader.reject(item)
+            reject(item)
         else:
-            reader.add_json(item)
+            add(item)
 
 
-def read_chunk(files: Sequence[tuple[int, Path]], reader: FieldReader,
+def read_chunk(files: Sequence[tuple[int, Path | str]], reader: FieldReader,
                batch_size: int) -> Iterator[FieldRows]:
     """Field rows of many files, at most `batch_size` rows at a time; an unreadable file
     becomes one reject naming it."""
     for file_no, path in files:
-        reader.start(str(path), file_no)
+        name = str(path)
+        reader.start(name, file_no)
         try:
-            read_records(reader, path)
+            read_records(reader, name)
         except (InputError, OSError) as exc:
             reason = exc.reason if isinstance(exc, InputError) else f"cannot read: {exc}"
-            reader.reject(Reject(str(path), None, reason, ""))
+            reader.reject(Reject(name, None, reason, ""))
         if reader.size >= batch_size:
             yield reader.take()
     if reader.pending:
@@ -340,7 +345,7 @@ def start_worker() -> None:
     _worker_seen.clear()
 
 
-def read_in_worker(files: Sequence[tuple[int, Path]], batch_size: int) -> list[FieldRows]:
+def read_in_worker(files: Sequence[tuple[int, str]], batch_size: int) -> list[FieldRows]:
     """A worker's job: the field rows of some files, skipping the repeats of this run
     that this worker has seen (its earlier chunks come earlier in the run)."""
     return list(read_chunk(files, FieldReader(_worker_seen), batch_size))
@@ -348,7 +353,7 @@ def read_in_worker(files: Sequence[tuple[int, Path]], batch_size: int) -> list[F
 
 # -- records ------------------------------------------------------------------------------
 
-def parser(path: Path) -> Any:
+def parser(path: Path | str) -> Any:
     try:
         # one thread: files are read side by side by processes, not within one file
         return PyEvtxParser(str(path), number_of_threads=1)
