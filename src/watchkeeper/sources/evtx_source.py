@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+import pyarrow as pa
+
 from watchkeeper.errors import InputError
 from watchkeeper.schema.windows import CORE_SCHEMA
 from watchkeeper.sources import evtx
@@ -111,7 +113,10 @@ def to_parsed(chunk: list[FieldRows], given: set[str]) -> list[Parsed]:
         repeats = Counter(rows.repeats)
         if keep is not None:
             repeats.update(f for f, k in zip(rows.files, keep, strict=True) if not k)
-        table, numbers = evtx.to_table(rows, names, keep)
+        if keep is None or any(keep):
+            table, numbers = evtx.to_table(rows, names, keep)
+        else:  # a chunk of repeats only (copies read by another worker first)
+            table, numbers = CORE_SCHEMA.empty_table(), pa.nulls(0, pa.int32())
         rejects = [Reject.of(r.path, r.record, r.reason, r.raw) for r in rows.rejects]
         out.append(Parsed(RAW, table, rejects, files=numbers,
                           reject_files=tuple(rows.reject_files), repeats=dict(repeats)))
