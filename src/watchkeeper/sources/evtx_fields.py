@@ -17,8 +17,8 @@ repeated elements, attributes, a missing record number) takes the general path,
 A record that repeats one the reader has already given in the same run (:class:`Seen`)
 is not turned into a row again, only counted in :attr:`FieldRows.repeats`: its file read
 it, and the lake keeps the first row of a key in a run, so it is a duplicate whatever
-its fields. A repeat is known by its event id after parsing, or before parsing by a hash
-of its JSON text equal to that of a record that gave a row (a copied log).
+its fields. A repeat is known by its event id after parsing, or before parsing by its JSON
+text, equal to that of a record that gave a row (a copied log).
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ from watchkeeper.errors import InputError
 SYSTEM_EXTRAS = ("Level", "Task", "Opcode", "Keywords", "Version")
 USER_FIELDS = ("TargetUserName", "SubjectUserName", "User")
 MAX_CONSECUTIVE_ERRORS = 1000
-# Event ids a reader remembers to skip repeats (about 110 bytes each); past this many
-# it stops remembering, and the lake's commit still drops the repeats it lets through.
+# Event ids a reader remembers to skip repeats (about 110 bytes each), and characters of
+# records' JSON text (a record's text is ~1,500): past these it stops remembering, and
+# the lake's commit still drops the repeats it lets through.
 SEEN_LIMIT = 500_000
+SEEN_TEXT_LIMIT = 64_000_000
 _LEAF_TYPES = frozenset({str, int, float, type(None)})
 _STR_ONLY = {str}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,22 +53,26 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 class Seen:
-    """What readers of one run have given: event ids (the digest part), and the digests
-    of the JSON text of records that gave a row. Each set stops growing at `limit`."""
+    """What readers of one run have given: event ids (the digest part), and the JSON
+    texts of records that gave a row (the texts themselves: a copy is known by equal
+    text, never by a hash). Each stops growing at its limit."""
 
-    def __init__(self, limit: int = SEEN_LIMIT) -> None:
+    def __init__(self, limit: int = SEEN_LIMIT, text_limit: int = SEEN_TEXT_LIMIT) -> None:
         self.limit = limit
+        self.text_limit = text_limit
         self.ids: set[str] = set()
-        self.texts: set[bytes] = set()
+        self.texts: set[str] = set()
+        self.text_size = 0
 
     def clear(self) -> None:
         self.ids.clear()
         self.texts.clear()
+        self.text_size = 0
 
-
-def text_digest(raw: str) -> bytes:
-    """The digest a record's JSON text is remembered by (128 bits, like event ids)."""
-    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    def add_text(self, text: str) -> None:
+        if self.text_size + len(text) <= self.text_limit and text not in self.texts:
+            self.texts.add(text)
+            self.text_size += len(text)
 
 
 @dataclass(frozen=True)
@@ -179,12 +185,10 @@ class FieldReader:
         number = record.get("event_record_id")
         raw = str(record.get("data", ""))
         seen = self.seen
-        if seen is not None:
-            digest = text_digest(raw)
-            if digest in seen.texts:  # a copy's record: counted, not parsed
-                repeats = self._rows.repeats
-                repeats[self.file_no] = repeats.get(self.file_no, 0) + 1
-                return
+        if seen is not None and raw in seen.texts:  # a copy's record: counted, not parsed
+            repeats = self._rows.repeats
+            repeats[self.file_no] = repeats.get(self.file_no, 0) + 1
+            return
         try:
             event = json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -192,9 +196,8 @@ class FieldReader:
             return
         rejects = len(self._rows.rejects)
         self.add_event(event, number, raw)
-        if seen is not None and len(self._rows.rejects) == rejects \
-                and len(seen.texts) < seen.limit:
-            seen.texts.add(digest)  # a row or a repeat of one: so is the same text again
+        if seen is not None and len(self._rows.rejects) == rejects:
+            seen.add_text(raw)  # a row or a repeat of one: so is the same text again
 
     def add_event(self, event: Mapping[str, Any], number: int | None, raw: str = "") -> None:
         try:
@@ -484,6 +487,7 @@ def _time(system: Mapping[str, Any]) -> datetime | None:
 
 __all__ = [
     "SEEN_LIMIT",
+    "SEEN_TEXT_LIMIT",
     "FieldGroup",
     "FieldReader",
     "FieldRows",
