@@ -143,7 +143,7 @@ class _Run:
         files = [(n, plans[n].path) for n in numbered]
         position = 0  # files of `numbered` read so far, as far as the chunks show
         with _Coalescer(self.txn) as coalesce:
-            for parsed in source.read_files(files, self.ctx):
+            for parsed in source.read_files(files, self.ctx, [plans[n].size for n in numbered]):
                 numbers = parsed.files if parsed.files is not None \
                     else pa.array([], pa.int32())
                 coalesce.add(table_spec(parsed.table).name, parsed.rows, numbers)

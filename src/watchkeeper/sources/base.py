@@ -18,7 +18,7 @@ file that cannot be read at all raises `watchkeeper.errors.InputError` naming it
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -95,9 +95,10 @@ class BatchSource(Source, Protocol):
     """A reader that also reads many small files into shared chunks (per-file overhead
     would otherwise dominate: a folder of one-record EVTX logs)."""
 
-    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext
-                   ) -> Iterator[Parsed]:
-        """Yield chunks whose rows and rejects carry their file numbers."""
+    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext,
+                   sizes: Sequence[int] | None = None) -> Iterator[Parsed]:
+        """Yield chunks whose rows and rejects carry their file numbers (`sizes`: the
+        files' sizes in bytes, when the caller knows them)."""
         ...
 
 

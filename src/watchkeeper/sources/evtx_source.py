@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from watchkeeper.sources.evtx_fields import (
 from watchkeeper.sources.rows import head
 from watchkeeper.sources.windows_events import normalize, normalize_files
 
-__all__ = ["CHUNK_FILES", "POOL_BYTES", "EvtxSource", "Parsed", "sniff", "to_parsed"]
+__all__ = ["CHUNK_BYTES", "CHUNK_FILES", "POOL_BYTES", "EvtxSource", "Parsed", "sniff", "to_parsed"]
 
 EVTX_MAGIC = b"ElfFile\x00"
 RAW = "raw/windows"
@@ -77,15 +77,16 @@ class EvtxSource:
         except InputError as exc:  # the whole file is unreadable: one quarantined record
             yield Parsed(RAW, CORE_SCHEMA.empty_table(), [Reject.of(path, None, exc.reason, "")])
 
-    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext
-                   ) -> Iterator[Parsed]:
+    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext,
+                   sizes: Sequence[int] | None = None) -> Iterator[Parsed]:
         """Many files in shared chunks, read by `ctx.workers` processes when there is
         enough to read; an unreadable file is one reject naming it. Chunks come back in
         file order; a row whose event id an earlier row of the run has is not staged,
-        only counted (`Parsed.repeats`)."""
-        chunks = [files[i:i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
+        only counted (`Parsed.repeats`). `sizes`: the files' sizes, if known."""
+        sizes = [_size(path) for _, path in files] if sizes is None else sizes
+        chunks = list(_chunks(files, sizes))
         given: set[str] = set()  # event ids staged in this run (up to SEEN_LIMIT)
-        if ctx.workers < 2 or len(chunks) < 2 or not _at_least(files, POOL_BYTES):
+        if ctx.workers < 2 or len(chunks) < 2 or sum(sizes) < POOL_BYTES:
             seen = Seen()
             for chunk in chunks:
                 yield from to_parsed(list(read_chunk(chunk, FieldReader(seen),
@@ -95,12 +96,31 @@ class EvtxSource:
             yield from to_parsed(rows, given)
 
 
-# Files per chunk: a chunk's rows become one Arrow table per class, so chunks must hold
-# enough records to spread that cost, and few enough files to keep the workers even.
+# Files per chunk, and input bytes: a chunk's rows become one Arrow table per class, so
+# chunks must hold enough records to spread that cost, and few enough to keep the
+# workers even and the chunks in flight small (a chunk is in memory whole).
 CHUNK_FILES = 256
+CHUNK_BYTES = 16 * 1024 * 1024
 # Reading in worker processes pays off above the cost of starting them (about 0.1 s each:
 # they import no Arrow), which is what reading a few MB of EVTX costs in-process.
 POOL_BYTES = 8 * 1024 * 1024
+# Chunks submitted per worker ahead of the main process: enough to keep the workers busy
+# while it builds a chunk's tables (a chunk of small logs reads in ~10 ms).
+IN_FLIGHT = 4
+
+
+def _chunks(files: list[tuple[int, Path]], sizes: Sequence[int]
+            ) -> Iterator[list[tuple[int, Path]]]:
+    chunk: list[tuple[int, Path]] = []
+    held = 0
+    for item, size in zip(files, sizes, strict=True):
+        if chunk and (len(chunk) >= CHUNK_FILES or held + size > CHUNK_BYTES):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(item)
+        held += size
+    if chunk:
+        yield chunk
 
 
 def to_parsed(chunk: list[FieldRows], given: set[str]) -> list[Parsed]:
@@ -141,27 +161,32 @@ def _first_seen(digests: list[str], given: set[str]) -> list[bool] | None:
 def _in_processes(chunks: list[list[tuple[int, Path]]], workers: int
                   ) -> Iterator[list[FieldRows]]:
     """Chunks read by spawned processes (never forked: the caller runs DuckDB threads),
-    at most two per worker in flight, so memory stays bounded. A worker imports no Arrow
-    (`evtx_fields`), so starting one costs little more than an interpreter."""
+    at most `IN_FLIGHT` per worker ahead of the caller, so memory stays bounded. A worker
+    imports no Arrow (`evtx_fields`), so starting one costs little more than an
+    interpreter."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker) as pool:
         pending: deque[Future[list[FieldRows]]] = deque()
-        for chunk in chunks:
+
+        def submit(chunk: list[tuple[int, Path]]) -> None:
             named = [(n, str(path)) for n, path in chunk]  # a str pickles faster than a Path
             pending.append(pool.submit(read_in_worker, named, evtx.DEFAULT_BATCH_SIZE))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+
+        ahead = IN_FLIGHT * workers
+        for chunk in chunks[:ahead]:
+            submit(chunk)
+        # pyarrow imports pandas on its first conversion of Python values (~0.3 s, once
+        # per process): here, while the workers start, not while they wait for chunks
+        pa.array([], pa.string())
+        for chunk in chunks[ahead:]:
+            yield pending.popleft().result()
+            submit(chunk)
         while pending:
             yield pending.popleft().result()
 
 
-def _at_least(files: list[tuple[int, Path]], size: int) -> bool:
-    """Whether the files hold at least `size` bytes (stat'ing only as many as it takes)."""
-    for _, path in files:
-        try:
-            size -= os.stat(path).st_size
-        except OSError:
-            continue
-        if size <= 0:
-            return True
-    return False
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
