@@ -28,13 +28,12 @@ from watchkeeper.sources.evtx_fields import (
     FieldReader,
     FieldRows,
     Reject,
-    event_digest,
-    flatten_event_fields,
     json_events,
     parser,
     read_chunk,
     records,
 )
+from watchkeeper.sources.evtx_values import event_digest, flatten_event_fields
 
 DEFAULT_BATCH_SIZE = 50_000
 ID_PREFIX = f"{SOURCE}:"

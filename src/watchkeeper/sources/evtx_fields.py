@@ -23,19 +23,26 @@ text, equal to that of a record that gave a row (a copied log).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from evtx import PyEvtxParser
 
 from watchkeeper.errors import InputError
+from watchkeeper.sources.evtx_values import (
+    attributes,
+    event_digest,
+    flatten_event_fields,
+    int_of,
+    micros,
+    text_of,
+    time_created,
+)
 
 SYSTEM_EXTRAS = ("Level", "Task", "Opcode", "Keywords", "Version")
 USER_FIELDS = ("TargetUserName", "SubjectUserName", "User")
@@ -47,9 +54,6 @@ SEEN_LIMIT = 500_000
 SEEN_TEXT_LIMIT = 64_000_000
 _LEAF_TYPES = frozenset({str, int, float, type(None)})
 _STR_ONLY = {str}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class Seen:
@@ -140,10 +144,10 @@ class _Shape:
             if set(map(type, values)) == _STR_ONLY:
                 out.append(list(values))
             elif n < self.flat:
-                out.append(["" if v is None else v if v.__class__ is str else _text(v)
+                out.append(["" if v is None else v if v.__class__ is str else text_of(v)
                             for v in values])
             else:
-                out.append([v if v.__class__ is str else _text(v) for v in values])
+                out.append([v if v.__class__ is str else text_of(v) for v in values])
         return out
 
 
@@ -217,7 +221,7 @@ class FieldReader:
         if system.__class__ is not dict or data.__class__ is not dict \
                 or not _LEAF_TYPES.issuperset(map(type, data.values())):
             return False
-        record_id = _int(system.get("EventRecordID"))
+        record_id = int_of(system.get("EventRecordID"))
         if record_id is None:  # the id then hashes the fields: the general path
             return False
         keys = tuple(data)
@@ -229,7 +233,7 @@ class FieldReader:
                 else _Shape(keys, key[1])
         if shape is None:
             return False
-        user = next((v if v.__class__ is str else _text(v) for v in map(data.get, USER_FIELDS)
+        user = next((v if v.__class__ is str else text_of(v) for v in map(data.get, USER_FIELDS)
                      if v is not None and v != ""), None)
         if self._add_core(system, record_id, user, None):
             values = tuple(data.values())
@@ -244,9 +248,9 @@ class FieldReader:
         fields = dict(flatten_event_fields(body))
         for name in SYSTEM_EXTRAS:
             if name in system and name not in fields:
-                fields[name] = _text(system[name])
+                fields[name] = text_of(system[name])
         user = next((fields[f] for f in USER_FIELDS if fields.get(f)), None)
-        if self._add_core(system, _int(system.get("EventRecordID")), user, fields):
+        if self._add_core(system, int_of(system.get("EventRecordID")), user, fields):
             names = tuple(fields)
             group, rows = self._general.get(names) or self._general.setdefault(
                 names, (FieldGroup(names), []))
@@ -257,12 +261,12 @@ class FieldReader:
                   fields: Mapping[str, str | None] | None) -> bool:
         """The row's core values; False (and the row counted as a repeat) when its event
         id was given earlier in the run. `fields` matter only without a record number."""
-        computer = _text(system.get("Computer"))
-        channel = _text(system.get("Channel"))
-        time = _time(system)
+        computer = text_of(system.get("Computer"))
+        channel = text_of(system.get("Channel"))
+        time = time_created(system)
         digest = event_digest(computer, channel, record_id, time, fields or {})
-        provider = _text(_attributes(system.get("Provider")).get("Name"))
-        code = _int(system.get("EventID"))
+        provider = text_of(attributes(system.get("Provider")).get("Name"))
+        code = int_of(system.get("EventID"))
         seen = self.seen
         if seen is not None:
             if digest in seen.ids:
@@ -272,7 +276,7 @@ class FieldReader:
                 seen.ids.add(digest)
         rows = self._rows
         rows.digests.append(digest)
-        rows.times.append(None if time is None else _micros(time))
+        rows.times.append(None if time is None else micros(time))
         rows.channels.append(channel)
         rows.providers.append(provider)
         rows.codes.append(code)
@@ -404,87 +408,6 @@ def json_events(path: Path) -> Iterator[Mapping[str, Any]]:
         yield item
 
 
-# -- values -------------------------------------------------------------------------------
-
-def event_digest(computer: str | None, channel: str | None, record_id: int | None,
-                 time: datetime | None, fields: Mapping[str, str | None]) -> str:
-    """The hash part of a Windows event's id (`watchkeeper.sources.evtx.event_id`)."""
-    h = hashlib.blake2b(digest_size=16)
-    parts = [computer or "", channel or "", "" if record_id is None else str(record_id),
-             "" if time is None else time.isoformat()]
-    if record_id is None:
-        parts += [f"{k}={v}" for k, v in sorted(fields.items())]
-    h.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
-
-
-def flatten_event_fields(body: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """(field, text) pairs of an event's EventData and UserData, nested elements flattened."""
-    for section in ("EventData", "UserData"):
-        value = body.get(section)
-        if isinstance(value, dict):
-            yield from _flatten(value, section)
-        elif value is not None:
-            yield section, _text(value)
-
-
-def _flatten(node: Mapping[str, Any], parent: str) -> Iterator[tuple[str, str | None]]:
-    for name, value in node.items():
-        if name == "#attributes":
-            continue
-        if name == "#text":
-            yield parent, _text(value)
-        elif isinstance(value, dict) and "#text" not in value:
-            yield from _flatten(value, name)
-        elif value is None:
-            # a present element without a value: the evtx package's JSON says null (a
-            # NullType substitution), its XML and XML-based exports an empty element; both
-            # are the empty string, so ``|exists`` holds and EVTX and JSON input agree
-            yield name, ""
-        else:
-            yield name, _text(value)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value.__class__ is str:  # most values: checked first
-        return value  # type: ignore[no-any-return,unused-ignore]
-    if isinstance(value, dict):
-        return _text(value["#text"]) if "#text" in value else json.dumps(value)
-    if isinstance(value, list):
-        return "\n".join("" if v is None else str(_text(v)) for v in value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _int(value: Any) -> int | None:
-    text = _text(value)
-    return int(text) if text not in (None, "") else None
-
-
-def _micros(time: datetime) -> int:
-    """Microseconds since 1970 UTC (a time without an offset is taken as UTC): Arrow
-    builds a timestamp column from these without a conversion per value."""
-    return (time - (_EPOCH if time.tzinfo is not None else _NAIVE_EPOCH)) // _MICROSECOND
-
-
-def _attributes(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, dict):
-        attributes = value.get("#attributes")
-        if isinstance(attributes, dict):
-            return attributes
-    return {}
-
-
-def _time(system: Mapping[str, Any]) -> datetime | None:
-    stamp = _attributes(system.get("TimeCreated")).get("SystemTime")
-    if not isinstance(stamp, str):
-        return None
-    return datetime.fromisoformat(stamp.replace(" UTC", "").replace("Z", "+00:00"))
-
-
 __all__ = [
     "SEEN_LIMIT",
     "SEEN_TEXT_LIMIT",
@@ -493,8 +416,6 @@ __all__ = [
     "FieldRows",
     "Reject",
     "Seen",
-    "event_digest",
-    "flatten_event_fields",
     "json_events",
     "read_chunk",
     "read_in_worker",
