@@ -9,8 +9,8 @@ module imports neither pyarrow nor the schema package, so a worker process that 
 files starts in a few tens of milliseconds.
 
 Most records take a flat path: their ``EventData`` is one level of text, number or null
-values, so the group's field names and column spellings are worked out once per shape
-and a record costs a tuple of its values. Anything else (``UserData``, nested or
+values, so which fields a group has (and which System values join them) is worked out
+once per shape, and a record costs a tuple of its values. Anything else (``UserData``, nested or
 repeated elements, attributes, a missing record number) takes the general path,
 :func:`flatten_event_fields`. Both give the same row (tests/sources/test_evtx_paths.py).
 
