@@ -14,6 +14,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -66,6 +67,27 @@ class EvtxSource:
 
     name = "evtx"
 
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None  # started ahead by `start`
+
+    @contextmanager
+    def start(self, files: list[tuple[int, Path]], ctx: SourceContext,
+              sizes: Sequence[int]) -> Iterator[None]:
+        """Start the worker processes `read_files` of these files will use, for the
+        block: they start while the caller still checks the files and opens the lake."""
+        workers = _workers(list(_chunks(files, sizes)), sizes, ctx)
+        if not workers:
+            yield
+            return
+        with _new_pool(workers) as pool:
+            for _ in range(workers):
+                pool.submit(int)  # a no-op: each submit starts a process
+            self._pool = pool
+            try:
+                yield
+            finally:
+                self._pool = None
+
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Parsed]:
         reader = evtx.read_event_json if path.suffix.lower() == ".json" else evtx.read_evtx
         try:
@@ -86,14 +108,19 @@ class EvtxSource:
         sizes = [_size(path) for _, path in files] if sizes is None else sizes
         chunks = list(_chunks(files, sizes))
         given: set[str] = set()  # event ids staged in this run (up to SEEN_LIMIT)
-        if ctx.workers < 2 or len(chunks) < 2 or sum(sizes) < POOL_BYTES:
+        workers = _workers(chunks, sizes, ctx)
+        if not workers:
             seen = Seen()
             for chunk in chunks:
                 yield from to_parsed(list(read_chunk(chunk, FieldReader(seen),
                                                      evtx.DEFAULT_BATCH_SIZE)), given)
             return
-        for rows in _in_processes(chunks, min(ctx.workers, len(chunks))):
-            yield from to_parsed(rows, given)
+        pool, self._pool = self._pool, None  # a started pool serves one read
+        with ExitStack() as own:
+            if pool is None:
+                pool = own.enter_context(_new_pool(workers))
+            for rows in _in_processes(chunks, workers, pool):
+                yield from to_parsed(rows, given)
 
 
 # Files per chunk, and input bytes: a chunk's rows become one Arrow table per class, so
@@ -158,31 +185,43 @@ def _first_seen(digests: list[str], given: set[str]) -> list[bool] | None:
     return keep if dropped else None
 
 
-def _in_processes(chunks: list[list[tuple[int, Path]]], workers: int
-                  ) -> Iterator[list[FieldRows]]:
-    """Chunks read by spawned processes (never forked: the caller runs DuckDB threads),
-    at most `IN_FLIGHT` per worker ahead of the caller, so memory stays bounded. A worker
-    imports no Arrow (`evtx_fields`), so starting one costs little more than an
-    interpreter."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker) as pool:
-        pending: deque[Future[list[FieldRows]]] = deque()
+def _workers(chunks: list[list[tuple[int, Path]]], sizes: Sequence[int],
+             ctx: SourceContext) -> int:
+    """Worker processes for reading these chunks; 0: read them in this process."""
+    if ctx.workers < 2 or len(chunks) < 2 or sum(sizes) < POOL_BYTES:
+        return 0
+    return min(ctx.workers, len(chunks))
 
-        def submit(chunk: list[tuple[int, Path]]) -> None:
-            named = [(n, str(path)) for n, path in chunk]  # a str pickles faster than a Path
-            pending.append(pool.submit(read_in_worker, named, evtx.DEFAULT_BATCH_SIZE))
 
-        ahead = IN_FLIGHT * workers
-        for chunk in chunks[:ahead]:
-            submit(chunk)
-        # pyarrow imports pandas on its first conversion of Python values (~0.3 s, once
-        # per process): here, while the workers start, not while they wait for chunks
-        pa.array([], pa.string())
-        for chunk in chunks[ahead:]:
-            yield pending.popleft().result()
-            submit(chunk)
-        while pending:
-            yield pending.popleft().result()
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """Spawned processes (never forked: the caller runs DuckDB threads), each with its own
+    record of the run's repeats. A worker imports no Arrow (`evtx_fields`), so starting
+    one costs little more than an interpreter."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_worker)
+
+
+def _in_processes(chunks: list[list[tuple[int, Path]]], workers: int,
+                  pool: ProcessPoolExecutor) -> Iterator[list[FieldRows]]:
+    """Chunks read by the pool's processes, at most `IN_FLIGHT` per worker ahead of the
+    caller, so memory stays bounded; results in chunk order."""
+    pending: deque[Future[list[FieldRows]]] = deque()
+
+    def submit(chunk: list[tuple[int, Path]]) -> None:
+        named = [(n, str(path)) for n, path in chunk]  # a str pickles faster than a Path
+        pending.append(pool.submit(read_in_worker, named, evtx.DEFAULT_BATCH_SIZE))
+
+    ahead = IN_FLIGHT * workers
+    for chunk in chunks[:ahead]:
+        submit(chunk)
+    # pyarrow imports pandas on its first conversion of Python values (~0.3 s, once per
+    # process): here, while the workers read, not while they wait for the next chunks
+    pa.array([], pa.string())
+    for chunk in chunks[ahead:]:
+        yield pending.popleft().result()
+        submit(chunk)
+    while pending:
+        yield pending.popleft().result()
 
 
 def _size(path: Path) -> int:

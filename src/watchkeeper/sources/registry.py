@@ -119,9 +119,11 @@ def recognize(path: Path) -> tuple[str, Any] | str:
     return "format not recognized"
 
 
-def plan_inputs(inputs: list[Path], fmt: str,
-                mapping: Path | None = None) -> tuple[list[Plan], list[dict[str, str]]]:
-    """Readers for every input file, and the files skipped with their reasons."""
+def plan_inputs(inputs: list[Path], fmt: str, mapping: Path | None = None, *,
+                check: bool = True) -> tuple[list[Plan], list[dict[str, str]]]:
+    """Readers for every input file, and the files skipped with their reasons; a file
+    not in the format asked for refuses the run (`check_plans`; `check=False`: the caller
+    checks them)."""
     if fmt not in FORMATS:
         raise InputError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
     files = _files(inputs, recurse=fmt in ("auto", "cert", "evtx"))
@@ -132,8 +134,8 @@ def plan_inputs(inputs: list[Path], fmt: str,
         if fmt == "evtx" and any(p.is_dir() for p in inputs):
             files = [p for p in files if p.suffix.lower() == ".evtx"]
         chosen = [make(p) for p in files]
-        for plan in chosen:
-            check_fits(plan, fmt)
+        if check:
+            check_plans(chosen, fmt)
         return chosen, []
     plans: list[Plan] = []
     skipped: list[dict[str, str]] = []
@@ -150,6 +152,14 @@ def plan_inputs(inputs: list[Path], fmt: str,
 
 SAMPLE = 100  # records looked at to judge whether a file is in the format asked for
 _VERBS = {"cert": "cert", "ocsf": "ocsf", "evtx": "evtx", "hr": "hr"}
+
+
+def check_plans(plans: list[Plan], fmt: str) -> None:
+    """Refuse the run if a file is not in the format asked for (``auto`` recognized every
+    file already)."""
+    if fmt != "auto":
+        for plan in plans:
+            check_fits(plan, fmt)
 
 
 def check_fits(plan: Plan, fmt: str) -> None:
