@@ -48,10 +48,11 @@ SYSTEM_EXTRAS = ("Level", "Task", "Opcode", "Keywords", "Version")
 USER_FIELDS = ("TargetUserName", "SubjectUserName", "User")
 MAX_CONSECUTIVE_ERRORS = 1000
 # Event ids a reader remembers to skip repeats (about 110 bytes each), and characters of
-# records' JSON text (a record's text is ~1,500): past these it stops remembering, and
-# the lake's commit still drops the repeats it lets through.
+# records' JSON text (a record's text is ~1,500; 16 M of them take 16 to 64 MB, by the
+# widest character): past these it stops remembering, and the lake's commit still drops
+# the repeats it lets through.
 SEEN_LIMIT = 500_000
-SEEN_TEXT_LIMIT = 64_000_000
+SEEN_TEXT_LIMIT = 16_000_000
 _LEAF_TYPES = frozenset({str, int, float, type(None)})
 _STR_ONLY = {str}
 
