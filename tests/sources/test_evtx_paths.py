@@ -186,3 +186,15 @@ def test_a_record_id_of_text_or_none_hashes_like_before(flat: bool) -> None:
     new.add_event(event, 1)
     table, _ = evtx.to_table(new.take(), evtx.ColumnNames())
     assert table.equals(old.flush().table)
+
+
+@pytest.mark.parametrize(("limit", "text_limit"), [(0, 0), (10**6, 0), (0, 10**8)])
+def test_past_its_limits_a_reader_lets_repeats_through(limit: int, text_limit: int) -> None:
+    samples = _samples("evtx")[:10]
+    files = list(enumerate(samples + samples))
+    (rows,) = read_chunk(files, FieldReader(Seen(limit, text_limit)), 100_000)
+    (once,) = read_chunk(files[:10], FieldReader(), 100_000)
+    skipped = sum(rows.repeats.values())
+    assert len(rows) + skipped == 2 * len(once)
+    unique = len(set(once.digests))  # ids or texts suffice to know every repeat
+    assert skipped == (0 if limit == text_limit == 0 else 2 * len(once) - unique)
