@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from watchkeeper.sources.base import (
 from watchkeeper.sources.cert import CertSource, StagedFile
 from watchkeeper.sources.mapped import MappedSource
 from watchkeeper.sources.mapped_stage import MappedSqlSource
-from watchkeeper.sources.registry import Plan, plan_inputs
+from watchkeeper.sources.registry import Plan, check_plans, plan_inputs
 from watchkeeper.sources.rows import iter_lines
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, label)
@@ -85,7 +86,9 @@ class IngestReport:
             "read": self.read, "accepted": self.accepted, "duplicates": self.duplicates,
             "quarantined": self.quarantined, "commit": self.commit, "no_commit": self.no_commit,
             "seconds": round(self.seconds, 3),
-            "files": [asdict(f) for f in self.files], "skipped": self.skipped,
+            # vars, not asdict: asdict copies deeply, ~15 us a file (20,000 logs: 0.3 s)
+            "files": [{**vars(f), "tables": dict(f.tables)} for f in self.files],
+            "skipped": self.skipped,
         }
 
 
@@ -131,7 +134,7 @@ class _Run:
             table = table_spec(parsed.table).name
             self.txn.stage(table, parsed.rows, file_no)
             counts = self.derived if parsed.derived else self.candidates
-            counts[(file_no, table)] += parsed.rows.num_rows
+            counts[(file_no, table)] += parsed.rows.num_rows + sum(parsed.repeats.values())
             report.read += parsed.read
             self._quarantine(parsed.rejects, plan, file_no, report)
 
@@ -143,7 +146,7 @@ class _Run:
         files = [(n, plans[n].path) for n in numbered]
         position = 0  # files of `numbered` read so far, as far as the chunks show
         with _Coalescer(self.txn) as coalesce:
-            for parsed in source.read_files(files, self.ctx):
+            for parsed in source.read_files(files, self.ctx, [plans[n].size for n in numbered]):
                 numbers = parsed.files if parsed.files is not None \
                     else pa.array([], pa.int32())
                 coalesce.add(table_spec(parsed.table).name, parsed.rows, numbers)
@@ -162,6 +165,7 @@ class _Run:
         table = table_spec(parsed.table).name
         counts = self.derived if parsed.derived else self.candidates
         per_file = Counter(numbers.to_pylist())
+        per_file.update(parsed.repeats)  # read, and duplicates: never staged
         for file_no, n in per_file.items():
             counts[(file_no, table)] += n
             if not parsed.derived:
@@ -235,6 +239,17 @@ def _cost_per_byte(stager: CertSource | MappedSqlSource | None) -> float:
     return _JSONL_COST if isinstance(stager, MappedSqlSource) else 1.0
 
 
+def _batches(plans: list[Plan], stagers: Sequence[object] | None = None
+             ) -> dict[type, list[int]]:
+    """The files each many-file reader (`BatchSource`) reads together, by its type."""
+    batched: dict[type, list[int]] = {}
+    for file_no, plan in enumerate(plans):
+        staged_by_sql = stagers is not None and stagers[file_no] is not None
+        if not staged_by_sql and hasattr(plan.source, "read_files"):
+            batched.setdefault(type(plan.source), []).append(file_no)
+    return batched
+
+
 def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: int,
                progress: ProgressFn | None) -> None:
     """Stage every file: DuckDB-backed readers one file per core, each query on one DuckDB
@@ -252,11 +267,10 @@ def _stage_all(run: _Run, plans: list[Plan], reports: list[FileReport], total: i
             stager, plan = stagers[file_no], plans[file_no]
             assert stager is not None
             futures[pool.submit(stager.stage, plan.path, run.ctx, run.txn, file_no)] = file_no
-        batched: dict[type, list[int]] = {}
+        batched = _batches(plans, stagers)
+        together = {n for numbered in batched.values() for n in numbered}
         for file_no, (plan, stager) in enumerate(zip(plans, stagers, strict=True)):
-            if stager is None and hasattr(plan.source, "read_files"):
-                batched.setdefault(type(plan.source), []).append(file_no)
-            elif stager is None:
+            if stager is None and file_no not in together:
                 if progress:
                     progress(done, total, plan.path.name)
                 run.stage(file_no, plan, reports[file_no])
@@ -278,12 +292,33 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
     that accepts and quarantines nothing adds no commit. `wait`: seconds to wait for
     another writer of the lake."""
     started = time.monotonic()
-    plans, skipped = plan_inputs(list(inputs), fmt, mapping)
+    plans, skipped = plan_inputs(list(inputs), fmt, mapping, check=False)
     if not plans:
         raise InputError(", ".join(str(p) for p in inputs) or "(no input)",
                          f"no {fmt} input files found")
     total = sum(p.size for p in plans)
     reports = [FileReport(str(p.path), p.format) for p in plans]
+    with ExitStack() as readers:
+        for numbered in _batches(plans).values():  # their workers start meanwhile
+            source: BatchSource = plans[numbered[0]].source
+            if hasattr(source, "start"):
+                readers.enter_context(source.start([(n, plans[n].path) for n in numbered],
+                                                   ctx, [plans[n].size for n in numbered]))
+        check_plans(plans, fmt)  # a file in the wrong format refuses the run
+        result, run = _run(lake, plans, reports, total, ctx, progress, wait)
+    _account(run, result, plans, reports)
+    done = IngestReport(reports, skipped, result.seq if result.visible else None,
+                        time.monotonic() - started)
+    if not result.visible:
+        done.no_commit = ("the input holds no records" if not done.read
+                          else "every record is already in the lake")
+    return done
+
+
+def _run(lake: Lake, plans: list[Plan], reports: list[FileReport], total: int,
+         ctx: SourceContext, progress: ProgressFn | None, wait: float
+         ) -> tuple[CommitResult, _Run]:
+    """Stage every file in one transaction and commit it."""
     with lake.transaction("ingest", wait) as txn:
         run = _Run(txn, ctx)
         _stage_all(run, plans, reports, total, progress)
@@ -293,13 +328,7 @@ def ingest(lake: Lake, inputs: Iterable[Path], fmt: str, ctx: SourceContext, *,
         quarantined = any(r.quarantined for r in reports)
         result = txn.commit({"kind": "ingest", "files": [str(p.path) for p in plans]},
                             skip=lambda r: not quarantined and not any(r.accepted.values()))
-    _account(run, result, plans, reports)
-    done = IngestReport(reports, skipped, result.seq if result.visible else None,
-                        time.monotonic() - started)
-    if not result.visible:
-        done.no_commit = ("the input holds no records" if not done.read
-                          else "every record is already in the lake")
-    return done
+    return result, run
 
 
 def _account(run: _Run, result: CommitResult, plans: list[Plan],

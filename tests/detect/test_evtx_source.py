@@ -137,3 +137,11 @@ def test_worker_processes_read_what_one_process_reads(monkeypatch: pytest.Monkey
 
     assert len(pooled) > len(alone)  # five chunks of two files, not one
     assert rows(pooled) == rows(alone)
+
+
+def test_chunks_close_at_a_file_count_or_a_byte_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evtx_source, "CHUNK_FILES", 3)
+    monkeypatch.setattr(evtx_source, "CHUNK_BYTES", 10)
+    files = [(n, Path(f"{n}.evtx")) for n in range(7)]
+    chunks = evtx_source._chunks(files, [5, 5, 20, 1, 1, 1, 1])
+    assert [[n for n, _ in c] for c in chunks] == [[0, 1], [2], [3, 4, 5], [6]]

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from watchkeeper.lake.daysplit import DaySplitWriter, day_folder
+from watchkeeper.lake.daysplit import DaySplitWriter, day_folder, write_by_day
 
 START = date(2025, 1, 1)
 
@@ -66,3 +66,22 @@ def test_shuffled_rows_all_land_in_their_day(tmp_path: Path, seed: int) -> None:
 def test_nulls_go_to_the_null_folder() -> None:
     assert day_folder(-2**31) == "day=NULL"
     assert day_folder(0) == "day=1970-01-01"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_write_by_day_lands_every_row_once_without_empty_columns(tmp_path: Path,
+                                                                 seed: int) -> None:
+    rng = random.Random(seed)
+    days = [rng.choice([None, 0, 1, 2, 30]) for _ in range(rng.randint(1, 60))]
+    rows = batch(days, 0)
+    sparse = [f"x{n}" if d == 1 and n % 2 else None for n, d in enumerate(days)]
+    table = pa.Table.from_batches([rows]).append_column("sparse", pa.array(sparse, pa.string()))
+    table = table.append_column("core", pa.nulls(len(days), pa.string()))
+    files = write_by_day(table, tmp_path, "p", "zstd", required={"n", "core"})
+    assert read_back(files) == expected(days)  # each day's rows once, in their order
+    filled = {f"day={START + timedelta(days=d)}" for d, v in zip(days, sparse, strict=True)
+              if v is not None}
+    for f in files:
+        names = pq.read_schema(f).names
+        assert "core" in names  # required, though empty
+        assert ("sparse" in names) == (f.parent.name in filled)

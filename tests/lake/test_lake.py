@@ -127,3 +127,41 @@ def test_dynamic_table_unions_field_columns(tmp_path: Path) -> None:
     assert rows["e1"]["Image"] == "a.exe" and rows["e1"]["TargetObject"] is None
     assert rows["e2"]["TargetObject"] == "HKLM\\x"
     assert "_file" not in rows["e1"] and rows["e1"]["day"] == date(2025, 1, 1)
+
+
+def test_a_small_runs_commit_in_memory_equals_duckdbs(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that staged few rows is deduplicated and laid out by day in Arrow; a large
+    one in DuckDB: the same rows (first of each key by file, then record; none already
+    stored) on the same days, with or without rows staged by DuckDB beside them."""
+    from watchkeeper.lake import transaction
+
+    def run(name: str) -> list[object]:
+        lake = Lake(tmp_path / name)
+        out: list[object] = []
+        with lake.transaction("test") as txn:
+            txn.stage("authentication", logons(["b", "c", "b"], day=2), 1)
+            txn.stage("authentication", logons(["a", "b", "d"]), 0)
+            txn.stage("authentication", logons(["d", "e"], day=3), 2)
+            out.append(dict(txn.commit({}).accepted))
+        with lake.transaction("test") as txn:  # stored keys, and rows staged by DuckDB
+            txn.stage("authentication", logons(["e", "f", "a", "g"], day=4), 0)
+            pa_rows = logons(["g", "h", "c"], day=5)  # noqa: F841 (read by DuckDB below)
+            relation = txn.con.sql("SELECT *, 1::INTEGER AS _file, NULL::VARCHAR AS _problem, "
+                                   "NULL::VARCHAR AS _key FROM pa_rows")
+            txn.stage_relation("authentication", relation)
+            out.append(dict(txn.commit({}).accepted))
+        rows = lake.table("authentication").to_pyarrow().to_pylist()
+        out.append(sorted((r["event_id"], r["day"]) for r in rows))
+        return out
+
+    in_memory = run("memory")
+    monkeypatch.setattr(transaction, "IN_MEMORY_ROWS", 0)
+    assert run("duckdb") == in_memory
+    first, second, rows = in_memory
+    assert first == {(0, "events/authentication"): 3, (1, "events/authentication"): 1,
+                     (2, "events/authentication"): 1}
+    assert second == {(0, "events/authentication"): 2, (1, "events/authentication"): 1}
+    assert rows == [("a", date(2025, 1, 1)), ("b", date(2025, 1, 1)), ("c", date(2025, 1, 2)),
+                    ("d", date(2025, 1, 1)), ("e", date(2025, 1, 3)), ("f", date(2025, 1, 4)),
+                    ("g", date(2025, 1, 4)), ("h", date(2025, 1, 5))]

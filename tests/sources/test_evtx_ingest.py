@@ -109,7 +109,13 @@ def test_ingest_real_samples_with_a_corrupt_file(tmp_path: Path) -> None:
     assert again.accepted == 0 and again.duplicates == report.accepted
 
 
-def test_copies_under_new_names_are_read_and_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pooled", [False, True])
+def test_copies_under_new_names_are_read_and_duplicates(tmp_path: Path, pooled: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if pooled:  # worker processes, each skipping the repeats it has seen, chunks of 4 files
+        from watchkeeper.sources import evtx_source
+        monkeypatch.setattr(evtx_source, "POOL_BYTES", 0)
+        monkeypatch.setattr(evtx_source, "CHUNK_FILES", 4)
     samples = sorted((SHARED / "sigma" / "regression_data").rglob("*.evtx"))[:10]
     require(bool(samples), "SigmaHQ regression samples (../shared/sigma) not found")
     for copy in range(3):
@@ -134,3 +140,33 @@ def pq_files_column(lake: Lake) -> list[int]:
     paths = [str(lake.root / f.path) for f in lake.manifest().files("raw/windows")]
     return [r[0] for r in duckdb.execute(
         "SELECT _file FROM read_parquet(?, union_by_name=true)", [paths]).fetchall()]
+
+
+def test_a_refused_run_stops_the_workers_started_for_it(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from watchkeeper.errors import InputError
+    from watchkeeper.sources import evtx_source
+    monkeypatch.setattr(evtx_source, "POOL_BYTES", 0)
+    monkeypatch.setattr(evtx_source, "CHUNK_FILES", 2)
+    samples = sorted((SHARED / "sigma" / "regression_data").rglob("*.evtx"))[:5]
+    require(bool(samples), "SigmaHQ regression samples (../shared/sigma) not found")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i, s in enumerate(samples):
+        (inputs / f"{i:02d}.evtx").write_bytes(s.read_bytes())
+    (inputs / "zz.evtx").write_text("time,user\n2025-01-01,alice\n")  # not EVTX at all
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(InputError, match=r"zz\.evtx.*no EVTX signature"):
+        ingest(lake, [inputs], "evtx", SourceContext(workers=2))
+    assert lake.manifest().commits == []
+    assert multiprocessing.active_children() == []  # the pool started for the run is gone
+    (inputs / "zz.evtx").unlink()
+    pools = []
+    new_pool = evtx_source._new_pool
+    monkeypatch.setattr(evtx_source, "_new_pool", lambda n: pools.append(n) or new_pool(n))
+    report = ingest(lake, [inputs], "evtx", SourceContext(workers=2))
+    assert report.read == report.accepted + report.duplicates > 0
+    assert pools == [2]  # started before the files were checked, then read with
+    assert multiprocessing.active_children() == []

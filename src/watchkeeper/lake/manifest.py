@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +75,18 @@ class Manifest:
         doc = {
             "format": FORMAT_VERSION,
             "seq": self.seq,
-            "tables": {t: [asdict(f) for f in fs] for t, fs in sorted(self.tables.items())},
-            "commits": [asdict(c) for c in self.commits],
+            "tables": {t: [{"path": f.path, "rows": f.rows, "commit": f.commit} for f in fs]
+                       for t, fs in sorted(self.tables.items())},
+            "commits": [{"seq": c.seq, "txn": c.txn, "at": c.at, "kind": c.kind,
+                         "summary": c.summary} for c in self.commits],
         }
-        write_atomically(path, json.dumps(doc, indent=1, sort_keys=True).encode())
+        write_atomically(path, dump_json(doc))
+
+
+def dump_json(doc: dict[str, Any]) -> bytes:
+    """A manifest or commit record as JSON: one line, keys sorted. (An indented dump runs
+    Python's pure-Python encoder: a commit of a 20,000-file ingest lists every file.)"""
+    return json.dumps(doc, sort_keys=True).encode()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from duckdb.sqltypes import BIGINT
 
+from watchkeeper.lake.daysplit import DAY, write_by_day
 from watchkeeper.lake.tables import TableSpec, WriteMode
 
 
@@ -119,6 +123,43 @@ def _rewrite_without_drops(con: duckdb.DuckDBPyConnection, path: Path,
         return False
     tmp.rename(path)
     return True
+
+
+def first_rows(parts: list[Path], key: str) -> pa.Table:
+    """Arrow-staged rows read into memory, the first of each key kept (by input file,
+    then record)."""
+    rows = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
+    rows = rows.take(pc.sort_indices(rows, [("_file", "ascending"), ("_seq", "ascending")]))
+    given: set[object] = set()
+    first = []
+    for value in rows.column(key).to_pylist():
+        first.append(value not in given)
+        given.add(value)
+    return rows if all(first) else rows.filter(pa.array(first, pa.bool_()))
+
+
+def publish_rows(con: duckdb.DuckDBPyConnection, spec: TableSpec, rows: pa.Table,
+                 existing: list[Path], out: Path, prefix: str, compression: str) -> Published:
+    """`publish_events` for a run's rows of an event table held in memory, one per key
+    (`first_rows`): rows whose key the lake already has are dropped (one key-only scan of
+    the stored files, and only for the run's keys), the rest written by day, each day's
+    file without the extra columns that day never fills (`write_by_day`)."""
+    if existing and rows.num_rows:
+        con.register("wk_run_keys", pa.table({"k": rows.column(spec.key)}))
+        try:
+            stored = con.read_parquet([str(p) for p in existing], union_by_name=True).select(
+                f"{quote(spec.key)} AS k").filter("k IN (SELECT k FROM wk_run_keys)")
+            known = pa.array([k for (k,) in stored.distinct().fetchall()],
+                             rows.schema.field(spec.key).type)
+        finally:
+            con.unregister("wk_run_keys")
+        if len(known):
+            rows = rows.filter(pc.invert(pc.is_in(rows.column(spec.key), known)))
+    accepted = Counter({int(f): n for f, n in Counter(rows.column("_file").to_pylist()).items()})
+    day = rows.column("time").cast(pa.date32())
+    files = write_by_day(rows.append_column(DAY, day), out, prefix, compression,
+                         {*spec.schema.names, "_file", "_seq"})
+    return Published(sorted(files), accepted)
 
 
 def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[Path],

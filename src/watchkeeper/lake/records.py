@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper.errors import LakeError
-from watchkeeper.lake.manifest import Commit, DataFile, Manifest, write_atomically
+from watchkeeper.lake.manifest import Commit, DataFile, Manifest, dump_json, write_atomically
 
 FOLDER = "commits"
 FORMAT_VERSION = 1
@@ -46,7 +46,7 @@ class CommitRecord:
                "added": {t: [{"path": p, "rows": n} for p, n in fs]
                          for t, fs in sorted(self.added.items())},
                "superseded": {t: ps for t, ps in sorted(self.superseded.items())}}
-        return json.dumps(doc, indent=1, sort_keys=True).encode()
+        return dump_json(doc)
 
     @staticmethod
     def load(path: Path) -> CommitRecord:

@@ -32,10 +32,17 @@ import pyarrow.parquet as pq
 
 from watchkeeper.errors import LakeError
 from watchkeeper.lake import records
-from watchkeeper.lake.daysplit import DAY, DaySplitWriter
+from watchkeeper.lake.daysplit import DAY, DaySplitWriter, write_by_day
 from watchkeeper.lake.faults import checkpoint
 from watchkeeper.lake.manifest import DataFile, Manifest
-from watchkeeper.lake.publish import Published, publish_events, publish_small, quote
+from watchkeeper.lake.publish import (
+    Published,
+    first_rows,
+    publish_events,
+    publish_rows,
+    publish_small,
+    quote,
+)
 from watchkeeper.lake.records import CommitRecord
 from watchkeeper.lake.tables import TableSpec, WriteMode, table_spec
 
@@ -43,6 +50,9 @@ if TYPE_CHECKING:
     from watchkeeper.lake.store import Lake
 
 BATCH_ROWS = 131_072  # rows per Arrow batch read from a staged relation
+# Arrow-staged rows of a table up to which a commit deduplicates and lays them out by day
+# in memory (`publish.first_rows`, `publish.publish_rows`)
+IN_MEMORY_ROWS = 65_536
 
 
 @dataclass
@@ -259,17 +269,32 @@ class Transaction:
         existing = [self.lake.root / f.path for f in manifest.files(spec.name)]
         arrow_parts = self._parts.get(spec.name, [])
         if spec.by_day and spec.mode is WriteMode.APPEND:
-            staged = self._partition(spec, arrow_parts) + self._relation_files(spec.name)
-            return publish_events(self.con, spec, staged, existing, self.lake.compression)
+            relation = self._relation_files(spec.name)
+            out = self.dir / "rel" / spec.name / "arrow"
+            prefix = f"{self.txn}-a"
+            if arrow_parts and self._seq[spec.name] <= IN_MEMORY_ROWS:
+                # few rows: their first of each key, the stored keys and the day files
+                # in Arrow, without DuckDB scans of the staged files
+                rows = first_rows(arrow_parts, spec.key)
+                if not relation:
+                    return publish_rows(self.con, spec, rows, existing, out, prefix,
+                                        self.lake.compression)
+                staged = write_by_day(rows.append_column(DAY, rows["time"].cast(pa.date32())),
+                                      out, prefix, self.lake.compression,
+                                      {*spec.schema.names, "_file", "_seq"})
+            else:
+                staged = self._partition(spec, arrow_parts, out, prefix)
+            return publish_events(self.con, spec, sorted(staged) + relation, existing,
+                                  self.lake.compression)
         out = self.dir / "small" / spec.name / f"{self.txn}-0.parquet"
         return publish_small(self.con, spec, self.staged_parts(spec.name), existing, out, seq,
                              self.lake.compression)
 
-    def _partition(self, spec: TableSpec, parts: list[Path]) -> list[Path]:
+    def _partition(self, spec: TableSpec, parts: list[Path], out: Path,
+                   prefix: str) -> list[Path]:
         """Lay Arrow-staged rows out by day, like relation-staged ones."""
         if not parts:
             return []
-        out = self.dir / "rel" / spec.name / "arrow"
         out.parent.mkdir(parents=True, exist_ok=True)
         rel = self.con.read_parquet([str(p) for p in parts], union_by_name=True)
         # A key repeated within the run keeps its first row (input file, then record):
@@ -282,7 +307,7 @@ class Transaction:
                          repeats.select("_seq").sql_query())
         if self.con.table("wk_repeats").aggregate("count(*)").fetchall()[0][0]:
             rel = rel.join(self.con.table("wk_repeats"), "_seq", how="anti")
-        self._split_by_day(rel.select(f'*, CAST("time" AS DATE) AS {DAY}'), out, f"{self.txn}-a")
+        self._split_by_day(rel.select(f'*, CAST("time" AS DATE) AS {DAY}'), out, prefix)
         return sorted(out.rglob("*.parquet"))
 
     def _destinations(self, spec: TableSpec, files: list[Path]) -> list[tuple[Path, str]]:

@@ -3,7 +3,8 @@
 A source reads one input file and yields `Parsed` chunks. Each chunk holds rows for one
 target table (an event class such as ``"authentication"`` or an entity table such as
 ``"people_observations"``) as an Arrow table conforming to that table's schema, plus the
-records it rejected. For every chunk ``read == rows.num_rows + len(rejects)``; the lake
+records it rejected. For every chunk ``read == rows.num_rows + len(rejects)`` (plus the
+rows it did not keep because an earlier chunk of the run holds their key); the lake
 later splits the rows into accepted and duplicates, so that for every file and run
 ``read = accepted + duplicates + quarantined``. A chunk marked `derived` holds rows made
 from records another chunk already counted (normalized events of a raw Windows record);
@@ -17,7 +18,7 @@ file that cannot be read at all raises `watchkeeper.errors.InputError` naming it
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,10 +57,14 @@ class Parsed:
     # reject's input-file number; None when the whole chunk is from one file
     files: pa.Array | None = None
     reject_files: tuple[int, ...] = ()
+    # rows read but not kept because an earlier row of the same run has their key (a
+    # copied log): input-file number -> count; they count as read, and as duplicates
+    repeats: dict[int, int] = field(default_factory=dict)
 
     @property
     def read(self) -> int:
-        return (0 if self.derived else int(self.rows.num_rows)) + len(self.rejects)
+        return (0 if self.derived else int(self.rows.num_rows)) + len(self.rejects) \
+            + sum(self.repeats.values())
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,10 @@ class BatchSource(Source, Protocol):
     """A reader that also reads many small files into shared chunks (per-file overhead
     would otherwise dominate: a folder of one-record EVTX logs)."""
 
-    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext
-                   ) -> Iterator[Parsed]:
-        """Yield chunks whose rows and rejects carry their file numbers."""
+    def read_files(self, files: list[tuple[int, Path]], ctx: SourceContext,
+                   sizes: Sequence[int] | None = None) -> Iterator[Parsed]:
+        """Yield chunks whose rows and rejects carry their file numbers (`sizes`: the
+        files' sizes in bytes, when the caller knows them)."""
         ...
 
 
