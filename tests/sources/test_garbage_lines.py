@@ -187,3 +187,12 @@ def test_clean_copy_cuts_an_overlong_line(tmp_path: Path, monkeypatch: pytest.Mo
     assert (long_line.line, last.line) == (2, 4)
     assert long_line.reason == f"line longer than {MAX_LINE:,} bytes"
     assert out.read_bytes() == b"a,b\n\nc,d\n\n"
+
+
+def test_a_line_keeps_the_carriage_returns_before_its_line_end(tmp_path: Path) -> None:
+    """Regression: only the line end (LF, or CR LF) is cut; a stray CR before it is part of
+    the line's raw text (hypothesis found b"\\x00\\r\\r\\n" quarantined as b"\\x00")."""
+    from watchkeeper.sources.rows import iter_lines
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"a\r\r\nb\r\nc\n\x00\r\r\n")
+    assert list(iter_lines(path)) == [(1, b"a\r"), (2, b"b"), (3, b"c"), (4, b"\x00\r")]

@@ -64,7 +64,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with _open(path) as fh:
         try:
             for number, line in enumerate(fh, start=1):
-                raw = line.rstrip(b"\r\n")
+                raw = line.removesuffix(b"\n").removesuffix(b"\r")   # only the line end
                 if number == 1 and raw.startswith(_BOM):
                     raw = raw[len(_BOM):]
                 if raw.strip():
