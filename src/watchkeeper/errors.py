@@ -29,7 +29,9 @@
     │                                field: name, role, password, region, label)
     ├── ConflictError                the name or change clashes with what is stored
     ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
-    └── PermissionDeniedError        the caller's role may not do this
+    ├── PermissionDeniedError        the caller's role may not do this
+    └── OpsError                     a shift, holiday, hand-off or SLA request is invalid
+                                     (names the field, or file:line of a teams.yml)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -212,3 +214,13 @@ class CaseWorkflowError(CaseError):
     """A case change clashes with the case's state rather than with a value: a status
     transition the workflow forbids (from a final status, say), or an alert that is in
     another case already. The API answers it 409, other `CaseError`s 422."""
+
+
+class OpsError(WatchkeeperError):
+    """A shift, holiday, hand-off or SLA request is invalid; `field` names the part at
+    fault (``timezone``, ``hours``, ``acknowledge``, ``party``, ``teams.yml:12 shifts``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
