@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
+from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.upkeep import LakeJobs
 from watchkeeper.home import default_home
@@ -70,7 +71,7 @@ class Status:
         return asdict(self)
 
 
-class Workspace(QueueJobs, LakeJobs):
+class Workspace(QueueJobs, LakeJobs, OpsJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:
