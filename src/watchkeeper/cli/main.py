@@ -31,7 +31,9 @@ from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import serve as serve_cmd
+from watchkeeper.cli import shifts as shifts_cmd
 from watchkeeper.cli import simulate as simulate_cmd
+from watchkeeper.cli import sla as sla_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
@@ -149,6 +151,8 @@ cases_cmd.register(app)
 users_cmd.register(app)
 serve_cmd.register(app)
 app.add_typer(alerts_cmd.app, name="alerts")
+shifts_cmd.register(app)
+sla_cmd.register(app)
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command
