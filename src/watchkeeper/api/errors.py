@@ -16,7 +16,8 @@ ConflictError, IntegrityError, 409     conflict
 CaseWorkflowError
 IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
-PagingError (cursor, limit)
+PagingError (cursor, limit),
+OpsError (shifts, SLAs)
 request fields
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -44,6 +45,7 @@ from watchkeeper.errors import (
     ConflictError,
     IntakeError,
     NotFoundError,
+    OpsError,
     PagingError,
     PermissionDeniedError,
     StoreError,
@@ -66,6 +68,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (AccountError, 422, "invalid"),
     (TimelineError, 422, "invalid"),
     (PagingError, 422, "invalid"),
+    (OpsError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

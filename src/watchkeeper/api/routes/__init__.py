@@ -3,7 +3,7 @@
 
 from fastapi import APIRouter
 
-from watchkeeper.api.routes import alerts, cases, me, teams, tokens, users
+from watchkeeper.api.routes import alerts, cases, me, shifts, sla, teams, tokens, users
 
 RESOURCES: tuple[APIRouter, ...] = (
     me.router,
@@ -12,6 +12,10 @@ RESOURCES: tuple[APIRouter, ...] = (
     teams.router,
     cases.router,
     alerts.router,
+    shifts.router,
+    shifts.handoffs,
+    sla.router,
+    sla.notifications,
 )
 
 __all__ = ["RESOURCES"]
