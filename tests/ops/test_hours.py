@@ -47,7 +47,8 @@ def test_no_business_time_falls_on_a_holiday(cal: Calendar, data: st.DataObject)
     begins = datetime(day.year, day.month, day.day, tzinfo=cal.tz).astimezone(UTC)
     ends = datetime.combine(day + timedelta(days=1), datetime.min.time(),
                             cal.tz).astimezone(UTC)
-    a = data.draw(st.datetimes(begins.replace(tzinfo=None), ends.replace(tzinfo=None),
+    last = ends - timedelta(microseconds=1)          # the day is [begins, ends)
+    a = data.draw(st.datetimes(begins.replace(tzinfo=None), last.replace(tzinfo=None),
                                timezones=st.just(UTC)))
     assert cal.business_time(begins, ends) == timedelta(0)
     assert cal.business_time(a, ends) == timedelta(0)

@@ -134,7 +134,8 @@ def _write(repo: CaseRepository, plan: TeamPlan, end: datetime, plans: Sequence[
     session.add(row)
     session.flush()
     ids = list(session.scalars(select(Case.id).where(
-        Case.team_id == plan.id, Case.status.in_([s.value for s in OPEN]))))
+        Case.team_id == plan.id, Case.status.in_([s.value for s in OPEN]),
+        Case.created_at <= end)))
     found = history.load(session, ids)
     notes, steps, names = _notes(session, ids), _tasks(session, ids), _assignees(session, ids)
     by_name = {p.name: p for p in plans}

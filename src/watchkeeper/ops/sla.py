@@ -236,10 +236,13 @@ def sync(session: Session, h: CaseHistory, policy: SlaPolicyInfo | None,
     if row is None:
         row = CaseSla(case_id=h.case_id)
         session.add(row)
-    row.severity = policy.severity if policy is not None else None
-    row.ack_due_at, row.resolve_due_at = ack.due_at, resolve.due_at
-    row.ack_state, row.resolve_state = ack.state, resolve.state
-    row.updated_at = now
+    wanted = (policy.severity if policy is not None else None, ack.due_at, resolve.due_at,
+              ack.state, resolve.state)
+    if wanted != (row.severity, row.ack_due_at, row.resolve_due_at, row.ack_state,
+                  row.resolve_state):   # unchanged rows are not written again
+        (row.severity, row.ack_due_at, row.resolve_due_at, row.ack_state,
+         row.resolve_state) = wanted
+        row.updated_at = now
     return ack, resolve
 
 
