@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with --json and print their figures as Markdown.
 
-    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze,cli_startup,e2e]
+    python benchmarks/run_all.py [--only simulate,ingest,sigma,analyze,cli_startup,e2e,shifts]
         [--out bench-data/results.json]
 
 Each benchmark runs in its own process (so peak RSS is its own); the JSON documents are
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "timeline": ["bench_timeline.py", "--json"],
     "e2e": ["bench_e2e.py", "--json"],
     "evtx": ["bench_evtx.py", "--json"],
+    "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
 }
 
 
