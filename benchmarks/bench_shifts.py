@@ -123,9 +123,9 @@ def simulate(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
     while now < end:
         clock.set(now)
         weekday = now.weekday() < 5
-        for _ in range(poisson(rng, rate)):
+        for _ in range(poisson(rng, rate)):      # arrivals since the last tick
             n += 1
-            at = now + timedelta(seconds=rng.randrange(args.tick * 60))
+            at = now - timedelta(seconds=rng.randrange(args.tick * 60))
             clock.set(at)
             alert = new_alert(ws, n, at, pick(rng, REGIONS), pick(rng, SEVERITIES))
             view = phases.run("create", ws.case_create, desk, CaseNew(f"Case {n}",
