@@ -100,6 +100,11 @@ def test_every_shift_end_since_the_last_run_is_written_once(world: World) -> Non
     assert world.ws.handoffs_due().written == ()
     latest = world.ws.handoff_show(world.viewer(), team="soc-apac")
     assert latest.handoff.ack_due_at == datetime(2025, 3, 10, 8, 30, tzinfo=UTC)
+    assert latest.handoff.state == "flagged"              # flagged in the same run: overdue
+    # soc-apac has no lead: its members hear of its flagged hand-offs (to and from it)
+    told = world.ws.notifications(world.viewer("kai"))
+    assert sorted(n.handoff_id or 0 for n in told) == sorted(
+        h.id for h in world.ws.handoffs("soc-apac"))
 
 
 def test_a_hand_off_shows_only_the_cases_the_reader_may_open(world: World) -> None:
