@@ -32,8 +32,10 @@
     ├── AuthenticationError          no credentials, or unknown, revoked or disabled ones
     ├── PermissionDeniedError        the caller's role may not do this
     ├── RevealError                  a reveal's request is invalid (no meaningful reason)
-    └── FeedbackError                a watchlist entry, allow-list proposal or review is
-                                     invalid (names the field)
+    ├── FeedbackError                a watchlist entry, allow-list proposal or review is
+    │                                invalid (names the field)
+    └── OpsError                     a shift, holiday, hand-off or SLA request is invalid
+                                     (names the field, or file:line of a teams.yml)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -235,6 +237,11 @@ class CaseWorkflowError(CaseError):
 class FeedbackError(WatchkeeperError):
     """A watchlist entry, an allow-list proposal or its review is invalid; `field` names
     the part at fault (``watchlist``, ``reason``, ``until``, ``value``, ``status`` …)."""
+
+
+class OpsError(WatchkeeperError):
+    """A shift, holiday, hand-off or SLA request is invalid; `field` names the part at
+    fault (``timezone``, ``hours``, ``acknowledge``, ``party``, ``teams.yml:12 shifts``)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field

@@ -18,7 +18,8 @@ IntakeError, AccountError,     422     invalid
 TimelineError, CaseError,
 PagingError (cursor, limit),
 RevealError (reason),
-FeedbackError (field named)
+FeedbackError (field named),
+OpsError (shifts, SLAs)
 request fields, unreadable body
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -47,6 +48,7 @@ from watchkeeper.errors import (
     FeedbackError,
     IntakeError,
     NotFoundError,
+    OpsError,
     PagingError,
     PermissionDeniedError,
     RevealError,
@@ -72,6 +74,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (PagingError, 422, "invalid"),
     (RevealError, 422, "invalid"),
     (FeedbackError, 422, "invalid"),
+    (OpsError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,6 +59,13 @@ class CaseNew:
     restricted_to: tuple[str, ...] = ()
 
 
+class CaseHooks(Protocol):
+    """What opening a case sets off beyond this package, in the case's unit of work
+    (operations: routing it to the team on shift, starting its SLA clocks)."""
+
+    def opened(self, session: Session, case_id: int, now: dt.datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class CaseList:
     """One page of cases (pseudonymized) and the cursor of the next."""
@@ -72,13 +80,15 @@ class CaseDesk:
     def __init__(self, store: StateStore, lake: Lake,
                  pseudonymizer: Callable[[], Pseudonymizer], *,
                  explain: Explain | None = None, org: OrgChart | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 hooks: Callable[[OrgChart], CaseHooks] | None = None) -> None:
         self.store = store
         self.lake = lake
         self._pseudonymizer = pseudonymizer
         self.explain = explain
         self.org = org if org is not None else LakeOrgChart(lake)
         self.clock = clock
+        self.hooks = hooks(self.org) if hooks is not None else None
 
     @property
     def names(self) -> Pseudonymizer:
@@ -127,6 +137,8 @@ class CaseDesk:
             if new.links:
                 link(repo, row.id, self._links(new.links))
             repo.admit(row)
+            if self.hooks is not None:
+                self.hooks.opened(s, row.id, self.clock())
             if new.restricted_to:
                 repo.restrict(row.id, new.restricted_to)
             if new.assignee:
@@ -217,4 +229,4 @@ class CaseDesk:
                 for k in links]
 
 
-__all__ = ["CaseDesk", "CaseList", "CaseNew"]
+__all__ = ["CaseDesk", "CaseHooks", "CaseList", "CaseNew"]

@@ -34,7 +34,9 @@ from watchkeeper.cli import reveal as reveal_cmd
 from watchkeeper.cli import rules as rules_cmd
 from watchkeeper.cli import scheduler as scheduler_cmd
 from watchkeeper.cli import serve as serve_cmd
+from watchkeeper.cli import shifts as shifts_cmd
 from watchkeeper.cli import simulate as simulate_cmd
+from watchkeeper.cli import sla as sla_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
@@ -155,6 +157,8 @@ users_cmd.register(app)
 serve_cmd.register(app)
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(scheduler_cmd.app, name="scheduler")
+shifts_cmd.register(app)
+sla_cmd.register(app)
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

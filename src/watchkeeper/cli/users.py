@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,10 +33,11 @@ Example: watchkeeper -w ws tokens create alice --label laptop
   watchkeeper -w ws tokens revoke 3
 """)
 teams = typer.Typer(no_args_is_help=True, help="""Teams: members and the data regions
-they see.
+they see (shift hours: `watchkeeper shifts`).
 
 Example: watchkeeper -w ws teams add soc-eu --region eu
   watchkeeper -w ws teams member add soc-eu alice
+  watchkeeper -w ws teams seed teams.yml
 """)
 members = typer.Typer(no_args_is_help=True, help="""Who is in a team.
 
@@ -203,6 +205,29 @@ def teams_list(ctx: typer.Context, json: JsonOpt = False) -> None:
         emit_json([_doc(t) for t in found])
         return
     _show_teams(found)
+
+
+@teams.command("seed")
+def teams_seed(ctx: typer.Context,
+               path: Annotated[Path, typer.Argument(metavar="FILE",
+                                                    help="A teams.yml (docs/operations.md).")],
+               replace: Annotated[bool, typer.Option(
+                   "--replace", help="Overwrite the calendars, holidays and SLA policies "
+                                     "the store has.")] = False,
+               json: JsonOpt = False) -> None:
+    """Seed teams, their time zones, shift hours, holidays and SLA policies from a
+    teams.yml. What the store has is kept (the store is the truth) unless --replace;
+    a team's regions are never changed. All or nothing.
+
+    Example: watchkeeper -w ws teams seed teams.yml
+      watchkeeper -w ws teams seed teams.yml --replace --json
+    """
+    from watchkeeper.cli import ops_render
+    report = ctx.obj.open(create=False).teams_seed(path, replace=replace)
+    if json:
+        ops_render.emit(report)
+        return
+    ops_render.show_seed(report)
 
 
 @members.command("add")

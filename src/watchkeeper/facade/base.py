@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from watchkeeper.config import Settings
 from watchkeeper.lake import Lake
+from watchkeeper.ops.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from watchkeeper.analysis import AnalysisStore
@@ -22,6 +23,7 @@ class WorkspaceBase:
     root: Path
     settings: Settings
     lake: Lake
+    clock: Clock = SystemClock()   # what time it is for case and operations jobs (tests fix it)
 
     @property
     def analysis(self) -> AnalysisStore:

@@ -43,8 +43,10 @@ class QueueJobs(StateJobs):
         """The case jobs over this workspace's state store and lake (docs/cases.md)."""
         if self._case_desk is None:
             from watchkeeper.cases.service import CaseDesk
+            from watchkeeper.ops.hooks import OpsCaseHooks
             self._case_desk = CaseDesk(self.state, self.lake, self.pseudonymizer,
-                                       explain=self._case_explain)
+                                       explain=self._case_explain,
+                                       clock=lambda: self.clock.now(), hooks=OpsCaseHooks)
         return self._case_desk
 
     _explaining: Explaining | None = None

@@ -154,6 +154,18 @@ def expiry_job(ctx: JobContext) -> JobResult:
     return JobResult(report.summary(), cursor={"until": ctx.now.isoformat()})
 
 
+def sla_tick_job(ctx: JobContext) -> JobResult:
+    tick = ctx.workspace.sla_tick(ctx.now)
+    return JobResult(f"{tick.checked:,} case clock(s) checked, {len(tick.breaches):,} new "
+                     f"breach(es), {tick.notified:,} notification(s)")
+
+
+def handoffs_job(ctx: JobContext) -> JobResult:
+    run = ctx.workspace.handoffs_due(ctx.now)
+    return JobResult(f"{len(run.written):,} hand-off(s) written, {len(run.flagged):,} "
+                     f"flagged unacknowledged, {run.notified:,} notification(s)")
+
+
 register(Job(EVENTS, events_job, timedelta(seconds=10),
              "commit events posted to /api/v1/events", timeout=timedelta(minutes=10)))
 register(Job(DROP, drop_folders_job, timedelta(minutes=1),
@@ -165,3 +177,7 @@ register(Job(ANALYZE, analyze_job, timedelta(days=1),
 register(Job(EXPIRY, expiry_job, timedelta(minutes=5),
              "audit ended suppressions, remove expired sessions",
              timeout=timedelta(minutes=5)))
+register(Job("sla-tick", sla_tick_job, timedelta(minutes=1),
+             "bring SLA clocks up to date, escalate new breaches (docs/operations.md)"))
+register(Job("handoffs", handoffs_job, timedelta(minutes=1),
+             "write hand-offs at shift ends, flag unacknowledged ones"))

@@ -4,16 +4,18 @@
 from fastapi import APIRouter
 
 from watchkeeper.api.routes import (
-                                    alerts,
-                                    cases,
-                                    events,
-                                    feedback,
-                                    jobs,
-                                    me,
-                                    people,
-                                    teams,
-                                    tokens,
-                                    users,
+    alerts,
+    cases,
+    events,
+    feedback,
+    jobs,
+    me,
+    people,
+    shifts,
+    sla,
+    teams,
+    tokens,
+    users,
 )
 
 RESOURCES: tuple[APIRouter, ...] = (
@@ -27,6 +29,10 @@ RESOURCES: tuple[APIRouter, ...] = (
     events.router,
     jobs.router,
     feedback.router,
+    shifts.router,
+    shifts.handoffs,
+    sla.router,
+    sla.notifications,
 )
 
 __all__ = ["RESOURCES"]

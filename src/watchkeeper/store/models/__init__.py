@@ -22,6 +22,18 @@ from watchkeeper.store.models.cases import (
     CaseTask,
 )
 from watchkeeper.store.models.feedback import AllowProposal, WatchlistEntry
+from watchkeeper.store.models.ops import (
+    CaseSla,
+    Handoff,
+    HandoffItem,
+    Notification,
+    SlaBreach,
+    SlaPause,
+    SlaPolicy,
+    TeamCalendar,
+    TeamHoliday,
+    TeamShift,
+)
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -56,15 +68,24 @@ __all__ = [
     "CaseEvent",
     "CaseLink",
     "CaseNote",
+    "CaseSla",
     "CaseTask",
     "GroupingRule",
+    "Handoff",
+    "HandoffItem",
     "IngestedFile",
+    "Notification",
     "Reveal",
     "SchedulerJob",
+    "SlaBreach",
+    "SlaPause",
+    "SlaPolicy",
     "Suppression",
     "Team",
-    "TeamMember",
+    "TeamCalendar",
+    "TeamHoliday",    "TeamMember",
     "TeamRegion",
+    "TeamShift",
     "WatchlistEntry",
     "utcnow",
 ]

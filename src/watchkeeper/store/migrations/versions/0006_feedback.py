@@ -17,7 +17,7 @@ from alembic import op
 TIME = sa.DateTime(timezone=True)
 
 revision = "0006_feedback"
-down_revision = "0004_scheduler"
+down_revision = "0005_shifts"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,131 @@
+"""SLA compliance of the cases created in a period, per team, severity and region.
+
+Each clock of each case with a policy is met, breached or still open, as of the time
+asked. A clock counts for the team that owned the case when it was decided: when it
+stopped (met), when it fell due (breached), or now (open); for its case's severity;
+and for each region its alerts name (``(none)``: no region). Compliance is met /
+(met + breached): open clocks are not decided yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchkeeper.cases.model import Severity
+from watchkeeper.ops import history, shifts
+from watchkeeper.ops.history import CaseHistory
+from watchkeeper.ops.sla import ACK, ClockView, clocks, policies
+from watchkeeper.store.models import Case
+
+NO_TEAM = "(none)"
+NO_REGION = "(none)"
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    group: str
+    cases: int
+    ack_met: int
+    ack_breached: int
+    ack_open: int
+    resolve_met: int
+    resolve_breached: int
+    resolve_open: int
+    ack_compliance: float | None      # met / (met + breached); None: nothing decided
+    resolve_compliance: float | None
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    since: datetime
+    until: datetime
+    at: datetime
+    cases: int          # created in the period, with a policy for their severity
+    uncovered: int      # created in the period, no policy for their severity
+    overall: ComplianceRow
+    by_team: tuple[ComplianceRow, ...]
+    by_severity: tuple[ComplianceRow, ...]
+    by_region: tuple[ComplianceRow, ...]
+
+
+@dataclass
+class _Tally:
+    cases: set[int] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, case_id: int, clock: ClockView) -> None:
+        self.cases.add(case_id)
+        outcome = {"met": "met", "breached": "breached"}.get(clock.state, "open")
+        prefix = "ack" if clock.kind == ACK else "resolve"
+        self.counts[f"{prefix}_{outcome}"] += 1
+
+    def row(self, group: str) -> ComplianceRow:
+        c = self.counts
+        return ComplianceRow(group, len(self.cases), c["ack_met"], c["ack_breached"],
+                             c["ack_open"], c["resolve_met"], c["resolve_breached"],
+                             c["resolve_open"], _rate(c["ack_met"], c["ack_breached"]),
+                             _rate(c["resolve_met"], c["resolve_breached"]))
+
+
+def _rate(met: int, breached: int) -> float | None:
+    return met / (met + breached) if met + breached else None
+
+
+def report(session: Session, since: datetime, until: datetime, now: datetime) -> SlaReport:
+    rules = policies(session)
+    teams = {p.name: p for p in shifts.plans(session)}
+    ids = list(session.scalars(select(Case.id).where(Case.created_at >= since,
+                                                     Case.created_at < until)))
+    overall = _Tally()
+    by_team: dict[str, _Tally] = defaultdict(_Tally)
+    by_severity: dict[str, _Tally] = defaultdict(_Tally)
+    by_region: dict[str, _Tally] = defaultdict(_Tally)
+    uncovered = 0
+    for h in history.load(session, ids).values():
+        policy = rules.get(h.severity)
+        if policy is None:
+            uncovered += 1
+            continue
+        for clock in clocks(h, policy, teams, now):
+            overall.add(h.case_id, clock)
+            by_team[_team(h, clock, now)].add(h.case_id, clock)
+            by_severity[_severity(h.severity)].add(h.case_id, clock)
+            for region in _regions(h):
+                by_region[region].add(h.case_id, clock)
+    return SlaReport(since, until, now, len(overall.cases), uncovered, overall.row("all"),
+                     _rows(by_team), _rows(by_severity, key=_severity_order),
+                     _rows(by_region))
+
+
+def _team(h: CaseHistory, clock: ClockView, now: datetime) -> str:
+    at = {"met": clock.stopped_at, "breached": clock.due_at}.get(clock.state) or now
+    return h.owner_at(at) or NO_TEAM
+
+
+def _severity(value: int) -> str:
+    return Severity(value).name.lower() if 0 <= value <= 6 else str(value)
+
+
+def _severity_order(name: str) -> tuple[int, str]:
+    return (-Severity[name.upper()].value if name.upper() in Severity.__members__ else 0,
+            name)
+
+
+def _regions(h: CaseHistory) -> Iterable[str]:
+    named = sorted({r.strip().casefold() for r in h.regions if r and r.strip()})
+    return named or [NO_REGION]
+
+
+def _rows(tallies: dict[str, _Tally],
+          key: Callable[[str], tuple[int, str]] | None = None) -> tuple[ComplianceRow, ...]:
+    order = sorted(tallies, key=key) if key is not None else sorted(tallies)
+    return tuple(tallies[g].row(g) for g in order)
+
+
+__all__ = ["ComplianceRow", "SlaReport", "report"]
