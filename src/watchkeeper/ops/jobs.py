@@ -3,8 +3,8 @@
 A job is registered with one line, a `Job` whose function takes a `JobContext` (its
 own workspace, the time, its bookmark) and returns a `JobResult` (one summary line)::
 
-    register(Job("sla-tick", lambda c: JobResult(str(c.workspace.sla_tick(c.now))),
-                 timedelta(minutes=1), "tick SLA clocks and escalate breaches"))
+    register(Job("sla-tick", sla_tick_job, timedelta(minutes=1),
+                 "bring SLA clocks up to date, escalate new breaches"))
 
 Built in:
 
@@ -17,6 +17,8 @@ detect         1 min    run the rules on new data, queue their alerts; at once a
                         ``events`` or ``drop-folders`` stored something
 analyze        1 day    behaviour analytics and risk on new data, queue risk alerts
 expiry         5 min    audit suppressions that ended; remove expired sessions
+sla-tick       1 min    bring SLA clocks up to date, escalate new breaches
+handoffs       1 min    write hand-offs at shift ends, flag unacknowledged ones
 =============  =======  =============================================================
 
 `detect` and `analyze` skip a run when no ingest has committed since their last one.
