@@ -238,6 +238,11 @@ class FeedbackError(WatchkeeperError):
     """A watchlist entry, an allow-list proposal or its review is invalid; `field` names
     the part at fault (``watchlist``, ``reason``, ``until``, ``value``, ``status`` …)."""
 
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
 
 class OpsError(WatchkeeperError):
     """A shift, holiday, hand-off or SLA request is invalid; `field` names the part at

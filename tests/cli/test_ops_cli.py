@@ -69,7 +69,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("opscli") / "ws"
     workspace = new_workspace(root)
     accounts = workspace.accounts()
-    accounts.users.add("lena", "lead")
+    accounts.teams.add("leads", ["*"])          # lena sees every region's cases
+    accounts.users.add("lena", "lead", ["leads"])
     workspace.close_state()
     return root
 

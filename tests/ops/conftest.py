@@ -29,7 +29,9 @@ from watchkeeper.workspace import Workspace
 FRI = datetime(2025, 3, 7, 15, 30, tzinfo=UTC)   # Friday: Berlin 16:30 CET, NY 10:30 EST
 TEAMS = {"soc-apac": ("Asia/Tokyo", ["apac", "us"]), "soc-eu": ("Europe/Berlin", ["eu"]),
          "soc-us": ("America/New_York", ["us", "apac"])}
-PEOPLE = {"lena": ("lead", "soc-eu"), "ana": ("analyst", "soc-eu"),
+# ada, an admin, opens the cases: she sees every region (a soc-eu lead may not put
+# another region's alert into a case)
+PEOPLE = {"ada": ("admin", "soc-eu"), "lena": ("lead", "soc-eu"), "ana": ("analyst", "soc-eu"),
           "uma": ("lead", "soc-us"), "ulf": ("analyst", "soc-us"),
           "kai": ("analyst", "soc-apac")}
 
@@ -51,7 +53,7 @@ class World:
             s.get_one(Alert, ident).region = region
         return ident
 
-    def case(self, region: str | None = None, *, severity: int = 4, who: str = "lena",
+    def case(self, region: str | None = None, *, severity: int = 4, who: str = "ada",
              team: str | None = None) -> CaseView:
         return self.ws.case_create(self.viewer(who), CaseNew(
             f"Case {self.refs + 1}", alerts=(self.alert(region, severity),), team=team))

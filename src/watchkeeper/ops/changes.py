@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from watchkeeper.cases.repository import CaseRepository
 from watchkeeper.cases.views import JsonValue
 from watchkeeper.errors import AccessError
+from watchkeeper.security.principals import principal_for
 from watchkeeper.security.recusal import OPERATOR, OrgChart, Viewer, check_access
-from watchkeeper.security.roles import ALL_REGIONS
+from watchkeeper.security.roles import ALL_REGIONS, scope
 from watchkeeper.store.models import Account, Case, CaseEvent, TeamMember, TeamRegion
 
 ROUTING = "watchkeeper:routing"
@@ -35,7 +36,9 @@ def record(row: Case, repo: CaseRepository, action: str,
 
 def refusal(repo: CaseRepository, row: Case, account: Account, today: date) -> str | None:
     """Why `account` may not open the case (None: it may)."""
-    viewer = Viewer(account.name, account.role, account.id, account.person)
+    principal = principal_for(repo.session, account.id, account.name, account.role)
+    viewer = Viewer(account.name, account.role, account.id, account.person,
+                    scope=scope(principal))
     try:
         check_access(viewer, repo.facts(row), repo.org, today)
     except AccessError as exc:
