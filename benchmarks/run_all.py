@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "simulate": ["bench_simulate.py", "--users", "1000", "--days", "365", "--json"],
     "ingest": ["bench_ingest.py", "--users", "1000", "--days", "365", "--json"],
-    "sigma": ["bench_sigma.py", "--json"],
+    "sigma": ["bench_sigma.py", "--unique-fields", "--json"],
     "analyze": ["bench_analyze.py", "--json"],
     "cli_startup": ["bench_cli_startup.py", "--json"],
     "timeline": ["bench_timeline.py", "--json"],
