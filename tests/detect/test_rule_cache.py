@@ -247,3 +247,57 @@ def test_files_parsed_in_worker_processes_equal_parsed_here(
     assert [str(e) for e in spread.errors] == [str(e) for e in here.errors]
     assert sorted(p.name for p in (tmp_path / "spread" / "sigma").glob("*.json")) == sorted(
         p.name for p in (tmp_path / "here" / "sigma").glob("*.json"))
+
+
+def reads(store: RuleCache, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys ``store`` is asked for from now on."""
+    asked: list[str] = []
+    original = RuleCache.read_doc
+
+    def counting(self: RuleCache, key: str) -> dict[str, object] | None:
+        asked.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(RuleCache, "read_doc", counting)
+    return asked
+
+
+def test_a_warm_rule_set_is_read_from_its_index_alone(rules: Path, store: RuleCache,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = load_pack([rules], store)
+    asked = reads(store, monkeypatch)
+    warm = load_pack([rules], store)
+    files = sorted(rules.glob("*.yml"))
+    assert asked == [rulefiles.index_key(files)]
+    assert warm.rules == cold.rules and warm.cache.cached == 3 and warm.cache.compiled == 0
+
+
+def test_an_edited_file_is_read_alone_and_the_index_rewritten(
+        rules: Path, store: RuleCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_pack([rules], store)
+    edited = rules / NAMES[1]
+    edited.write_text(edited.read_text().replace("title: ", "title: Edited ", 1))
+    asked = reads(store, monkeypatch)
+    again = load_pack([rules], store)
+    assert again.cache.compiled == 1 and again.cache.cached == 2
+    assert any(r.meta.title.startswith("Edited ") for r in again.rules)
+    assert len(asked) == 2  # the index, then the edited file's own entry (a miss)
+    asked.clear()
+    assert load_pack([rules], store).rules == again.rules and len(asked) == 1
+
+
+@pytest.mark.parametrize("damage", ["truncate", "swap"])
+def test_a_damaged_index_is_not_trusted(rules: Path, store: RuleCache, damage: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = load_pack([rules], store)
+    files = sorted(rules.glob("*.yml"))
+    index = store.path(rulefiles.index_key(files))
+    if damage == "truncate":
+        index.write_bytes(index.read_bytes()[:-40])
+    else:  # another rule set's index (intact, but not this set's) under this key
+        load_pack(files[:1], store)
+        index.write_bytes(store.path(rulefiles.index_key(files[:1])).read_bytes())
+    warm = load_pack([rules], store)
+    assert warm.rules == cold.rules and warm.cache.compiled == 0 and warm.cache.cached == 3
+    asked = reads(store, monkeypatch)  # rewritten from the files' own entries
+    assert load_pack([rules], store).rules == cold.rules and len(asked) == 1

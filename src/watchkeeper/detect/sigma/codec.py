@@ -117,8 +117,12 @@ def decode_route(value: Json) -> Route:
     """The route (one object per distinct route: rules share their log sources')."""
     if not isinstance(value, list) or len(value) != 5:
         raise CodecError("a route is a list of 5 items")
-    key = json.dumps(value, sort_keys=True)
-    found = _ROUTES.get(key)
+    try:
+        key = (value[0], tuple(value[1]), tuple(value[2]), tuple(sorted(value[3].items())),
+               value[4])
+        found = _ROUTES.get(key)
+    except (TypeError, AttributeError):  # malformed: _route says how
+        return _route(value)
     if found is None:
         if len(_ROUTES) > 4096:
             _ROUTES.clear()
@@ -126,7 +130,7 @@ def decode_route(value: Json) -> Route:
     return found
 
 
-_ROUTES: dict[str, Route] = {}
+_ROUTES: dict[tuple[Any, ...], Route] = {}
 
 
 def _route(value: list[Json]) -> Route:
