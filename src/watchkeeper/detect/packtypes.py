@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sigma.rule import SigmaRule
 
 from watchkeeper.detect.allow import Allow
 from watchkeeper.detect.rulefiles import CacheStats
@@ -17,6 +16,9 @@ from watchkeeper.detect.sigma.compiler import CompiledRule
 from watchkeeper.detect.sigma.correlation import CorrelationSpec
 from watchkeeper.detect.sql_rules import SqlRule
 from watchkeeper.errors import RuleError
+
+if TYPE_CHECKING:
+    from sigma.rule import SigmaRule
 
 #: The shipped insider-risk pack.
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "insider"

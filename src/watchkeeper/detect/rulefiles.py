@@ -221,6 +221,8 @@ def _analyzed(missed: Sequence[tuple[Path, str]]) -> list[tuple[ReadFile, str]]:
     """The missed files parsed and compiled: in this process, or, when there are many and
     cores are idle, spread over them (pySigma is pure Python: one core parses ~600 files
     a second); the entries are the same either way."""
+    if not missed:
+        return []
     from watchkeeper.detect import rulefile_parse as parse  # pySigma only on a miss
 
     workers = _idle_cores()

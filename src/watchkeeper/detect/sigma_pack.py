@@ -13,10 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-from sigma.correlations import SigmaCorrelationRule
-from sigma.rule import SigmaRule
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.detect.allow import parse_allow
 from watchkeeper.detect.packtypes import (
@@ -36,6 +33,10 @@ from watchkeeper.detect.sigma.correlation import compile_correlation
 from watchkeeper.detect.sigma.loader import compile_rules, load_rules
 from watchkeeper.detect.sigma.normalized import pipeline_for, target_table
 from watchkeeper.errors import RuleError
+
+if TYPE_CHECKING:  # pySigma loads when a file is parsed: cached rule sets run without it
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
 
 Docs = Mapping[Path, list[dict[str, Any]]]
 PACK_KEYS = ("runbook", "tests")
@@ -105,6 +106,8 @@ def sigma_rules(paths: list[Path], docs: Docs,
 def _helpers_of(correlations: Sequence[SigmaCorrelationRule], pack_files: set[Path],
                 paths: Sequence[Path]) -> set[int]:
     """Plain rules a non-generating plain correlation refers to (they only feed it)."""
+    from sigma.rule import SigmaRule
+
     quiet: set[int] = set()
     for corr in correlations:
         if _path_of(corr, paths) in pack_files or corr.generate:
@@ -195,6 +198,8 @@ def _correlation_rule(corr: SigmaCorrelationRule, path: Path, meta: RuleMeta,
         spec = compile_correlation(corr)
     except RuleError as exc:
         raise type(exc)(exc.reason, path=path, rule_id=meta.name) from exc
+    from sigma.correlations import SigmaCorrelationRule
+
     bases: list[BaseRule] = []
     for ref in corr.rules or ():
         target = getattr(ref, "rule", None)

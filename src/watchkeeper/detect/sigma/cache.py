@@ -33,10 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-from sigma.correlations import SigmaCorrelationRule
-from sigma.rule import SigmaLogSource, SigmaRule
+from typing import TYPE_CHECKING, Any
 
 import watchkeeper
 from watchkeeper.detect.sigma.codec import CodecError, decode_rule, encode_rule, fingerprint
@@ -44,6 +41,9 @@ from watchkeeper.detect.sigma.compiler import CompiledRule, compile_rule
 from watchkeeper.detect.sigma.loader import _parse_file, rule_files
 from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline
 from watchkeeper.errors import RuleError, UnsupportedRuleError
+
+if TYPE_CHECKING:  # pySigma loads when a file is compiled: cache hits run without it
+    from sigma.rule import SigmaLogSource
 
 #: The layout of a cache entry and of compiled rules; bump when either changes.
 FORMAT = 2
@@ -195,6 +195,9 @@ def _choose(pipelines: Sequence[Pipeline], logsource: SigmaLogSource) -> Pipelin
 
 
 def _compile_file(path: Path, pipelines: Sequence[Pipeline]) -> _Entry:
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
     entry = _Entry()
     collection = _parse_file(path, entry.errors)
     for item in collection.rules if collection else ():

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
-from sigma.conditions import (
-    ConditionAND,
-    ConditionFieldEqualsValueExpression,
-    ConditionNOT,
-    ConditionOR,
-    ConditionValueExpression,
-)
-from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
 
 from watchkeeper.detect.sigma.build import Columns, balanced, node_expr, route_expr
 from watchkeeper.detect.sigma.ir import KEYWORDS, Node, all_of, any_of, negate
 from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline, Route
-from watchkeeper.detect.sigma.values import value_test
 from watchkeeper.errors import RuleError, UnsupportedRuleError
+
+if TYPE_CHECKING:  # pySigma loads when a rule is compiled (`_load_pysigma`)
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionNOT,
+        ConditionOR,
+        ConditionValueExpression,
+    )
+    from sigma.exceptions import SigmaError
+    from sigma.rule import SigmaRule
+
+    from watchkeeper.detect.sigma.values import value_test
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class CompiledRule:
 
 def compile_rule(rule: SigmaRule, pipeline: Pipeline = WINDOWS) -> CompiledRule:
     """Compile one rule; raises UnsupportedRuleError or RuleError naming the rule."""
+    _load_pysigma()
     path = str(rule.source.path) if rule.source and rule.source.path else None
     rule_id = str(rule.id) if rule.id else None
     try:
@@ -110,3 +115,23 @@ class _Translator:
         if isinstance(tree, ConditionValueExpression):
             return value_test(KEYWORDS, tree.value, self.placeholders)
         raise UnsupportedRuleError(f"condition element {type(tree).__name__} is not supported")
+
+
+def _load_pysigma() -> None:
+    """Bind pySigma's condition classes and the value translation (which needs pySigma)
+    as this module's names, on the first compile: rules served by the rule cache run
+    without loading pySigma."""
+    global ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR
+    global ConditionValueExpression, SigmaError, value_test
+    if "value_test" in globals():
+        return
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionNOT,
+        ConditionOR,
+        ConditionValueExpression,
+    )
+    from sigma.exceptions import SigmaError
+
+    from watchkeeper.detect.sigma.values import value_test

@@ -8,13 +8,12 @@ evaluates it over the match table of :func:`run_rules` (sliding windows per grou
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sigma.correlations import (
-    SigmaCorrelationCondition,
-    SigmaCorrelationRule,
-)
+from typing import TYPE_CHECKING
 
 from watchkeeper.errors import UnsupportedRuleError
+
+if TYPE_CHECKING:  # pySigma loads when a correlation is compiled
+    from sigma.correlations import SigmaCorrelationRule
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,8 @@ class CorrelationSpec:
 
 def compile_correlation(rule: SigmaCorrelationRule) -> CorrelationSpec:
     """The specification of a parsed correlation rule."""
+    from sigma.correlations import SigmaCorrelationCondition
+
     if rule.aliases is not None and len(rule.aliases):
         raise UnsupportedRuleError("correlation field 'aliases' are not supported",
                                    rule_id=str(rule.id) if rule.id else rule.name)

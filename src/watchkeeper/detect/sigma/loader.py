@@ -10,17 +10,18 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaRuleLocation
-from sigma.rule import SigmaRule
 
 from watchkeeper.detect.sigma.compiler import CompiledRule, compile_rule
 from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline
 from watchkeeper.errors import RuleError, UnsupportedRuleError, yaml_location
+
+if TYPE_CHECKING:  # pySigma loads when a file is parsed: cached rule sets run without it
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ def load_rules(paths: Iterable[Path | str],
     Correlation rules may refer to rules of other files: references are resolved once all
     files are read.
     """
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
     items: list[SigmaRule | SigmaCorrelationRule] = []
     errors: list[RuleError] = []
     for path in rule_files(paths):
@@ -105,6 +110,9 @@ def _one_line(error: Exception) -> str:
 
 def _parse_file(path: Path, errors: list[RuleError],
                 found: Sequence[Any] | None = None) -> SigmaCollection | None:
+    from sigma.collection import SigmaCollection
+    from sigma.exceptions import SigmaError, SigmaRuleLocation
+
     try:
         docs = copy.deepcopy(list(found)) if found is not None else read_yaml(path)
         collection = SigmaCollection.from_dicts(
@@ -128,6 +136,8 @@ def _parse_file(path: Path, errors: list[RuleError],
 
 def _resolved(rule: SigmaCorrelationRule, collection: SigmaCollection,
               errors: list[RuleError]) -> bool:
+    from sigma.exceptions import SigmaError
+
     try:
         rule.resolve_rule_references(collection)
     except SigmaError as exc:

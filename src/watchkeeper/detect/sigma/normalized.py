@@ -10,12 +10,14 @@ pipeline and read the raw ``windows`` table.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-from sigma.rule import SigmaLogSource
+from typing import TYPE_CHECKING
 
 from watchkeeper.detect.sigma.pipeline import WINDOWS, Pipeline, Route
 from watchkeeper.errors import UnsupportedRuleError
 from watchkeeper.schema.events import EventClass
+
+if TYPE_CHECKING:
+    from sigma.rule import SigmaLogSource
 
 PRODUCT = "watchkeeper"
 WINDOWS_TABLE = "windows"
