@@ -195,7 +195,23 @@ def run() -> None:
             code = 1
     if code == 130:
         error_line(STORED if any(g.changed() for g in OPENED) else INTERRUPTED)
+    _close_opened()
+    # Everything else the command built goes with the process: spare the collector's last
+    # pass at exit over it (after a warm `detect`, millions of objects: ~0.8 s of CPU and
+    # wall time). Finalizers and atexit handlers run as before.
+    gc.freeze()
     sys.exit(code)
+
+
+def _close_opened() -> None:
+    """Close the state stores the command opened (SQLite then folds its write-ahead log
+    back into ``state.db``, as it did when the collector closed them at exit)."""
+    for opened in OPENED:
+        for workspace in opened.workspaces:
+            try:
+                workspace.close_state()
+            except Exception:  # the command's result stands: exit with it anyway
+                continue
 
 
 def _engine_error(exc: Exception) -> bool:
