@@ -202,3 +202,15 @@ def test_policies_are_checked_and_listed(world: World) -> None:
     assert world.ws.sla_policy_remove("critical").severity == 5
     with pytest.raises(NotFoundError, match="no SLA policy for severity critical"):
         world.ws.sla_policy_remove("critical")
+
+
+@pytest.mark.parametrize("text", ["²", "10000000000000000000000m", "99999999999d"])
+def test_a_duration_or_severity_python_cannot_hold_is_a_field_error(text: str) -> None:
+    """Regression (schemathesis): '²' passed str.isdigit() and int() refused it; a huge
+    number overflowed timedelta; both were server errors."""
+    from watchkeeper.errors import OpsError
+    from watchkeeper.ops.sla import parse_duration, parse_severity
+    with pytest.raises(OpsError, match="acknowledge"):
+        parse_duration(text, "acknowledge")
+    with pytest.raises(OpsError, match="severity"):
+        parse_severity(text)

@@ -77,13 +77,17 @@ class ClockView:
 def parse_duration(text: str, field: str) -> timedelta:
     """``45m``, ``4h``, ``1h30m``, ``2d``; a plain number is minutes."""
     key = text.strip().lower().replace(" ", "")
-    if key.isdigit():
-        return timedelta(minutes=int(key))
-    parts = _PART.findall(key)
-    if not key or "".join(n + u for n, u in parts) != key:
-        raise OpsError(field, f"{text!r}: expected a duration such as 45m, 4h, 1h30m or 2d")
-    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-    return timedelta(seconds=sum(int(n) * unit[u] for n, u in parts))
+    expected = f"{text!r}: expected a duration such as 45m, 4h, 1h30m or 2d"
+    try:
+        if key.isascii() and key.isdigit():
+            return timedelta(minutes=int(key))
+        parts = _PART.findall(key)
+        if not key or "".join(n + u for n, u in parts) != key:
+            raise OpsError(field, expected)
+        unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+        return timedelta(seconds=sum(int(n) * unit[u] for n, u in parts))
+    except (ValueError, OverflowError):   # digits int() refuses; beyond timedelta's range
+        raise OpsError(field, expected) from None
 
 
 def format_duration(seconds: int | None) -> str:
@@ -100,7 +104,7 @@ def format_duration(seconds: int | None) -> str:
 def parse_severity(value: str | int) -> int:
     """An OCSF severity: its number (0-6) or its name (``high``, ``critical``)."""
     text = str(value).strip()
-    if text.isdigit() and 0 <= int(text) <= 6:
+    if text.isascii() and text.isdigit() and 0 <= int(text) <= 6:
         return int(text)
     found = Severity.from_name(text)
     if found is Severity.UNKNOWN and text.lower() != "unknown":

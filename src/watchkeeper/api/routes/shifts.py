@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.routes.cases import Reader, Worker
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.api.schemas.shifts import (
     HandoffPublic,
     HandoffSummaryPublic,
@@ -88,13 +89,13 @@ def latest_handoff(team: str, actor: Reader, workspace: WorkspaceDep) -> Handoff
 
 
 @handoffs.get("/{ident}", response_model=HandoffPublic, responses=responses(404))
-def get_handoff(ident: int, actor: Reader, workspace: WorkspaceDep) -> HandoffPublic:
+def get_handoff(ident: PathId, actor: Reader, workspace: WorkspaceDep) -> HandoffPublic:
     return HandoffPublic.model_validate(workspace.handoff_show(actor.viewer, ident))
 
 
 @handoffs.post("/{ident}/ack", response_model=HandoffSummaryPublic,
                responses=responses(404, 409))
-def acknowledge_handoff(ident: int, actor: Worker,
+def acknowledge_handoff(ident: PathId, actor: Worker,
                         workspace: WorkspaceDep) -> HandoffSummaryPublic:
     """The receiving team takes the hand-off (409 when it was acknowledged already)."""
     return HandoffSummaryPublic.model_validate(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends
 from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.routes.cases import Reader, Worker
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
+from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.api.schemas.shifts import (
     CaseSlaPublic,
     NotificationPublic,
@@ -57,19 +58,19 @@ def remove_policy(severity: str, _: LeadUser, workspace: WorkspaceDep) -> SlaPol
 
 
 @router.get("/cases/{case_id}", response_model=CaseSlaPublic, responses=CASE)
-def case_sla(case_id: int, actor: Reader, workspace: WorkspaceDep) -> CaseSlaPublic:
+def case_sla(case_id: PathId, actor: Reader, workspace: WorkspaceDep) -> CaseSlaPublic:
     """The case's acknowledge and resolve clocks now, its pauses and breaches."""
     return CaseSlaPublic.model_validate(workspace.case_sla(actor.viewer, case_id))
 
 
 @router.post("/cases/{case_id}/ack", response_model=CaseSlaPublic, responses=CASE)
-def acknowledge(case_id: int, actor: Worker, workspace: WorkspaceDep) -> CaseSlaPublic:
+def acknowledge(case_id: PathId, actor: Worker, workspace: WorkspaceDep) -> CaseSlaPublic:
     """Acknowledge the case: its acknowledge clock stops (the first time counts)."""
     return CaseSlaPublic.model_validate(workspace.case_acknowledge(actor.viewer, case_id))
 
 
 @router.post("/cases/{case_id}/pause", response_model=CaseSlaPublic, responses=CASE)
-def pause(case_id: int, body: PauseCreate, actor: Worker,
+def pause(case_id: PathId, body: PauseCreate, actor: Worker,
           workspace: WorkspaceDep) -> CaseSlaPublic:
     """Stop the clocks while the case waits on an external party (409: paused already)."""
     return CaseSlaPublic.model_validate(
@@ -77,7 +78,7 @@ def pause(case_id: int, body: PauseCreate, actor: Worker,
 
 
 @router.post("/cases/{case_id}/resume", response_model=CaseSlaPublic, responses=CASE)
-def resume(case_id: int, actor: Worker, workspace: WorkspaceDep) -> CaseSlaPublic:
+def resume(case_id: PathId, actor: Worker, workspace: WorkspaceDep) -> CaseSlaPublic:
     """Start the clocks again (409: not paused)."""
     return CaseSlaPublic.model_validate(workspace.sla_resume(actor.viewer, case_id))
 
@@ -106,5 +107,5 @@ def list_notifications(actor: Reader, workspace: WorkspaceDep,
 
 @notifications.post("/{ident}/read", response_model=NotificationPublic,
                     responses=responses(404))
-def mark_read(ident: int, actor: Reader, workspace: WorkspaceDep) -> NotificationPublic:
+def mark_read(ident: PathId, actor: Reader, workspace: WorkspaceDep) -> NotificationPublic:
     return NotificationPublic.model_validate(workspace.notification_read(actor.viewer, ident))

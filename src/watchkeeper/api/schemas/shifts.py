@@ -8,15 +8,13 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from watchkeeper.api.schemas.fields import Request
+
 DURATION = "45m, 4h, 1h30m or 2d (a plain number is minutes)."
 
 
 class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # -- shifts ------------------------------------------------------------------------------
