@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, text, update
 
+from helpers.accounts import store_audit
 from watchkeeper.security import Accounts
 from watchkeeper.security.tokens import TOUCH_EVERY
 from watchkeeper.store import StateStore
@@ -18,7 +19,8 @@ from watchkeeper.store.models import ApiToken
 
 @pytest.fixture
 def accounts(state_store: StateStore) -> Accounts:
-    made = Accounts.over(state_store.session, writer=state_store.writing)
+    made = Accounts.over(state_store.session, store_audit(state_store),
+                         writer=state_store.writing)
     made.users.add("splunk", "service")
     return made
 
