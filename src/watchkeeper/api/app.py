@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watchkeeper import __version__
 from watchkeeper.api import errors
 from watchkeeper.api.deps import state_of
+from watchkeeper.api.intake import GroupCommit
 from watchkeeper.api.links import add_links
 from watchkeeper.api.routes import RESOURCES, health
 from watchkeeper.api.schemas.fields import storable_params
@@ -37,6 +38,7 @@ def create_app(workspace: Workspace) -> FastAPI:
         try:
             yield
         finally:
+            intake.close()
             workspace.close_state()
 
     app = FastAPI(title="Watchkeeper", version=__version__,
@@ -45,6 +47,7 @@ def create_app(workspace: Workspace) -> FastAPI:
                   swagger_ui_oauth2_redirect_url=None, lifespan=lifespan,
                   dependencies=[Depends(storable_params)])
     app.state.workspace = workspace
+    app.state.intake = intake = GroupCommit(workspace)
     errors.install(app)
     app.include_router(health.router)
     for router in RESOURCES:

@@ -78,12 +78,13 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal:
-    """The caller, authenticated in a short transaction of its own: the check writes the
-    token's last use, and held in the request's session that write would make every other
-    writer of the request (intake, audit entries, case jobs) wait for it on SQLite."""
+    """The caller, authenticated in a short transaction of its own (or remembered for a
+    second, `Workspace.authenticate`): the check writes the token's last use, and held in
+    the request's session that write would make every other writer of the request
+    (intake, audit entries, case jobs) wait for it on SQLite."""
     if credentials is None:
         raise AuthenticationError(NO_TOKEN)
-    principal = workspace.accounts().tokens.authenticate(credentials.credentials)
+    principal = workspace.authenticate(credentials.credentials)
     if principal is None:
         raise AuthenticationError(BAD_TOKEN)
     return principal

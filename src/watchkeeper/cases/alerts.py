@@ -66,6 +66,7 @@ CHILD_TABLES = tuple((cast(Table, model.__table__), name) for model, name in (
 
 @dataclass(frozen=True)
 class _Added:
+    index: int
     id: int
     suppressed: bool
     joined: bool
@@ -87,20 +88,35 @@ class IntakeResult:
 
 
 class _Batch:
-    """One batch's intake in one session: the counts, and the suppressions and grouping
-    rules in force (read once, on the first new alert)."""
+    """One batch's intake in one session: what became of each alert (by its index), when
+    each was received, and the suppressions and grouping rules in force (read once, on
+    the first new alert, as of the latest receipt)."""
 
-    def __init__(self, session: Session, received_at: datetime) -> None:
+    def __init__(self, session: Session, received: Sequence[datetime]) -> None:
         self.session = session
-        self.received_at = received_at
-        self.new = self.updated = self.duplicates = self.suppressed = self.grouped = 0
+        self.received = received
+        self.new: set[int] = set()
+        self.updated: set[int] = set()
+        self.duplicates: set[int] = set()
+        self.suppressed: set[int] = set()
+        self.grouped: set[int] = set()
         self._rules: tuple[list[InForce], Grouper] | None = None
 
     def rules(self) -> tuple[list[InForce], Grouper]:
         if self._rules is None:
-            self._rules = (active_suppressions(self.session, self.received_at),
+            self._rules = (active_suppressions(self.session, max(self.received)),
                            Grouper(self.session))
         return self._rules
+
+    def result(self, alerts: Sequence[AlertIn], ids: dict[Key, int],
+               start: int, stop: int) -> IntakeResult:
+        """What the alerts ``start..stop`` (one request's) did."""
+        span = range(start, stop)
+        return IntakeResult(
+            stop - start, sum(i in self.new for i in span),
+            sum(i in self.updated for i in span), sum(i in self.duplicates for i in span),
+            sum(i in self.suppressed for i in span), sum(i in self.grouped for i in span),
+            tuple(ids[(alerts[i].source, alerts[i].source_ref)] for i in span))
 
     def add_all(self, firsts: dict[Key, tuple[AlertIn, int]]) -> dict[Key, int]:
         """Insert new alerts (one alert of each key) in one go; when another session
@@ -139,7 +155,8 @@ class _Batch:
         for alert, index in items:
             row = _columns(alert, index, new=True)
             place = grouper.place(alert)
-            row.update(received_at=self.received_at, updated_at=self.received_at,
+            at = self.received[index]
+            row.update(received_at=at, updated_at=at,
                        duplicates=0, suppressed_by=first_match(suppressions, alert),
                        group_id=place.group_id, case_id=place.case_id)
             rows.append(row)
@@ -152,21 +169,23 @@ class _Batch:
                       for v in getattr(kids, name)]
             if values:
                 self.session.execute(insert(table), values)
-        return [_Added(i, row["suppressed_by"] is not None, joined)
-                for i, row, joined in zip(ids, rows, placed, strict=True)]
+        return [_Added(index, i, row["suppressed_by"] is not None, joined)
+                for (_, index), i, row, joined in zip(items, ids, rows, placed, strict=True)]
 
     def _count(self, added: list[_Added]) -> list[int]:
         for one in added:
-            self.new += 1
-            self.suppressed += one.suppressed
-            self.grouped += one.joined
+            self.new.add(one.index)
+            if one.suppressed:
+                self.suppressed.add(one.index)
+            if one.joined:
+                self.grouped.add(one.index)
         return [one.id for one in added]
 
     def resend(self, row: Alert, alert: AlertIn, index: int) -> None:
         """A stored alert sent again: count it, or take its changed content."""
         after = alert.fingerprint()
         if after == row.fingerprint:
-            self.duplicates += 1
+            self.duplicates.add(index)
             self.session.execute(update(Alert).where(Alert.id == row.id)
                                  .values(duplicates=Alert.duplicates + 1,
                                          updated_at=Alert.updated_at)  # not `onupdate`
@@ -174,15 +193,15 @@ class _Batch:
             return
         before_fingerprint, before = row.fingerprint, snapshot(row)
         _fill(row, alert, index)
-        row.updated_at = self.received_at
+        row.updated_at = self.received[index]
         now = snapshot(row)
         fields = {name: {"before": old, "after": now[name]}
                   for name, old in before.items() if now[name] != old}
-        self.session.add(AlertChange(alert_id=row.id, at=self.received_at,
+        self.session.add(AlertChange(alert_id=row.id, at=self.received[index],
                                      before_fingerprint=before_fingerprint,
                                      after_fingerprint=after, fields=fields))
         self.session.flush()
-        self.updated += 1
+        self.updated.add(index)
 
 
 def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
@@ -190,15 +209,31 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
     """Store `alerts` in `session`'s transaction (see the module docstring). A bad alert
     raises `IntakeError` naming ``alerts[i].field``; the caller's rollback then undoes
     the whole batch."""
-    if received_at.tzinfo is None:
-        raise IntakeError("received_at", "needs a time zone")
+    return ingest_requests(session, [(alerts, received_at)])[0]
+
+
+def ingest_requests(session: Session,
+                    requests: Sequence[tuple[Sequence[AlertIn], datetime]]
+                    ) -> list[IntakeResult]:
+    """Store the alerts of several requests, each with when it was received, in
+    `session`'s transaction as one batch (a group commit: one lookup, one insert per
+    table), and say what each request's alerts did. A bad alert raises `IntakeError`
+    naming its index in the requests' alerts taken together; the caller then stores
+    the requests one by one to say which request was at fault."""
+    for _, received_at in requests:
+        if received_at.tzinfo is None:
+            raise IntakeError("received_at", "needs a time zone")
+    alerts = [alert for batch, _ in requests for alert in batch]
+    received = [at for batch, at in requests for _ in batch]
+    if not alerts:
+        return [IntakeResult(0, 0, 0, 0, 0, 0, ()) for _ in requests]
     if not session.info.get(WRITING):
         _take_write_lock(session)
     by_key: dict[Key, list[int]] = {}
     for i, alert in enumerate(alerts):
         by_key.setdefault((alert.source, alert.source_ref), []).append(i)
     stored = _load(session, list(by_key))
-    batch = _Batch(session, received_at)
+    batch = _Batch(session, received)
     for key in sorted(stored):  # one lock order for every batch: no deadlock between two
         for i in by_key[key]:
             batch.resend(stored[key], alerts[i], i)
@@ -212,9 +247,11 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
         for key in sorted(again):   # one alert more than once in the batch
             for i in by_key[key][1:]:
                 batch.resend(again[key], alerts[i], i)
-    return IntakeResult(len(alerts), batch.new, batch.updated, batch.duplicates,
-                        batch.suppressed, batch.grouped,
-                        tuple(ids[(a.source, a.source_ref)] for a in alerts))
+    results, start = [], 0
+    for batch_alerts, _ in requests:
+        results.append(batch.result(alerts, ids, start, start + len(batch_alerts)))
+        start += len(batch_alerts)
+    return results
 
 
 def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
@@ -223,6 +260,13 @@ def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
     made it fail (the retry finds what the other one stored)."""
     when = received_at or datetime.now(UTC)
     return retrying(state, lambda s: ingest_alerts(s, alerts, when), "cannot store alerts")
+
+
+def store_requests(state: StateStore,
+                   requests: Sequence[tuple[Sequence[AlertIn], datetime]]
+                   ) -> list[IntakeResult]:
+    """`ingest_requests` in a transaction of its own, retried as `store_alerts` is."""
+    return retrying(state, lambda s: ingest_requests(s, requests), "cannot store alerts")
 
 
 def retrying(state: StateStore, work: Callable[[Session], T], doing: str, *,

@@ -97,3 +97,13 @@ def _default(value: Any) -> Any:
 
 
 __all__ = ["AlertIn", "Observable", "Severity"]
+
+
+@dataclass(frozen=True)
+class PostedAlerts:
+    """One request's alerts as posted to the service: the body as sent (one alert or a
+    batch, a vendor format recognized or `fmt`), and when the request arrived."""
+
+    body: bytes
+    fmt: str | None
+    received: datetime

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.facade.state import StateJobs
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from watchkeeper.cases.detail import CaseDetail
     from watchkeeper.cases.export import CaseExport
     from watchkeeper.cases.grouping import GroupingRuleInfo
-    from watchkeeper.cases.model import AlertIn
+    from watchkeeper.cases.model import AlertIn, PostedAlerts
     from watchkeeper.cases.queue import AlertDetail, AlertPage, AlertQuery
     from watchkeeper.cases.repository import CaseChange, CaseFilter
     from watchkeeper.cases.service import CaseDesk, CaseList, CaseNew
@@ -267,6 +268,37 @@ class QueueJobs(StateJobs):
         from watchkeeper.cases.intake import parse_payload
         alerts = parse_payload(payload, fmt=fmt, received=received)
         return self.alerts_ingest(alerts, received)
+
+    def alerts_receive_many(self, posts: Sequence[PostedAlerts]
+                            ) -> list[IntakeResult | WatchkeeperError]:
+        """`alerts_receive` for requests that arrived together, stored in one transaction
+        (a group commit); what each request did, or why it stored nothing. A request
+        with a bad alert, or a batch the store refuses, has every request stored again on
+        its own, so one sender's bad alert never costs another's."""
+        from watchkeeper.cases.alerts import store_alerts, store_requests
+        from watchkeeper.cases.intake import parse_payload
+        answers: list[IntakeResult | WatchkeeperError | None] = []
+        parsed: list[tuple[list[AlertIn], datetime]] = []
+        for post in posts:
+            try:
+                alerts = parse_payload(post.body, fmt=post.fmt, received=post.received)
+            except WatchkeeperError as exc:
+                answers.append(exc)
+                continue
+            answers.append(None)
+            parsed.append((list(alerts), post.received))
+        try:
+            stored: list[IntakeResult | WatchkeeperError] = list(
+                store_requests(self.state, parsed))
+        except WatchkeeperError:
+            stored = []
+            for alerts, received in parsed:
+                try:
+                    stored.append(store_alerts(self.state, alerts, received))
+                except WatchkeeperError as exc:
+                    stored.append(exc)
+        it = iter(stored)
+        return [next(it) if answer is None else answer for answer in answers]
 
     def alert_read(self, viewer: str, alert_id: int, seen: Scope) -> AlertDetail:
         """One alert in full (pseudonymized) if its region is in `seen`, the read

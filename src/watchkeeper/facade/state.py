@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from watchkeeper.security.accounts import Accounts
     from watchkeeper.security.audit_entry import DetailValue
     from watchkeeper.security.audit_sql import AuditFilter, AuditPageRequest
+    from watchkeeper.security.callers import CallerCache
     from watchkeeper.security.changes import ChangeAudit
+    from watchkeeper.security.roles import Principal
     from watchkeeper.store import (
         BackupReport,
         RestoreReport,
@@ -149,12 +151,30 @@ class StateJobs(WorkspaceBase):
         Without `session` each call is its own transaction; the API passes the request's
         session, which it commits before answering. Every change is audited in its own
         transaction as `actor` (the API: the caller's account; default: `local_actor`)."""
+        if self._callers is not None:
+            self._callers.forget()   # the accounts may change: no caller stays cached
+        return self._accounts(session, actor)
+
+    def _accounts(self, session: Session | None, actor: str | None) -> Accounts:
         from watchkeeper.security.accounts import Accounts
         from watchkeeper.security.principals import bound
         changes = self.change_audit(actor or local_actor())
         if session is not None:
             return Accounts.over(bound(session), changes)
         return Accounts.over(self.state.session, changes, writer=self.state.writing)
+
+    _callers: CallerCache | None = None
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller behind an API token, or None (unknown, revoked, account disabled);
+        remembered for a second (`security.callers`): a burst of requests costs one
+        lookup, and a revocation made elsewhere holds within the second."""
+        with self._names_made:
+            if self._callers is None:
+                from watchkeeper.security.callers import CallerCache
+                self._callers = CallerCache()
+            callers = self._callers
+        return callers.get(token, lambda: self._accounts(None, None).tokens.authenticate(token))
 
     def change_audit(self, actor: str) -> ChangeAudit:
         """Records `actor`'s changes in the workspace's audit log, each in the change's

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.api.deps import WorkspaceDep, requires
+from watchkeeper.api.intake import GroupCommit
 from watchkeeper.api.schemas.alerts import (
     AlertDetailPublic,
     AlertPage,
@@ -25,6 +25,7 @@ from watchkeeper.api.schemas.alerts import (
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
 from watchkeeper.api.schemas.fields import PathId
+from watchkeeper.cases.model import PostedAlerts
 from watchkeeper.security.roles import Permission, Principal, scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)
@@ -56,15 +57,17 @@ Payload = Annotated[tuple[bytes, datetime], Depends(_payload)]
 
 @router.post("", response_model=IntakeResultPublic, status_code=201,
              responses=responses(422), openapi_extra=PAYLOAD_DOC)
-async def post_alerts(_: Submitter, payload: Payload, workspace: WorkspaceDep,
+async def post_alerts(_: Submitter, payload: Payload, request: Request,
                       fmt: Annotated[Format | None, Query(alias="format")] = None
                       ) -> IntakeResultPublic:
     """Store one alert or a batch, whole or not at all; a re-sent alert counts as a
     duplicate (unchanged) or an update (changed). `format` forces a vendor format."""
     body, received = payload
-    # the intake (parse, store, commit) in a worker thread; the answer is built here,
-    # on the event loop, after the commit (one thread hop, not one for each step)
-    result = await run_in_threadpool(workspace.alerts_receive, body, fmt, received)
+    # parsed and stored by the app's committer thread, with any requests arriving
+    # together, in one transaction (`api.intake`); the answer is built here, on the
+    # event loop, after the commit
+    intake: GroupCommit = request.app.state.intake
+    result = await intake.receive(PostedAlerts(body, fmt, received))
     return IntakeResultPublic.model_validate(result)
 
 
