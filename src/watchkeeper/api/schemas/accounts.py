@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
-from watchkeeper.api.schemas.fields import Request
+from watchkeeper.api.schemas.fields import Public, Request
 from watchkeeper.security.roles import Permission, Role
-
-
-class Public(BaseModel):
-    """Built from the facade's frozen dataclasses (`from_attributes`)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 class UserCreate(Request):

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
 
-
-class Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+from watchkeeper.api.schemas.fields import Public
 
 
 class IntakeResultPublic(Public):

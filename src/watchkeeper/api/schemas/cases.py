@@ -7,15 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue
 
-from watchkeeper.api.schemas.fields import Request, RowId
+from watchkeeper.api.schemas.fields import Public, Request, RowId
 
 PRIORITY = "low, medium, high or critical (OCSF priority_id 1-4)."
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class CaseCreate(Request):

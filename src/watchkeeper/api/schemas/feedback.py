@@ -7,13 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from watchkeeper.api.schemas.fields import Request
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+from watchkeeper.api.schemas.fields import Public, Request
 
 
 class RuleCountPublic(Public):

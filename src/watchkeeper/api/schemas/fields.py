@@ -7,6 +7,7 @@
 - `Request`: the base of the request bodies: unknown fields are refused, and so is text
   the stores cannot hold (a NUL character, a lone surrogate: `store.types.unstorable`).
 - `storable_params`: the same check for path and query parameters, for every route.
+- `Public`: the base of the response bodies, built from the facade's frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def _storable(value: Any) -> Any:
         if problem is not None:
             raise PydanticCustomError("unstorable_text", problem)
     return value
+
+
+class Public(BaseModel):
+    """A response body, built from the facade's frozen dataclasses (`from_attributes`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class Request(BaseModel):

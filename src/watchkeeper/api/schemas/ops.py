@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+from watchkeeper.api.schemas.fields import Public
 
 
 class EventsAcceptedPublic(Public):

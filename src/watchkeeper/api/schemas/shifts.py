@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from watchkeeper.api.schemas.fields import Request
+from watchkeeper.api.schemas.fields import Public, Request
 
 DURATION = "45m, 4h, 1h30m or 2d (a plain number is minutes)."
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 # -- shifts ------------------------------------------------------------------------------
