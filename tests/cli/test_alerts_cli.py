@@ -4,10 +4,8 @@ sync after detect, and one-line errors that store nothing."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from helpers.cli import run_cli
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.schema.events import class_spec
 from watchkeeper.workspace import Workspace
@@ -26,10 +25,7 @@ VENDOR_FILES = [FIXTURES / n for n in ("sentinel_incidents_list.json",
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL")}
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def ok(*args: str | Path) -> Any:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.cli import run_cli
 
 pytestmark = pytest.mark.slow
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    return run_cli(*args, timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,16 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from helpers.cli import run_cli
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.security import AuditEntry, entry_hash
 from watchkeeper.store import upgrade
@@ -27,11 +26,7 @@ ACTOR = f"cli:{getpass.getuser()}"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def one_error(done: subprocess.CompletedProcess[str]) -> str:

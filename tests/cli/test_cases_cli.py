@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cases.casework import REAL, add_accounts, add_alert, build_lake
+from helpers.cli import run_cli
 from watchkeeper.workspace import Workspace
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_ACCOUNT", "WATCHKEEPER_DATABASE_URL")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
+from helpers.cli import run_cli
 from watchkeeper.schema.events import class_spec
 from watchkeeper.workspace import Workspace
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def test_rules_validate_and_test_pass_on_the_shipped_pack(tmp_path: Path) -> None:

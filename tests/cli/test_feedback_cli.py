@@ -5,15 +5,14 @@ one-line errors that store nothing."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers.cli import run_cli
 from ops.feedbackwork import hr_lake, put_alert
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.lake import Lake
@@ -26,11 +25,7 @@ RULE = "insider.exfil.file_to_removable"
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL", "WATCHKEEPER_ACCOUNT")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def ok(*args: str | Path) -> Any:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from helpers.cli import run_cli
 from watchkeeper import __version__
 from watchkeeper.cli import main
 from watchkeeper.cli.options import build, walk
@@ -17,10 +17,7 @@ COMMANDS = [path for path, _ in walk(build(main.app))]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 def test_the_walk_finds_every_command() -> None:

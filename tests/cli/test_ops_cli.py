@@ -6,9 +6,7 @@ the facade at a time the test gives."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from cases.casework import add_alert
 from helpers.accounts import new_workspace
+from helpers.cli import run_cli
 from watchkeeper.cases.service import CaseNew
 
 TEAMS_YML = """\
@@ -36,11 +35,7 @@ sla:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_ACCOUNT", "WATCHKEEPER_DATABASE_URL")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 def run(ws: Path, *args: str) -> Any:

@@ -4,25 +4,20 @@ JSON and plain output, one-line refusals with exit code 1, the reveal in `audit 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cases.casework import add_alert, build_lake
+from helpers.cli import run_cli
 from watchkeeper.workspace import Workspace
 
 WHY = "case 12: HR asked who copied the files"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_ACCOUNT", "WATCHKEEPER_DATABASE_URL")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from helpers.accounts import bearer, seed
+from helpers.cli import run_cli
 from ops.events import new_workspace, web
 from watchkeeper.ops.jobs import REGISTRY
 
@@ -21,11 +22,7 @@ OLD = 1_700_000_000   # a modification time long settled
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def test_run_once_then_the_job_list(tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ into the repository); each rule is checked against the sample its regression tes
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers.cli import run_cli
 from helpers.runtime import SHARED, require
 from watchkeeper.workspace import Workspace
 
@@ -30,9 +29,7 @@ UNMAPPED = "windows/file/file_access/file_access_win_susp_credhist.yml"  # file_
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 def rules_folder(root: Path, broken: bool = True) -> Path:

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from helpers.cert_files import HEADERS, logon_row, write
+from helpers.cli import run_cli
 from watchkeeper.cli.options import INTERRUPTED
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 @pytest.fixture
