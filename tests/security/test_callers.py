@@ -68,3 +68,14 @@ def test_a_lookup_that_raced_a_change_is_not_kept() -> None:
 
     assert cache.get("wk_a", racing) is who
     assert cache.get("wk_a", lambda: None) is None   # looked up again
+
+
+def test_peek_knows_only_fresh_callers_and_never_looks_up() -> None:
+    clock, who = Clock(), principal()
+    cache = CallerCache(lifetime=1.0, clock=clock)
+    assert cache.peek("wk_a") is None
+    cache.get("wk_a", lambda: who)
+    assert cache.peek("wk_a") is who and cache.peek("wk_b") is None
+    clock.now += 1.0
+    assert cache.peek("wk_a") is None
+    assert cache.lookups == 1

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.errors import AuthenticationError, PermissionDeniedError
 from watchkeeper.security.accounts import Accounts
@@ -77,11 +78,22 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal:
+async def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Principal:
     """The caller, authenticated in a short transaction of its own (or remembered for a
     second, `Workspace.authenticate`): the check writes the token's last use, and held in
     the request's session that write would make every other writer of the request
-    (intake, audit entries, case jobs) wait for it on SQLite."""
+    (intake, audit entries, case jobs) wait for it on SQLite. A caller seen within the
+    second is known here, on the event loop; a lookup runs in a worker thread."""
+    if credentials is not None:
+        known = workspace.remembered_caller(credentials.credentials)
+        if known is not None:
+            return known
+    return await run_in_threadpool(authenticated, workspace, credentials)
+
+
+def authenticated(workspace: Workspace, credentials: HTTPAuthorizationCredentials | None
+                  ) -> Principal:
+    """`current_user` for a dependency that runs in a worker thread."""
     if credentials is None:
         raise AuthenticationError(NO_TOKEN)
     principal = workspace.authenticate(credentials.credentials)

@@ -169,12 +169,21 @@ class StateJobs(WorkspaceBase):
         """The caller behind an API token, or None (unknown, revoked, account disabled);
         remembered for a second (`security.callers`): a burst of requests costs one
         lookup, and a revocation made elsewhere holds within the second."""
+        return self.caller_cache.get(
+            token, lambda: self._accounts(None, None).tokens.authenticate(token))
+
+    def remembered_caller(self, token: str) -> Principal | None:
+        """The caller behind `token` if `authenticate` found them within the second,
+        without touching the store (None: call `authenticate`)."""
+        return self.caller_cache.peek(token)
+
+    @property
+    def caller_cache(self) -> CallerCache:
         with self._names_made:
             if self._callers is None:
                 from watchkeeper.security.callers import CallerCache
                 self._callers = CallerCache()
-            callers = self._callers
-        return callers.get(token, lambda: self._accounts(None, None).tokens.authenticate(token))
+            return self._callers
 
     def change_audit(self, actor: str) -> ChangeAudit:
         """Records `actor`'s changes in the workspace's audit log, each in the change's

@@ -35,6 +35,14 @@ class CallerCache:
         self._lock = threading.Lock()
         self._generation = 0
 
+    def peek(self, token: str) -> Principal | None:
+        """The caller behind `token` if remembered and still fresh; None otherwise (look
+        it up with `get`)."""
+        key, now = token_hash(token), self.clock()
+        with self._lock:
+            known = self._known.get(key)
+        return known[0] if known is not None and known[1] > now else None
+
     def get(self, token: str, lookup: Callable[[], Principal | None]) -> Principal | None:
         key = token_hash(token)
         now = self.clock()

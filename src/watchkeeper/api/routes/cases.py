@@ -7,7 +7,7 @@ accounts read no case content (403). Assigning a case to someone else takes the
 `assign_cases` permission (lead, admin). Answers name people by pseudonym only.
 
 The case jobs open their own units of work; the caller is authenticated in a short
-transaction of its own (`api.deps.current_user`).
+transaction of its own (`api.deps.authenticated`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from watchkeeper.api.deps import WHAT, Credentials, WorkspaceDep, current_user
+from watchkeeper.api.deps import WHAT, Credentials, WorkspaceDep, authenticated
 from watchkeeper.api.schemas.cases import (
     CaseCreate,
     CaseDetailPublic,
@@ -63,7 +63,7 @@ class Actor:
 
 def _actor(workspace: WorkspaceDep, credentials: Credentials,
            permission: Permission) -> Actor:
-    principal = current_user(workspace, credentials)
+    principal = authenticated(workspace, credentials)
     if not principal.may(permission):
         raise PermissionDeniedError(f"role {principal.role.value} may not "
                                     f"{WHAT[permission]}")
