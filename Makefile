@@ -50,14 +50,16 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# Two test processes (pytest-xdist), a module's tests in one of them: most tests wait on
+# a subprocess, a server or a store, so two keep both cores busy.
 unit: install-dev system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadscope
 
 test: lint typecheck unit
 
 # The developer's loop: lint, types, and every test not marked slow or spark.
 test-fast: lint typecheck
-	$(BIN)/pytest -q -m "not slow and not spark"
+	$(BIN)/pytest -q -n 2 --dist loadscope -m "not slow and not spark"
 
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
