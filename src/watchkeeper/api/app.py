@@ -49,6 +49,8 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(health.router)
     for router in RESOURCES:
         app.include_router(router, prefix=API_PREFIX)
+    from watchkeeper.web import install as install_web
+    install_web(app)   # the dashboard's pages at /, assets at /static
     app.add_middleware(NoStore)
     _publish_links(app)
     return app

@@ -1,0 +1,73 @@
+"""Rendering pages: the Jinja2 environment (autoescaped), the headers every page carries,
+and the route class that turns a `WatchkeeperError` into an error page with the status
+the API gives it (`api.errors.classify`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from watchkeeper import __version__
+from watchkeeper.errors import WatchkeeperError
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+#: scripts only from the service itself; Vega compiles its expressions with `Function`
+#: ('unsafe-eval'); vega-embed and htmx add style elements ('unsafe-inline' styles)
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+       "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin",
+                "X-Frame-Options": "DENY"}
+
+
+def when(value: dt.datetime | dt.date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return value.strftime(fmt if isinstance(value, dt.datetime) else "%Y-%m-%d")
+
+
+templates.env.filters["when"] = when
+templates.env.globals["version"] = __version__
+
+
+def page(request: Request, name: str, context: Mapping[str, Any],
+         status: int = 200) -> Response:
+    """Render template `name` with `context` (plus the request's signed-in actor)."""
+    actor = getattr(request.state, "actor", None)
+    full = {"actor": actor, "csrf": actor.csrf if actor is not None else "", **context}
+    return templates.TemplateResponse(request, name, full, status_code=status,
+                                      headers=PAGE_HEADERS)
+
+
+class PageRoute(APIRoute):
+    """A page's route: an expected error renders ``error.html`` with the API's status."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            from watchkeeper.api.errors import classify
+            from watchkeeper.web.auth import LoginRequired, login_url
+            try:
+                return await handler(request)
+            except LoginRequired:
+                if request.headers.get("hx-request"):
+                    return Response(status_code=401, headers={"HX-Redirect": "/login"})
+                return RedirectResponse(login_url(request), status_code=303)
+            except WatchkeeperError as exc:
+                status, kind = classify(exc)
+                return page(request, "error.html", {"status": status, "kind": kind,
+                                                    "message": str(exc)}, status)
+
+        return handle
