@@ -85,6 +85,7 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.locator("tr.alert-row")).to_have_count(3)
+    _fits(page)
     page.get_by_label("high").check()
     page.get_by_role("button", name="Filter").click()             # HTMX swaps the table
     expect(page.locator("tr.alert-row")).to_have_count(1)
@@ -96,6 +97,7 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.get_by_role("button", name="Group into a case").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Case #")
     expect(page.locator("#timeline-chart svg")).to_be_visible()
+    _fits(page)
     page.get_by_label("Note (Markdown)").fill("Copied the roadmap to a USB stick.")
     page.locator("#n-template").check()
     page.get_by_role("button", name="Add note").click()
@@ -118,3 +120,8 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     expect(page).to_have_url(f"{base}/login")
     page.goto(f"{base}/alerts")
     expect(page).to_have_url(f"{base}/login?next=%2Falerts")
+
+
+def _fits(page: Any) -> None:
+    """No sideways scrolling at 1,366 pixels."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
