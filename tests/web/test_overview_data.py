@@ -9,7 +9,7 @@ from pathlib import Path
 
 from helpers.cert_files import HEADERS, logon_row, write
 from helpers.state import T0, alert
-from watchkeeper.cases.overview import queue_overview
+from watchkeeper.cases.overview import last_fired, queue_overview
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
 from watchkeeper.lake.activity import sources_overview
@@ -39,6 +39,10 @@ def test_alerts_per_day_and_the_open_backlog_keep_to_the_scope(
     assert seen.backlog[0].oldest.replace(tzinfo=dt.UTC) == T0
     assert seen.open_alerts == 2 and everything.open_alerts == 3
     assert later.per_day == () and later.open_alerts == 3   # the backlog has no period
+    with state_store.session() as s:
+        newest = last_fired(s, EU)
+    assert {rule: t.replace(tzinfo=dt.UTC) for rule, t in newest.items()} == {
+        "after_hours_logon": T0 + dt.timedelta(hours=30)}
 
 
 def test_sources_count_events_per_day_freshness_and_quarantine(tmp_path: Path) -> None:

@@ -31,6 +31,24 @@ def test_every_page_renders_for_an_analyst(site: Site) -> None:
     assert '"$schema": "https://vega.github.io/schema/vega-lite/v5.json"' in overview
 
 
+def test_the_rules_page_counts_volume_precision_and_last_fired(site: Site) -> None:
+    csrf = signed_in(site.client, "bob")
+    site.client.post("/alerts/bulk", data={"csrf": csrf, "action": "group",
+                                           "alert": str(site.alerts.eu[0])})
+    case_id = site.workspace.alert(site.alerts.eu[0]).case_id
+    site.client.post(f"/cases/{case_id}/resolve", data={"csrf": csrf,
+                                                        "verdict": "false_positive"})
+    page = site.client.get("/rules").text
+    row = re.search(r"<tr><td><a href=\"/alerts\?rule=[^\"]+\">"
+                    r"insider.exfil.file_to_removable</a></td>(.*?)</tr>", page, re.S)
+    assert row is not None, page
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    # alerts, suppressed, judged, true pos., false pos., precision, median, last fired
+    assert cells[0] == "3" and cells[2] == "1" and cells[3] == "0" and cells[4] == "1"
+    assert cells[5] == "0.00" and cells[7] == "2010-01-04 11:00"
+    assert 'id="rules-chart"' in page
+
+
 def test_the_queue_keeps_to_the_accounts_regions(site: Site) -> None:
     signed_in(site.client, "bob")
     page = site.client.get("/alerts").text

@@ -81,6 +81,14 @@ def queue_overview(session: Session, seen: Scope, since: dt.date) -> QueueOvervi
         for s, n, oldest in backlog))
 
 
+def last_fired(session: Session, seen: Scope) -> dict[str, dt.datetime]:
+    """Each rule's newest alert (event time) in `seen`, by rule name (one query)."""
+    rows = session.execute(select(Alert.rule, func.max(Alert.event_time))
+                           .where(Alert.rule.is_not(None), seen.clause(Alert.region))
+                           .group_by(Alert.rule))
+    return {str(rule): newest for rule, newest in rows}
+
+
 def _date(value: dt.date | dt.datetime | str) -> dt.date:
     """SQLite answers date() as text; PostgreSQL as a date."""
     if isinstance(value, dt.datetime):
@@ -90,5 +98,5 @@ def _date(value: dt.date | dt.datetime | str) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-__all__ = ["OPEN_STATUSES", "BacklogCount", "DayCount", "QueueOverview", "queue_overview",
-           "severity_name"]
+__all__ = ["OPEN_STATUSES", "BacklogCount", "DayCount", "QueueOverview", "last_fired",
+           "queue_overview", "severity_name"]

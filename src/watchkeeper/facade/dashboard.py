@@ -49,6 +49,12 @@ class DashboardJobs(PeopleJobs):
         with self.state.session() as session:
             return queue_overview(session, viewer.scope, since)
 
+    def rules_last_fired(self, viewer: Viewer) -> dict[str, dt.datetime]:
+        """Each rule's newest alert (event time) among those the viewer sees."""
+        from watchkeeper.cases.overview import last_fired
+        with self.state.session() as session:
+            return last_fired(session, viewer.scope)
+
     def alerts_chosen(self, viewer: Viewer, ids: Sequence[int]) -> tuple[AlertDetail, ...]:
         """The alerts `ids`, each in the viewer's scope (`NotFoundError` for one outside
         it, the same line as for no such alert); at most `MAX_BULK`."""

@@ -10,8 +10,7 @@ import datetime as dt
 from fastapi import APIRouter, Request, Response
 
 from watchkeeper.api.deps import WorkspaceDep
-from watchkeeper.cases.queue import AlertQuery
-from watchkeeper.security.roles import Permission, scope
+from watchkeeper.security.roles import Permission
 from watchkeeper.web import charts
 from watchkeeper.web.auth import Actor
 from watchkeeper.web.render import PageRoute, page
@@ -45,14 +44,7 @@ def rules(request: Request, actor: Actor, workspace: WorkspaceDep,
     days = _days(days)
     since = workspace.clock.now().date() - dt.timedelta(days=days - 1)
     stats = workspace.rules_stats(actor.viewer, since=since)
-    seen = scope(actor.principal)
-    last: dict[str | None, dt.datetime | None] = {}
-    for count in stats.rules[:50]:
-        if count.rule is None:
-            continue
-        newest = workspace.alerts_list(AlertQuery(rule=count.rule, limit=1, scope=seen,
-                                                  sort="-time"))
-        last[count.rule] = newest.items[0].event_time if newest.items else None
+    last = workspace.rules_last_fired(actor.viewer)
     return page(request, "rules.html", {
         "stats": stats, "last": last, "days": days, "day_choices": DAYS,
         "chart": charts.rule_volume(stats.rules[:50])})
