@@ -20,9 +20,10 @@ from watchkeeper.errors import WatchkeeperError
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
-#: scripts only from the service itself; Vega compiles its expressions with `Function`
-#: ('unsafe-eval'); vega-embed and htmx add style elements ('unsafe-inline' styles)
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+#: scripts only from the service itself, never evaluated from text (Vega runs its
+#: expressions through vega-interpreter); vega-embed and htmx add style elements
+#: ('unsafe-inline' styles only)
+CSP = ("default-src 'self'; script-src 'self'; "
        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "Referrer-Policy": "same-origin",

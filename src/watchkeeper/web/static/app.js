@@ -11,7 +11,9 @@
       var source = document.getElementById(el.dataset.spec);
       if (!source) { return; }
       el.dataset.drawn = "1";
-      var options = {actions: false, renderer: "svg"};
+      // expressions interpreted, not compiled: the pages' CSP allows no eval
+      var options = {actions: false, renderer: "svg", ast: true,
+                     expr: vega.expressionInterpreter};
       if (dark) { options.theme = "dark"; }
       vegaEmbed(el, JSON.parse(source.textContent), options).catch(function (err) {
         el.textContent = "The chart could not be drawn: " + err.message;
