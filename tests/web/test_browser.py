@@ -116,6 +116,14 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     expect(trail).to_contain_text("person.reveal")
     expect(trail).to_contain_text("case 1: HR asked who copied the roadmap")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
+    expect(page.locator("tr.alert-row")).to_have_count(3)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.locator("tr.alert-row").nth(1)).to_be_focused()
+    page.keyboard.press("a")                                      # assign to me
+    expect(page.get_by_role("status").first).to_contain_text("assigned to lee")
+
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{base}/login")
     page.goto(f"{base}/alerts")

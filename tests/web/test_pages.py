@@ -76,6 +76,10 @@ def test_the_queue_filters_sorts_and_pages(site: Site) -> None:
     part = site.client.get("/alerts", params={"severity": "2"},
                            headers={"HX-Request": "true", "HX-Target": "queue"})
     assert "<html" not in part.text and part.text.count("data-id=") == 1
+    wrong_type = site.client.get("/alerts", params={"severity": "high"})
+    assert wrong_type.status_code == 422 and "severity" in wrong_type.text
+    assert "<main" in wrong_type.text
+    assert site.client.get("/alerts/not-a-number").status_code == 422
     bad = site.client.get("/alerts", params={"since": "yesterday"})
     assert bad.status_code == 400 and "since" in bad.text
     other = site.client.get("/alerts", params={"team": "soc-us"})

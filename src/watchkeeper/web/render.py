@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -51,6 +52,15 @@ def page(request: Request, name: str, context: Mapping[str, Any],
                                       headers=PAGE_HEADERS)
 
 
+def _first_problem(exc: RequestValidationError) -> str:
+    """The first problem, naming the field (never echoing the value)."""
+    problems = list(exc.errors())
+    if not problems:
+        return "invalid request"
+    where = ".".join(str(p) for p in problems[0].get("loc", ())[1:]) or "request"
+    return f"{where}: {problems[0].get('msg', 'invalid')}"
+
+
 class PageRoute(APIRoute):
     """A page's route: an expected error renders ``error.html`` with the API's status."""
 
@@ -70,5 +80,8 @@ class PageRoute(APIRoute):
                 status, kind = classify(exc)
                 return page(request, "error.html", {"status": status, "kind": kind,
                                                     "message": str(exc)}, status)
+            except RequestValidationError as exc:   # an address's value of a wrong type
+                return page(request, "error.html", {"status": 422, "kind": "invalid",
+                                                    "message": _first_problem(exc)}, 422)
 
         return handle

@@ -90,6 +90,19 @@
     }
   });
 
+  // an HTMX request refused (a bad filter value, a session ended): say so above the
+  // table instead of leaving it as it was without a word
+  document.addEventListener("htmx:responseError", function (ev) {
+    var target = document.getElementById("queue");
+    if (!target) { return; }
+    var note = document.createElement("p");
+    note.className = "error";
+    note.setAttribute("role", "alert");
+    var found = /<p class="error"[^>]*>([^<]*)<\/p>/.exec(ev.detail.xhr.responseText || "");
+    note.textContent = found ? found[1] : "The server refused: " + ev.detail.xhr.status;
+    target.prepend(note);
+  });
+
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSwap", function (ev) { drawCharts(ev.target); });
 }());
