@@ -44,23 +44,24 @@ class SourcesOverview:
 def sources_overview(lake: Lake, since: dt.date) -> SourcesOverview:
     """Per-day counts from `since` on, and every source's totals (one aggregation per
     event class stored, one over the quarantine)."""
-    start = dt.datetime.combine(since, dt.time(), dt.UTC)
     per_day: list[SourceDay] = []
     totals: dict[str, tuple[int, dt.datetime | None]] = {}
     for cls in EventClass:
         if lake.rows(cls.value) == 0:
             continue
         t = lake.table(cls.value)
-        for row in (t.group_by("source").aggregate(n=t.count(), newest=t.time.max())
-                    .to_pyarrow().to_pylist()):
+        # one aggregation per class: every (source, day), whose sums and maxima give
+        # each source's totals too
+        days = (t.group_by(["source", t.time.date().name("day")])
+                .aggregate(n=t.count(), newest=t.time.max()).to_pyarrow().to_pylist())
+        for row in days:
             n, newest = totals.get(row["source"], (0, None))
-            latest = row["newest"] if newest is None or (row["newest"] is not None
-                                                         and row["newest"] > newest) else newest
-            totals[row["source"]] = (n + int(row["n"]), latest)
-        recent = t.filter(t.time >= start)
-        for row in (recent.group_by(["source", recent.time.date().name("day")])
-                    .aggregate(n=recent.count()).to_pyarrow().to_pylist()):
-            per_day.append(SourceDay(row["source"], cls.value, row["day"], int(row["n"])))
+            if newest is None or (row["newest"] is not None and row["newest"] > newest):
+                newest = row["newest"]
+            totals[row["source"]] = (n + int(row["n"]), newest)
+            if row["day"] >= since:
+                per_day.append(SourceDay(row["source"], cls.value, row["day"],
+                                         int(row["n"])))
     quarantined: dict[str, int] = {}
     if lake.rows("quarantine"):
         q = lake.table("quarantine")
