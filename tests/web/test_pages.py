@@ -199,4 +199,5 @@ def test_the_vendored_assets_are_served_with_their_licences(site: Site) -> None:
         asset = site.client.get(f"/static/vendor/{name}.min.js")
         assert asset.status_code == 200 and len(asset.content) > 5_000
         assert "sourceMappingURL" not in asset.text
+        assert asset.headers["cache-control"] == "public, max-age=3600"
         assert site.client.get(f"/static/vendor/{name}.LICENSE").status_code == 200
