@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := demo-data
 
-.PHONY: demo test test-fast lint typecheck unit bench clean install install-dev system-deps vendor
+.PHONY: demo test test-fast lint typecheck unit bench clean install install-dev system-deps vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ system-deps:
 # with npm; the service itself never fetches anything.
 vendor:
 	scripts/vendor_web.sh
+
+# The dashboard's pages in light and dark, 1,366 x 768, from the browser test's walk
+# (its small workspace) into docs/screenshots/.
+screenshots: install-dev system-deps
+	WATCHKEEPER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -m browser tests/web/test_browser.py
 
 demo: install
 	rm -rf $(DEMO)

@@ -6,6 +6,7 @@ and find it in the audit trail, sign out. Any browser console error fails the te
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ from web.world import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
+#: `make screenshots` names a folder here: each page of the walk is saved there as
+#: NAME-light.png and NAME-dark.png (1,366 x 768)
+SHOTS = os.environ.get("WATCHKEEPER_SCREENSHOTS")
 
 
 @pytest.fixture
@@ -86,6 +90,7 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.locator("tr.alert-row")).to_have_count(3)
     _fits(page)
+    _shot(page, "queue")
     page.get_by_label("high").check()
     page.get_by_role("button", name="Filter").click()             # HTMX swaps the table
     expect(page.locator("tr.alert-row")).to_have_count(1)
@@ -93,6 +98,7 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.keyboard.press("j")
     page.keyboard.press("o")                                      # open the focused alert
     expect(page.get_by_role("heading", level=1)).to_contain_text("USB copy by")
+    _shot(page, "alert")
 
     page.get_by_role("button", name="Group into a case").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Case #")
@@ -106,6 +112,7 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#case-verdict")).to_have_text("true_positive")
     expect(page.locator("#case-status")).to_have_text("resolved")
+    _shot(page, "case")
 
     page.locator("dl.facts").get_by_role("link", name=subject).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Person {subject}")
@@ -115,6 +122,12 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     trail = page.locator("table.trail")
     expect(trail).to_contain_text("person.reveal")
     expect(trail).to_contain_text("case 1: HR asked who copied the roadmap")
+    _shot(page, "person-revealed")
+    for name in ("rules", "sources"):
+        page.goto(f"{base}/{name}")
+        _shot(page, name)
+    page.goto(f"{base}/")
+    _shot(page, "overview")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.locator("tr.alert-row")).to_have_count(3)
@@ -133,3 +146,16 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
 def _fits(page: Any) -> None:
     """No sideways scrolling at 1,366 pixels."""
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+def _shot(page: Any, name: str) -> None:
+    """Save the page in the light and the dark scheme (only under `make screenshots`)."""
+    if not SHOTS:
+        return
+    folder = Path(SHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.wait_for_timeout(500)      # app.js redraws the charts in the scheme's colours
+        page.screenshot(path=str(folder / f"{name}-{scheme}.png"), full_page=True)
+    page.emulate_media(color_scheme="light")

@@ -36,8 +36,8 @@ def alerts_per_day(overview: QueueOverview) -> dict[str, Json]:
         for d in overview.per_day]
     spec = _base("Alerts per day, stacked by severity", values)
     spec.update({"mark": {"type": "bar", "tooltip": True}, "encoding": {
-        "x": {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate",
-              "title": "day (UTC)"},
+        "x": {"field": "day", "type": "ordinal", "timeUnit": "utcyearmonthdate",
+              "title": "day (UTC)", "axis": {"format": "%b %d", "labelOverlap": True}},
         "y": {"field": "alerts", "type": "quantitative", "aggregate": "sum",
               "title": "alerts"},
         "color": {"field": "severity", "type": "nominal",
@@ -98,8 +98,8 @@ def source_days(overview: SourcesOverview) -> dict[str, Json]:
         for d in overview.per_day]
     spec = _base("Events per source per day", values)
     spec.update({"mark": {"type": "bar", "tooltip": True}, "encoding": {
-        "x": {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate",
-              "title": "day (UTC)"},
+        "x": {"field": "day", "type": "ordinal", "timeUnit": "utcyearmonthdate",
+              "title": "day (UTC)", "axis": {"format": "%b %d", "labelOverlap": True}},
         "y": {"field": "events", "type": "quantitative", "aggregate": "sum"},
         "color": {"field": "source", "type": "nominal"}}})
     return spec

@@ -39,7 +39,13 @@ def when(value: dt.datetime | dt.date | None, fmt: str = "%Y-%m-%d %H:%M") -> st
     return value.strftime(fmt if isinstance(value, dt.datetime) else "%Y-%m-%d")
 
 
+def severity(value: int) -> str:
+    from watchkeeper.cases.overview import severity_name
+    return severity_name(value)
+
+
 templates.env.filters["when"] = when
+templates.env.filters["severity"] = severity
 templates.env.globals["version"] = __version__
 
 

@@ -2,7 +2,8 @@
 // shortcuts. No inline scripts (the pages' Content-Security-Policy allows none).
 (function () {
   "use strict";
-  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var scheme = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
+  var dark = Boolean(scheme && scheme.matches);
 
   function drawCharts(root) {
     if (typeof vegaEmbed !== "function") { return; }
@@ -104,5 +105,16 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  if (scheme && scheme.addEventListener) {
+    // the system switched between light and dark: draw the charts again in its colours
+    scheme.addEventListener("change", function (ev) {
+      dark = ev.matches;
+      document.querySelectorAll("div.vega[data-drawn]").forEach(function (el) {
+        delete el.dataset.drawn;
+        el.textContent = "";
+      });
+      drawCharts(document);
+    });
+  }
   document.addEventListener("htmx:afterSwap", function (ev) { drawCharts(ev.target); });
 }());
