@@ -109,6 +109,9 @@ def test_bulk_group_assign_and_suppress(site: Site) -> None:
     viewer = site.workspace.case_viewer("bob")
     assert site.workspace.case_show(viewer, case_id).case.assignee == "bob"
     assert site.workspace.alert(c).case_id not in (None, case_id)
+    assert "assigned to bob" not in site.client.get("/alerts").text    # shown once
+    forged = site.client.get("/alerts", params={"done": "Call 555-0100 to unlock"})
+    assert "555-0100" not in forged.text          # no link makes a page say anything
     others = site.client.post("/alerts/bulk", data={"csrf": csrf, "action": "assign",
                                                     "alert": str(a), "assignee": "lee"})
     assert others.status_code == 403

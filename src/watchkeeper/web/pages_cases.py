@@ -6,7 +6,6 @@ viewer's restriction, scope and recusal apply."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
 
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.cases.records import ROOT_CAUSE_TEMPLATE
@@ -17,7 +16,7 @@ from watchkeeper.security.roles import Permission
 from watchkeeper.web import charts
 from watchkeeper.web.auth import CSRF_FIELD, Actor, WebActor, check_csrf
 from watchkeeper.web.forms import Form, read_form
-from watchkeeper.web.render import PageRoute, page
+from watchkeeper.web.render import PageRoute, page, redirect
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 HOURS = (6.0, 24.0, 72.0, 168.0)
@@ -35,7 +34,7 @@ def cases(request: Request, actor: Actor, workspace: WorkspaceDep, status: str =
 
 @router.get("/cases/{case_id}")
 def case(request: Request, case_id: int, actor: Actor, workspace: WorkspaceDep,
-         hours: float = 24.0, done: str = "") -> Response:
+         hours: float = 24.0) -> Response:
     """The case; the read is audited (``case.read``) before anything is shown."""
     actor.require(Permission.READ_CASES)
     detail = workspace.case_show(actor.viewer, case_id, hours if hours in HOURS else 24.0)
@@ -46,7 +45,7 @@ def case(request: Request, case_id: int, actor: Actor, workspace: WorkspaceDep,
         "timeline_spec": charts.case_timeline(detail.timeline), "hours": hours,
         "hour_choices": HOURS, "statuses": [s.value for s in Status],
         "verdicts": [v.word for v in Verdict], "template": ROOT_CAUSE_TEMPLATE,
-        "done": done[:200], "may_work": actor.may(Permission.WORK_CASES)})
+        "may_work": actor.may(Permission.WORK_CASES)})
 
 
 async def _worker_form(request: Request, actor: WebActor) -> Form:
@@ -56,9 +55,8 @@ async def _worker_form(request: Request, actor: WebActor) -> Form:
     return form
 
 
-def _back(case_id: int, done: str) -> Response:
-    from urllib.parse import urlencode
-    return RedirectResponse(f"/cases/{case_id}?{urlencode({'done': done})}", status_code=303)
+def _back(request: Request, case_id: int, done: str) -> Response:
+    return redirect(request, f"/cases/{case_id}", done)
 
 
 @router.post("/cases/{case_id}/update")
@@ -72,7 +70,7 @@ async def update(request: Request, case_id: int, actor: Actor,
     status = form.get("status").strip() or None
     workspace.case_update(actor.viewer, case_id,
                           CaseChange(status=status, assignee=assignee or None))
-    return _back(case_id, "case updated")
+    return _back(request, case_id, "case updated")
 
 
 @router.post("/cases/{case_id}/notes")
@@ -82,7 +80,7 @@ async def note(request: Request, case_id: int, actor: Actor,
     form = await _worker_form(request, actor)
     ident = workspace.case_note(actor.viewer, case_id, form.get("body"),
                                 template=form.get("template") == "1")
-    return _back(case_id, f"note {ident} added")
+    return _back(request, case_id, f"note {ident} added")
 
 
 @router.post("/cases/{case_id}/resolve")
@@ -92,4 +90,4 @@ async def resolve(request: Request, case_id: int, actor: Actor,
     form = await _worker_form(request, actor)
     view = workspace.case_resolve(actor.viewer, case_id, form.required("verdict"),
                                   form.get("note").strip() or None)
-    return _back(case_id, f"resolved: {view.verdict}")
+    return _back(request, case_id, f"resolved: {view.verdict}")

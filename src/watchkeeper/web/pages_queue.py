@@ -10,7 +10,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.cases.queue import SORTS, STATUSES, AlertQuery
@@ -18,7 +17,7 @@ from watchkeeper.errors import ConfigError
 from watchkeeper.security.roles import Permission, Scope, scope
 from watchkeeper.web.auth import CSRF_FIELD, Actor, WebActor, check_csrf
 from watchkeeper.web.forms import FormError, read_form
-from watchkeeper.web.render import PageRoute, page
+from watchkeeper.web.render import PageRoute, page, redirect
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SEVERITIES = ((6, "fatal"), (5, "critical"), (4, "high"), (3, "medium"), (2, "low"),
@@ -103,7 +102,7 @@ def queue(request: Request, actor: Actor, workspace: WorkspaceDep,
           severity: Annotated[list[int] | None, Query()] = None,
           rule: str = "", source: str = "", team: str = "",
           since: str | None = None, until: str | None = None, sort: str = "-time",
-          cursor: str | None = None, limit: int = 50, done: str = "") -> Response:
+          cursor: str | None = None, limit: int = 50) -> Response:
     """The queue: every filter of the API's listing, plus a team's regions; `until` is
     the last day shown (inclusive)."""
     actor.require(Permission.READ_CASES)
@@ -120,7 +119,7 @@ def queue(request: Request, actor: Actor, workspace: WorkspaceDep,
     found = workspace.alerts_list(query)
     context = {"found": found, "filters": filters, "statuses": STATUSES,
                "severities": SEVERITIES, "sorts": tuple(SORTS), "limits": LIMITS,
-               "teams": _teams(workspace, actor), "done": done[:200],
+               "teams": _teams(workspace, actor),
                "first_page": cursor is None,
                "next_url": (f"/alerts?{filters.params(cursor=found.next_cursor)}"
                             if found.next_cursor else None),
@@ -149,12 +148,13 @@ async def bulk(request: Request, actor: Actor, workspace: WorkspaceDep) -> Respo
     if action not in ACTIONS:
         raise FormError("action", f"expected one of {', '.join(ACTIONS)}")
     ids = form.ints("alert")
-    back = form.get("back", "/alerts").split("&done=")[0]
+    back = form.get("back", "/alerts")
     back = back if back.startswith("/alerts") else "/alerts"
     viewer = actor.viewer
     if action == "group":
         case = workspace.alerts_group(viewer, ids, form.get("title"))
-        return RedirectResponse(f"/cases/{case.id}", status_code=303)
+        return redirect(request, f"/cases/{case.id}",
+                        f"case {case.id} opened from {len(ids)} alert(s)")
     if action == "assign":
         assignee = form.get("assignee").strip() or actor.name
         if assignee.casefold() != actor.name.casefold():
@@ -168,8 +168,7 @@ async def bulk(request: Request, actor: Actor, workspace: WorkspaceDep) -> Respo
                                          expires=expires)
         done = f"{len(ids)} alert(s) suppressed: suppression(s) " + \
             ", ".join(str(s.id) for s in made)
-    joiner = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{joiner}{urlencode({'done': done})}", status_code=303)
+    return redirect(request, back, done)
 
 
 __all__ = ["QueueFilters", "router", "team_scope"]

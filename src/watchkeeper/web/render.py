@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -49,13 +50,31 @@ templates.env.filters["severity"] = severity
 templates.env.globals["version"] = __version__
 
 
+FLASH = "wk_flash"
+
+
 def page(request: Request, name: str, context: Mapping[str, Any],
          status: int = 200) -> Response:
-    """Render template `name` with `context` (plus the request's signed-in actor)."""
+    """Render template `name` with `context` (plus the request's signed-in actor, and
+    the note a redirect left in the flash cookie, shown once)."""
     actor = getattr(request.state, "actor", None)
-    full = {"actor": actor, "csrf": actor.csrf if actor is not None else "", **context}
-    return templates.TemplateResponse(request, name, full, status_code=status,
-                                      headers=PAGE_HEADERS)
+    note = unquote(request.cookies.get(FLASH, ""))[:300]
+    full = {"actor": actor, "csrf": actor.csrf if actor is not None else "", "done": note,
+            **context}
+    response = templates.TemplateResponse(request, name, full, status_code=status,
+                                          headers=PAGE_HEADERS)
+    if note and not request.headers.get("hx-request"):
+        response.delete_cookie(FLASH, path="/")
+    return response
+
+
+def redirect(request: Request, target: str, note: str) -> Response:
+    """303 to `target`, which shows `note` once. The note travels in a cookie, not in
+    the address, so no link can make a page say what the service never said."""
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(FLASH, quote(note[:300]), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/", max_age=60)
+    return response
 
 
 def _first_problem(exc: RequestValidationError) -> str:

@@ -54,7 +54,9 @@
     var at = row ? list.indexOf(row) : -1;
     if (ev.key === "j") { focusRow(list[Math.min(at + 1, list.length - 1)]); }
     else if (ev.key === "k") { focusRow(list[Math.max(at - 1, 0)]); }
-    else if (ev.key === "o" && row) { window.location.href = row.dataset.href; }
+    else if ((ev.key === "o" || (ev.key === "Enter" && ev.target === row)) && row) {
+      window.location.href = row.dataset.href;
+    }
     else if (ev.key === "x" && row) {
       var box = row.querySelector("input[name=alert]");
       if (box) { box.checked = !box.checked; }
