@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := demo-data
 
-.PHONY: demo test test-fast lint typecheck unit bench clean install install-dev system-deps
+.PHONY: demo test test-fast lint typecheck unit bench clean install install-dev system-deps vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ system-deps:
 	  echo "installing a Java runtime for the Spark tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) \
 	  || echo "could not install Java: Spark tests will skip (and fail under CI=true)"; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Chromium for the dashboard's browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "could not install Chromium: browser tests will skip (and fail under CI=true)"; }
+
+# Re-fetch the dashboard's vendored browser assets (htmx, Vega, Vega-Lite, vega-embed)
+# with npm; the service itself never fetches anything.
+vendor:
+	scripts/vendor_web.sh
+
+# The dashboard's pages in light and dark, 1,366 x 768, from the browser test's walk
+# (its small workspace) into docs/screenshots/.
+screenshots: install-dev system-deps
+	WATCHKEEPER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -m browser tests/web/test_browser.py
 
 demo: install
 	rm -rf $(DEMO)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.cases.model import AlertIn
@@ -117,6 +117,19 @@ def lift_suppression(session: Session, ident: int, now: datetime) -> Suppression
     row.expires_at = now
     session.flush()
     return _info(session, row, now)
+
+
+def mark_alerts(session: Session, ident: int, alert_ids: Sequence[int]) -> int:
+    """Mark stored alerts suppressed by suppression `ident` (the dashboard's bulk
+    suppress: the alerts chosen, not only those received later); an alert marked
+    already keeps its first suppression. Returns how many were marked."""
+    if not alert_ids:
+        return 0
+    done = session.execute(update(Alert).where(Alert.id.in_(sorted(set(alert_ids))),
+                                               Alert.suppressed_by.is_(None))
+                           .values(suppressed_by=ident))
+    session.flush()
+    return int(getattr(done, "rowcount", 0))
 
 
 def _active(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:

@@ -30,7 +30,7 @@ def register(root: typer.Typer) -> None:
                   help="Worker processes answering on the port (one Python process "
                        "uses one core at most).")] = 1,
               ) -> None:
-        """Run the REST API (/api/v1) until Ctrl-C.
+        """Run the REST API (/api/v1) and the web dashboard (/) until Ctrl-C.
 
         Callers send `Authorization: Bearer TOKEN` (watchkeeper tokens create USER).
         The OpenAPI document is at /api/v1/openapi.json; /healthz and /readyz
@@ -55,6 +55,7 @@ def register(root: typer.Typer) -> None:
         for line in (f"Watchkeeper API at {base}/api/v1 "
                      f"(OpenAPI: {base}/api/v1/openapi.json)",
                      f"Try: curl -H 'Authorization: Bearer TOKEN' {base}/api/v1/me",
+                     f"Dashboard at {base}/ (sign in with an account's password).",
                      f"Scheduler: {jobs}.",
                      "No token yet? watchkeeper tokens create USER. Stop with Ctrl-C."):
             out.print(Text(line), soft_wrap=True)

@@ -1,0 +1,134 @@
+"""The dashboard's pages: the server's time per page over a filled queue (SQLite).
+
+    python benchmarks/bench_web.py [--alerts 100000] [--calls 30]
+        [--users 200 --days 90 --seed 7] [--json]
+
+Prepares the simulated enterprise (`bench_analyze.prepared_workspace`, reused when
+present), bulk-loads `--alerts` alerts about its people (`queue_data`, as
+`bench_queue.py`), signs in an analyst of a team seeing two regions, opens one case
+from an alert, and then requests each page `--calls` times through the service's ASGI
+app in this process (Starlette's test client: no network, so the figure is the
+server's work: authentication, the facade's calls, the audit entries of reads, and
+rendering): the overview, the queue (first page; high and critical alerts; the next
+page by cursor), one alert, the case, a person, the rules and the sources pages, the
+workspace's clock set to the end of the simulated data (so "the last 30 days" hold
+alerts and events). Wall
+time per request, p50 and p95 in milliseconds. The load average is reported beside
+them; the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from typing import Any
+
+import queue_data
+from bench_analyze import enterprise_arguments, prepared_workspace
+from bench_ingest import machine
+from bench_queue import fill
+from bench_state import own_workspace, p95, store_location
+from watchkeeper.cases.service import CaseNew
+from watchkeeper.ops.clock import FixedClock
+from watchkeeper.workspace import Workspace
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(client: Any) -> None:
+    page = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    done = client.post("/login", data={"csrf": token.group(1), "name": "ana",
+                                       "password": PASSWORD}, follow_redirects=False)
+    if done.status_code != 303:
+        raise SystemExit(f"sign-in failed: {done.status_code}")
+
+
+def pages(ws: Workspace, client: Any, q: queue_data.Queue) -> dict[str, str]:
+    """The address of each page timed."""
+    queue = client.get("/alerts?sort=-time&limit=50").text
+    ids = re.findall(r'data-id="(\d+)"', queue)
+    following = re.search(r'href="(/alerts\?[^"]*cursor=[^"]+)"', queue)
+    viewer = ws.case_viewer("ana")
+    case = ws.case_create(viewer, CaseNew("bench case", alerts=(int(ids[0]),)))
+    person = next((p for p in q.people if p.region in ("EU", "US", None)), q.people[0])
+    return {
+        "overview (30 days)": "/",
+        "queue, first page": "/alerts",
+        "queue, high+critical": "/alerts?severity=4&severity=5&status=new",
+        "queue, next page": following.group(1).replace("&amp;", "&") if following
+        else "/alerts",
+        "alert": f"/alerts/{ids[1]}",
+        "case (24 h timeline)": f"/cases/{case.id}",
+        "person": f"/people/{ws.pseudonymizer().pseudonym(person.user)}",
+        "rules (30 days)": "/rules",
+        "sources (30 days)": "/sources",
+    }
+
+
+def timed(client: Any, path: str, calls: int) -> dict[str, float]:
+    walls = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        answer = client.get(path)
+        walls.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{path}: {answer.status_code} {answer.text[:200]}")
+    return {"p50_ms": round(statistics.median(walls), 1), "p95_ms": round(p95(walls), 1),
+            "max_ms": round(max(walls), 1)}
+
+
+def main() -> None:
+    from fastapi.testclient import TestClient
+
+    from watchkeeper.api import create_app
+    parser = enterprise_arguments(__doc__ or "")
+    parser.set_defaults(users=200, days=90)
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--calls", type=int, default=30)
+    args = parser.parse_args()
+    workspace = prepared_workspace(args)
+    shared = Workspace.open(workspace, create=False)
+    start, end = queue_data.span_of(shared.lake)
+    q = queue_data.plan(args.alerts, queue_data.people_of(shared.lake),
+                        queue_data.detections(), start, end, args.seed)
+    shared.lake.close()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    with store_location("sqlite") as location:
+        print(f"loading {args.alerts:,} alerts …", file=sys.stderr)
+        loaded = fill(location, q)
+        with own_workspace(workspace, location) as ws:
+            ws.clock = FixedClock(end)   # "the last 30 days" are the data's last 30 days
+            accounts = ws.accounts()
+            accounts.teams.add("soc-eu-us", ["EU", "US"])
+            accounts.users.add("ana", "analyst", teams=["soc-eu-us"], password=PASSWORD)
+            with TestClient(create_app(ws)) as client:
+                sign_in(client)
+                addresses = pages(ws, client, q)
+                figures = {}
+                for name, path in addresses.items():
+                    print(f"{name} …", file=sys.stderr)
+                    client.get(path)                       # warm: caches, first compile
+                    figures[name] = timed(client, path, args.calls)
+    result = {"benchmark": "web", "machine": machine(), "alerts": args.alerts,
+              "enterprise": f"{args.users} users x {args.days} days, seed {args.seed}",
+              "calls": args.calls, "store": "sqlite", **loaded, "pages": figures,
+              "load_before": load_before,
+              "load_after": [round(x, 2) for x in os.getloadavg()]}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{args.alerts:,} alerts, SQLite, {args.calls} requests per page "
+          f"(load {load_before} -> {result['load_after']})")
+    print("| page | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
+    for name, f in figures.items():
+        print(f"| {name} | {f['p50_ms']} | {f['p95_ms']} | {f['max_ms']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""What the dashboard's overview and sources pages count, through the facade's parts:
+alerts per day and severity and the open backlog in a scope (both stores), and events,
+freshness and quarantine per source in the lake."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from helpers.cert_files import HEADERS, logon_row, write
+from helpers.state import T0, alert
+from watchkeeper.cases.overview import last_fired, queue_overview
+from watchkeeper.ingest import ingest
+from watchkeeper.lake import Lake
+from watchkeeper.lake.activity import sources_overview
+from watchkeeper.security.roles import EVERYWHERE, Scope
+from watchkeeper.sources.base import SourceContext
+from watchkeeper.store import StateStore
+
+EU = Scope(True, False, frozenset({"eu"}), False)
+
+
+def test_alerts_per_day_and_the_open_backlog_keep_to_the_scope(
+        state_store: StateStore) -> None:
+    with state_store.session() as s:
+        s.add_all([alert(0, region="eu", severity=4),                       # day 1, 09:30
+                   alert(1, region="eu", severity=4),                       # day 1, 10:30
+                   alert(30, region="eu", severity=2, status="resolved"),   # day 2
+                   alert(2, region="us", severity=5)])
+    with state_store.session() as s:
+        seen = queue_overview(s, EU, T0.date())
+        everything = queue_overview(s, EVERYWHERE, T0.date())
+        later = queue_overview(s, EVERYWHERE, T0.date() + dt.timedelta(days=2))
+    day1, day2 = T0.date(), T0.date() + dt.timedelta(days=1)
+    assert [(d.day, d.severity_name, d.alerts) for d in seen.per_day] == [
+        (day1, "high", 2), (day2, "low", 1)]
+    assert [(b.severity_name, b.alerts) for b in seen.backlog] == [("high", 2)]
+    assert seen.backlog[0].oldest is not None
+    assert seen.backlog[0].oldest.replace(tzinfo=dt.UTC) == T0
+    assert seen.open_alerts == 2 and everything.open_alerts == 3
+    assert later.per_day == () and later.open_alerts == 3   # the backlog has no period
+    with state_store.session() as s:
+        newest = last_fired(s, EU)
+    assert {rule: t.replace(tzinfo=dt.UTC) for rule, t in newest.items()} == {
+        "after_hours_logon": T0 + dt.timedelta(hours=30)}
+
+
+def test_sources_count_events_per_day_freshness_and_quarantine(tmp_path: Path) -> None:
+    logons = write(tmp_path / "in" / "logon.csv", HEADERS["logon"],
+                   [logon_row(i, "ACM2278", "PC-6377", 4) for i in range(3)]
+                   + [logon_row(9, "ACM2278", "PC-6377", 5)]
+                   + ["{X1},not a date,ACM2278,PC-6377,Logon"])
+    lake = Lake(tmp_path / "lake")
+    ingest(lake, [logons], "cert", SourceContext())
+    found = sources_overview(lake, dt.date(2010, 1, 1))
+    by_day = {(d.day.day, d.event_class): d.events for d in found.per_day}
+    assert sum(by_day.values()) == 4 and len(by_day) == 2
+    (source,) = [s for s in found.sources if s.events]
+    assert source.events == 4 and source.newest is not None
+    assert sum(s.quarantined for s in found.sources) == 1
+    assert found.last_commit is not None
+    assert sources_overview(lake, dt.date(2011, 1, 1)).per_day == ()
