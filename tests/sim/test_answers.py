@@ -162,3 +162,15 @@ def test_departing(key: Key) -> None:
     assert hr["notice_date"] and _day(hr["notice_date"]) <= _day(hr["end_date"])
     assert _time(row["end"]).date() <= _day(hr["end_date"])
     assert any(f[0] in ("http", "email") for f in observed)
+
+
+def test_genai_record_paste(key: Key) -> None:
+    if key.profile == "classic":
+        pytest.skip("scenario 9 is in the realistic profile only")
+    row, observed = key.scenario(9)
+    hr = key.hr[row["user"]]
+    assert hr["role"] in ("SupportAgent", "Analyst", "DataEngineer", "FraudAnalyst")
+    assert hr["notice_date"] and hr["end_date"]
+    pastes = [f for f in observed if f[0] == "http" and f[6] == "WWW Upload"]
+    assert pastes and all(f[7].startswith("user_id name email phone") for f in pastes)
+    assert any(f[0] == "datastore" and f[5].startswith("user_profiles") for f in observed)
