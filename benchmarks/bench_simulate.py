@@ -1,6 +1,7 @@
 """Benchmark the synthetic-enterprise simulator: wall time, peak RSS and rows per file.
 
-    python benchmarks/bench_simulate.py [--users 1000 --days 365 --seed 7] [--out DIR] [--json]
+    python benchmarks/bench_simulate.py [--users 1000 --days 365 --seed 7]
+        [--profile realistic|classic] [--out DIR] [--json]
 
 The simulation runs in a child process, so the peak RSS is the simulator's own
 (`getrusage(RUSAGE_CHILDREN).ru_maxrss`), not this script's.
@@ -21,18 +22,19 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _child(users: int, days: int, seed: int, out: Path) -> None:
+def _child(users: int, days: int, seed: int, profile: str, out: Path) -> None:
     sys.path.insert(0, str(SRC))
     from watchkeeper.sim import SimConfig, simulate
 
-    result = simulate(SimConfig(users=users, days=days, seed=seed), out)
+    result = simulate(SimConfig(users=users, days=days, seed=seed, profile=profile), out)
     print(json.dumps({"files": result.files, "people": result.people,
                       "incidents": result.incidents}))
 
 
-def _measure(users: int, days: int, seed: int, out: Path) -> dict[str, object]:
+def _measure(users: int, days: int, seed: int, profile: str,
+             out: Path) -> dict[str, object]:
     command = [sys.executable, __file__, "--child", "--users", str(users), "--days", str(days),
-               "--seed", str(seed), "--out", str(out)]
+               "--seed", str(seed), "--profile", profile, "--out", str(out)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -44,7 +46,8 @@ def _measure(users: int, days: int, seed: int, out: Path) -> dict[str, object]:
     sources = ("logon.csv", "device.csv", "file.csv", "email.csv", "http.csv",
                "datastore_access.jsonl")
     events = sum(files[name] for name in sources)
-    return {"users": users, "days": days, "seed": seed, "wall_seconds": round(wall, 2),
+    return {"users": users, "days": days, "seed": seed, "profile": profile,
+            "wall_seconds": round(wall, 2),
             "peak_rss_mib": round(peak_kib / 1024, 1), "events": events,
             "events_per_second": round(events / wall), "machine": _machine()} | report
 
@@ -56,7 +59,8 @@ def _machine() -> str:
 
 
 def _print(report: dict[str, object]) -> None:
-    print(f"simulate {report['users']} users x {report['days']} days (seed {report['seed']})")
+    print(f"simulate {report['users']} users x {report['days']} days (seed {report['seed']}, "
+          f"profile {report['profile']})")
     print(f"  machine     {report['machine']}")
     print(f"  wall time   {report['wall_seconds']} s")
     print(f"  peak RSS    {report['peak_rss_mib']} MiB")
@@ -73,16 +77,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", default="realistic", choices=("realistic", "classic"))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.users, args.days, args.seed, args.out)
+        _child(args.users, args.days, args.seed, args.profile, args.out)
         return
     with tempfile.TemporaryDirectory(prefix="wk-bench-") as tmp:
         out = args.out or Path(tmp) / "sim"
-        report = _measure(args.users, args.days, args.seed, out)
+        report = _measure(args.users, args.days, args.seed, args.profile, out)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

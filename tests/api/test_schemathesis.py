@@ -42,7 +42,7 @@ from watchkeeper.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
-SIM = SimConfig(users=30, days=20, seed=11)
+SIM = SimConfig(users=30, days=20, seed=11, profile="classic")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Only the health checks about speed: a request reads a lake and writes a store.

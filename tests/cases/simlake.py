@@ -10,7 +10,7 @@ from pathlib import Path
 from watchkeeper.sim import SimConfig, simulate
 from watchkeeper.workspace import Workspace
 
-SIM = SimConfig(users=100, days=45, seed=11)  # every scenario at least once
+SIM = SimConfig(users=100, days=45, seed=11, profile="classic")  # every scenario at least once
 
 
 @dataclass(frozen=True)

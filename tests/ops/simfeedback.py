@@ -11,7 +11,7 @@ from pathlib import Path
 from watchkeeper.sim import SimConfig, simulate
 from watchkeeper.workspace import Workspace
 
-SIM = SimConfig(users=40, days=30, seed=11)
+SIM = SimConfig(users=40, days=30, seed=11, profile="classic")
 OWN = "watchkeeper"
 
 

@@ -12,7 +12,8 @@ import pytest
 from watchkeeper.sim import SimConfig, SimResult, simulate
 
 SMALL = SimConfig(users=60, days=30, seed=5)
-FULL = SimConfig(users=100, days=45, seed=11)
+FULL = {name: SimConfig(users=100, days=45, seed=11, profile=name)
+        for name in ("realistic", "classic")}
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +26,11 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> SimResult:
     return simulate(SMALL, tmp_path_factory.mktemp("small"))
 
 
-@pytest.fixture(scope="session")
-def full_run(tmp_path_factory: pytest.TempPathFactory) -> SimResult:
-    """Every scenario at least once (users >= 100)."""
-    return simulate(FULL, tmp_path_factory.mktemp("full"))
+@pytest.fixture(scope="session", params=sorted(FULL))
+def full_run(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> SimResult:
+    """Every scenario of the profile at least once (users >= 100), in each profile."""
+    return simulate(FULL[request.param], tmp_path_factory.mktemp(f"full-{request.param}"))
 
 
 CsvReader = Callable[[Path], list[dict[str, str]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ class Key:
         self.insiders = read_csv(run.out / "answers" / "insiders.csv")
         self.hr = {r["id"]: r for r in read_csv(run.out / "hr_feed.csv")}
         self.hosts = {r["host"]: r for r in read_csv(run.out / "devices.csv")}
+        self.profile = json.loads((run.out / "simulation.json").read_text())["profile"]
 
     def observables(self, row: dict[str, str]) -> list[list[str]]:
         path = self.root / "answers" / f"{row['dataset']}-{row['scenario']}" / row["details"]
@@ -49,8 +51,9 @@ def key(full_run: SimResult, read_csv: CsvReader) -> Key:
 
 
 def test_every_scenario_once(key: Key, full_run: SimResult) -> None:
-    assert sorted(int(r["scenario"]) for r in key.insiders) == list(range(1, 9))
-    assert full_run.incidents == 8
+    count = 9 if key.profile == "realistic" else 8
+    assert sorted(int(r["scenario"]) for r in key.insiders) == list(range(1, count + 1))
+    assert full_run.incidents == count
     assert {r["dataset"] for r in key.insiders} == {"sim-11"}
     assert all(r["details"] == f"sim-11-{r['scenario']}-{r['user']}.csv" for r in key.insiders)
 
@@ -98,9 +101,13 @@ def test_job_hunt(key: Key) -> None:
     assert hr["notice_date"] and hr["end_date"]
 
 
-def test_keylogger(key: Key) -> None:
+def test_keylogger(key: Key, read_csv: CsvReader) -> None:
     row, observed = key.scenario(3)
-    boss = key.hr[row["user"]]["manager"]
+    # the realistic HR feed misses some managers; the LDAP snapshots name the supervisor
+    ldap = {r["user_id"]: r for p in sorted((key.root / "LDAP").glob("*.csv"))
+            for r in read_csv(p)}
+    by_name = {r["employee_name"]: u for u, r in ldap.items()}
+    boss = key.hr[row["user"]]["manager"] or by_name[ldap[row["user"]]["supervisor"]]
     assert any(f[0] == "http" and f[6] == "WWW Download" for f in observed)
     assert any(f[0] == "logon" and f[3] == boss for f in observed)
     mail = [f for f in observed if f[0] == "email"]
@@ -120,7 +127,9 @@ def test_layoff_upload(key: Key) -> None:
     row, observed = key.scenario(5)
     me = key.hr[row["user"]]
     laid_off = [r for r in key.hr.values() if r["team"] == me["team"] and
-                r["notice_date"] == me["notice_date"] and r["id"] != row["user"]]
+                "reduction-in-force" in r["watchlists"] and r["id"] != row["user"]]
+    if key.profile == "classic":  # the realistic HR feed records some notices late
+        assert all(r["notice_date"] == me["notice_date"] for r in laid_off)
     assert me["notice_date"] and laid_off
     assert any(f[0] == "http" and f[6] == "WWW Upload" for f in observed)
 
@@ -147,6 +156,21 @@ def test_privileged_reads(key: Key, read_jsonl: JsonReader) -> None:
 def test_departing(key: Key) -> None:
     row, observed = key.scenario(8)
     hr = key.hr[row["user"]]
-    assert hr["notice_date"] and _day(hr["notice_date"]) < _time(row["start"]).date()
+    if key.profile == "classic":
+        assert hr["notice_date"] and _day(hr["notice_date"]) < _time(row["start"]).date()
+    # realistic: HR may record the notice late (after the first event), never after the end
+    assert hr["notice_date"] and _day(hr["notice_date"]) <= _day(hr["end_date"])
     assert _time(row["end"]).date() <= _day(hr["end_date"])
     assert any(f[0] in ("http", "email") for f in observed)
+
+
+def test_genai_record_paste(key: Key) -> None:
+    if key.profile == "classic":
+        pytest.skip("scenario 9 is in the realistic profile only")
+    row, observed = key.scenario(9)
+    hr = key.hr[row["user"]]
+    assert hr["role"] in ("SupportAgent", "Analyst", "DataEngineer", "FraudAnalyst")
+    assert hr["notice_date"] and hr["end_date"]
+    pastes = [f for f in observed if f[0] == "http" and f[6] == "WWW Upload"]
+    assert pastes and all(f[7].startswith("user_id name email phone") for f in pastes)
+    assert any(f[0] == "datastore" and f[5].startswith("user_profiles") for f in observed)

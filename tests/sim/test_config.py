@@ -24,7 +24,9 @@ def test_public_names() -> None:
     SimConfig(seed=-1),
     SimConfig(start=date(1900, 1, 1)),
     SimConfig(scenarios=("no-such-scenario",)),
-    SimConfig(scenarios=("9",)),
+    SimConfig(scenarios=("10",)),
+    SimConfig(scenarios=("genai-record-paste",), profile="classic"),
+    SimConfig(profile="hard"),
     SimConfig(scenarios=()),
     SimConfig(incident_count=-1),
     SimConfig(users=40, incident_count=11),
@@ -36,7 +38,8 @@ def test_bad_parameters_are_refused(config: SimConfig, tmp_path: Path) -> None:
 
 
 def test_default_incident_count_scales_with_users() -> None:
-    assert SimConfig(users=100).incidents() == 8
+    assert SimConfig(users=100).incidents() == 9  # realistic: nine scenarios
+    assert SimConfig(users=100, profile="classic").incidents() == 8
     assert SimConfig(users=1000).incidents() == 25
     assert SimConfig(users=60).incidents() == 2
     assert SimConfig(users=100, scenarios=("6", "leak-site")).scenario_numbers() == (1, 6)

@@ -117,10 +117,12 @@ def test_people_files(small_run: SimResult, read_csv: CsvReader) -> None:
     ids = {r["id"] for r in hr}
     for r in hr:
         assert USER.match(r["id"]) and r["region"] in ("US", "EU", "APAC")
-        assert r["manager"] in ids or r["role"] == "ChiefExecutive"
+        # the realistic HR feed misses a few managers (HR noise)
+        assert r["manager"] in ids or r["role"] == "ChiefExecutive" or r["manager"] == ""
         assert ISO_DAY.match(r["hire_date"])
         for field in ("notice_date", "end_date"):
             assert r[field] == "" or ISO_DAY.match(r[field])
+    assert sum(r["manager"] == "" for r in hr) <= len(hr) // 5
     for r in read_csv(small_run.out / "psychometric.csv"):
         assert r["user_id"] in ids
         assert all(10 <= int(r[t]) <= 50 for t in "OCEAN")

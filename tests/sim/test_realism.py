@@ -162,3 +162,42 @@ def test_on_call_bursts_look_like_privileged_reads_without_ticket() -> None:
     assert days and not set(days) & insiders
     assert all(roles[u] in ON_CALL_ROLES for u in days)
     assert any(len(d) <= 2 for d in days.values())
+
+
+def _realistic(run: Run) -> None:
+    if '"profile": "realistic"' not in (run.root / "simulation.json").read_text():
+        pytest.skip("a realistic-profile property")
+
+
+def test_realistic_benign_people_show_every_indicator(run: Run) -> None:
+    """Multi-page job browsing, AI prompts, evening work and other people's PCs are
+    ordinary among people who are not insiders."""
+    _realistic(run)
+    http = run.benign(run.rows("http.csv"))
+    jobs: dict[tuple[str, str], int] = {}
+    for r in http:
+        if "indeed.com" in r["url"] or "glassdoor.com" in r["url"] or "monster.com" in r["url"]:
+            key = (r["user"], r["date"][:10])
+            jobs[key] = jobs.get(key, 0) + 1
+    assert max(jobs.values()) >= 3
+    genai = [r for r in http if r["activity"] == "WWW Upload"
+             and ("//chatgpt.com/" in r["url"] or "//claude.ai/" in r["url"])]
+    assert len({r["user"] for r in genai}) >= 10
+    owners = {r["host"]: r["owner"] for r in run.rows("devices.csv")}
+    borrowed = {r["user"] for r in run.benign(run.rows("logon.csv"))
+                if owners.get(r["pc"]) not in ("", r["user"])}
+    assert len(borrowed) >= len(run.hr) // 4
+    shared = sum(v == "" for v in owners.values())
+    assert shared >= len(owners) // 20
+
+
+def test_realistic_hr_noise(run: Run, read_csv: CsvReader) -> None:
+    """Team moves show in the monthly LDAP snapshots; the HR feed misses some managers."""
+    _realistic(run)
+    teams: dict[str, set[str]] = {}
+    for path in sorted((run.root / "LDAP").glob("*.csv")):
+        for r in read_csv(path):
+            teams.setdefault(r["user_id"], set()).add(r["team"])
+    hr_missing = sum(r["manager"] == "" and r["role"] != "ChiefExecutive"
+                     for r in run.hr.values())
+    assert any(len(t) > 1 for t in teams.values()) or hr_missing

@@ -119,7 +119,8 @@ def test_peer_group_is_taken_as_of_the_day(tmp_path: Path) -> None:
 def test_incident_users_rank_high_on_a_simulation(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "watchkeeper"]
     subprocess.run([*cli, "simulate", "--users", "120", "--days", "60", "--seed", "3",
-                    "--out", str(tmp_path / "sim")], check=True, capture_output=True)
+                    "--profile", "classic", "--out", str(tmp_path / "sim")], check=True,
+                   capture_output=True)
     subprocess.run([*cli, "-w", str(tmp_path / "ws"), "ingest", "auto",
                     str(tmp_path / "sim")], check=True, capture_output=True)
     from watchkeeper.workspace import Workspace

@@ -34,6 +34,9 @@ SCENARIO_TEXT: dict[int, str] = {
        "records without a ticket, more often week after week.",
     8: "A departing employee, whose notice is recorded in the HR feed, moves documents to "
        "personal cloud storage or personal email in the final weeks before their end date.",
+    9: "A departing employee looks up customer user records as their work allows and pastes "
+       "tables of them into a generative-AI assistant under a personal account, on a few "
+       "days of their notice period.",
 }
 
 
@@ -42,7 +45,9 @@ def dataset_name(seed: int) -> str:
 
 
 def write_answers(out: Path, seed: int, world: World, incidents: list[Incident],
-                  found: list[Observed]) -> tuple[dict[str, int], int]:
+                  found: list[Observed],
+                  offered: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+                  ) -> tuple[dict[str, int], int]:
     """Write the key; incidents whose events all fell outside the run are left out."""
     root = out / "answers"
     root.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ def write_answers(out: Path, seed: int, world: World, incidents: list[Incident],
         writer.writerow(["dataset", "scenario", "details", "user", "start", "end"])
         writer.writerows(rows)
     files["answers/insiders.csv"] = len(rows)
-    text = "".join(f"{n}. {SCENARIO_TEXT[n]}\n\n" for n in sorted(SCENARIO_TEXT))
+    text = "".join(f"{n}. {SCENARIO_TEXT[n]}\n\n" for n in offered)
     (root / "scenarios.txt").write_text(text, encoding="utf-8")
-    files["answers/scenarios.txt"] = len(SCENARIO_TEXT)
+    files["answers/scenarios.txt"] = len(offered)
     return files, len(rows)

@@ -66,11 +66,12 @@ class Builder:
                   content=self.doc_content() if content is None else content)
 
     def http(self, person: int, day: int, minute: float, category: str, activity: str,
-             host: int | None = None) -> None:
+             host: int | None = None, content: str | None = None) -> None:
         cat = vocab.CATEGORY[category]
         urls, bags = self.world.urls, self.world.web_content
         url = urls.text[int(urls.offset[cat] + self.rng.integers(urls.size[cat]))].as_py()
         bag = bags.text[int(bags.offset[cat] + self.rng.integers(bags.size[cat]))].as_py()
+        bag = bag if content is None else content
         self._add("http", person, day, minute, host, url=url, activity=activity, content=bag)
 
     def email(self, person: int, day: int, minute: float, to: list[str], attachments: list[str],

@@ -15,7 +15,10 @@ from watchkeeper.sim.world import World
 
 I64 = npt.NDArray[np.int64]
 _WEB_ACTS = pa.array(["WWW Visit", "WWW Download", "WWW Upload"])
-_UPLOAD_OK = np.array([c.name in ("work", "social", "webmail") for c in vocab.WEB])
+_UPLOAD_OK = np.array([c.name in ("work", "social", "webmail", "genai") for c in vocab.WEB])
+_GENAI = vocab.CATEGORY["genai"]
+GENAI_UPLOAD_SHARE = 0.25
+"""Share of generative-AI page events that are prompts or file uploads (realistic)."""
 
 
 def browsing(world: World, t: Today) -> pa.Table:
@@ -27,6 +30,9 @@ def browsing(world: World, t: Today) -> pa.Table:
     url = world.urls.draw(t.rng, cat)
     act = t.rng.choice(3, len(rows), p=[0.93, 0.05, 0.02])
     act = np.where((act == 2) & ~_UPLOAD_OK[cat], 0, act)
+    if world.profile.genai:
+        prompt = (cat == _GENAI) & (t.rng.random(len(rows)) < GENAI_UPLOAD_SHARE)
+        act = np.where(prompt, 2, act)
     return batch("http", ts, {
         "user": world.user_ids.take(t.people[rows]), "pc": world.host_names.take(t.hosts[rows]),
         "url": world.urls.text.take(url), "activity": _WEB_ACTS.take(act),

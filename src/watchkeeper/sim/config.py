@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from watchkeeper.errors import SimulationError
+from watchkeeper.sim.profile import DEFAULT_PROFILE, PROFILES, Profile
 
 SCENARIOS: dict[str, int] = {
     "leak-site": 1,
@@ -17,6 +18,7 @@ SCENARIOS: dict[str, int] = {
     "cross-region-export": 6,
     "privileged-no-ticket-reads": 7,
     "departing-exfiltration": 8,
+    "genai-record-paste": 9,
 }
 """Scenario names accepted in `SimConfig.scenarios`, and their CERT-style numbers."""
 
@@ -36,17 +38,30 @@ class SimConfig:
     start: date = date(2025, 1, 6)
     scenarios: tuple[str, ...] | None = None
     incident_count: int | None = None
+    profile: str = DEFAULT_PROFILE
+
+    def difficulty(self) -> Profile:
+        """The difficulty profile (`realistic` unless asked otherwise)."""
+        found = PROFILES.get(self.profile)
+        if found is None:
+            raise SimulationError(
+                f"unknown profile {self.profile!r}; known: {', '.join(PROFILES)}")
+        return found
 
     def scenario_numbers(self) -> tuple[int, ...]:
         """The scenario numbers to inject, sorted; names or numbers are accepted."""
+        offered = self.difficulty().scenarios
         if self.scenarios is None:
-            return tuple(sorted(SCENARIOS.values()))
+            return offered
         numbers: list[int] = []
         for name in self.scenarios:
             number = SCENARIOS.get(name) or (int(name) if name.isdigit() else 0)
             if number not in SCENARIOS.values():
                 known = ", ".join(SCENARIOS)
-                raise SimulationError(f"unknown scenario {name!r}; known: {known} or 1-8")
+                raise SimulationError(f"unknown scenario {name!r}; known: {known} or 1-9")
+            if number not in offered:
+                raise SimulationError(f"scenario {name!r} needs another profile than "
+                                      f"{self.profile!r} (it offers {offered})")
             numbers.append(number)
         return tuple(sorted(dict.fromkeys(numbers)))
 
@@ -70,6 +85,7 @@ class SimConfig:
             raise SimulationError(f"start must be between 1990 and 2090, got {self.start}")
         if self.scenarios is not None and not self.scenarios:
             raise SimulationError("scenarios is empty; pass None for all scenarios")
+        self.difficulty()
         self.scenario_numbers()
         count = self.incidents()
         if count < 0:

@@ -33,11 +33,13 @@ def _iso(world: World, day: int) -> str:
 
 def _hr_row(world: World, p: Person) -> list[object]:
     last = world.calendar.days - 1
-    known = p.notice_day <= last
-    manager = world.org.people[p.manager].user_id if p.manager is not None else ""
+    recorded = min(p.notice_day + p.hr_lag, p.end_day)
+    known = recorded <= last
+    manager = (world.org.people[p.manager].user_id
+               if p.manager is not None and not p.hr_no_manager else "")
     return [p.user_id, p.name, p.email, p.dept.name, p.team, p.role, manager, p.region,
             OFFICES[p.region][1], _iso(world, p.hire_day),
-            _iso(world, p.notice_day) if known else "", _iso(world, p.end_day) if known else "",
+            _iso(world, recorded) if known else "", _iso(world, p.end_day) if known else "",
             ";".join(w for w in p.watchlists if known or w not in _NOTICE_TAGS)]
 
 
@@ -84,7 +86,8 @@ def _write_ldap(out: Path, world: World) -> dict[str, int]:
     for first, last in _months(start, world.calendar.days):
         lo, hi = (first - start).days, (last - start).days
         rows = [[p.name, p.user_id, p.email, p.role, p.projects, p.dept.business_unit,
-                 p.dept.functional_unit, p.dept.name, p.team,
+                 p.dept.functional_unit, p.dept.name,
+                 p.previous_team if p.previous_team and lo < p.move_day else p.team,
                  people[p.manager].name if p.manager is not None else ""]
                 for p in people if p.hire_day <= hi and p.end_day >= lo]
         rel = f"LDAP/{first:%Y-%m}.csv"

@@ -9,7 +9,7 @@ import pyarrow as pa
 from watchkeeper.sim import vocab
 from watchkeeper.sim.layout import batch
 from watchkeeper.sim.strings import join
-from watchkeeper.sim.today import Today
+from watchkeeper.sim.today import Today, colleague_hosts
 from watchkeeper.sim.world import World
 
 I64 = npt.NDArray[np.int64]
@@ -32,6 +32,11 @@ def logons(world: World, t: Today) -> pa.Table:
     visits = t.rng.poisson(np.where(admin, 2.5, 0.0)).astype(np.int64)
     v_rows, v_start = t.expand(visits)
     v_host = t.rng.integers(0, len(world.host_names), len(v_rows))
+    if world.profile.visit_rate > 0:  # anyone: a colleague's desk, a meeting-room PC
+        more = t.rng.poisson(np.where(admin, 0.0, world.profile.visit_rate)).astype(np.int64)
+        m_rows, m_start = t.expand(more)
+        v_rows, v_start = np.concatenate([v_rows, m_rows]), np.concatenate([v_start, m_start])
+        v_host = np.concatenate([v_host, colleague_hosts(world, t.rng, t.people[m_rows])])
     v_end = v_start + t.rng.integers(120, 1800, len(v_rows))
     hosts = np.concatenate([t.hosts[who], v_host, v_host])
     return batch("logon", np.concatenate([ts, v_start, v_end]), {

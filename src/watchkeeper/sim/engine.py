@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.errors import SimulationError
-from watchkeeper.sim import comms, datastore, endpoint
+from watchkeeper.sim import comms, datastore, endpoint, vocab
 from watchkeeper.sim.answers import write_answers
 from watchkeeper.sim.builder import Builder, Injection
 from watchkeeper.sim.config import SimConfig, SimResult
@@ -20,6 +20,7 @@ from watchkeeper.sim.incidents import Incident, plan_incidents
 from watchkeeper.sim.layout import FILE_NAMES, SOURCES
 from watchkeeper.sim.lookalikes import add_lookalikes
 from watchkeeper.sim.org import build_org
+from watchkeeper.sim.realism import add_hr_noise, add_realistic
 from watchkeeper.sim.rhythm import build_calendar, draw_habits, draw_presence
 from watchkeeper.sim.staffing import add_joiners, add_leavers
 from watchkeeper.sim.strings import IdMint
@@ -57,17 +58,23 @@ def prepare_out(out: Path) -> None:
 def build(config: SimConfig) -> tuple[World, Injection, list[Incident]]:
     """The enterprise, its incidents and the look-alikes, before any day is written."""
     rng = _stream(config, 0)
-    org = build_org(rng, config.users)
-    add_joiners(rng, org, config.days)
-    add_leavers(rng, org, config.days)
-    habits = draw_habits(rng, org)
+    profile = config.difficulty()
+    org = build_org(rng, config.users, profile.own_pc_share, profile.shared_per_people)
+    add_joiners(rng, org, config.days, profile.turnover)
+    add_leavers(rng, org, config.days, profile.turnover)
+    habits = draw_habits(rng, org, vocab.web_categories(profile.genai))
     calendar = build_calendar(config.start, config.days)
-    world = build_world(rng, org, habits, calendar, draw_presence(rng, org, habits, calendar))
+    world = build_world(rng, org, habits, calendar, draw_presence(rng, org, habits, calendar),
+                        profile)
     injection = Injection()
     incidents = plan_incidents(world, _stream(config, 1), injection,
                                config.scenario_numbers(), config.incidents())
     insiders = frozenset(i.person for i in incidents)
     add_lookalikes(Builder(world, injection, _stream(config, 2)), insiders)
+    if profile.lookalikes:
+        add_realistic(Builder(world, injection, _stream(config, 4)), insiders)
+    if profile.hr_noise:
+        add_hr_noise(Builder(world, injection, _stream(config, 5)))
     return world, injection, incidents
 
 
@@ -107,7 +114,8 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
     finally:
         counts = {FILE_NAMES[s]: sink.close(found) for s, sink in sinks.items()}
     counts |= write_directory(out, world)
-    answer_files, written = write_answers(out, config.seed, world, incidents, found)
+    answer_files, written = write_answers(out, config.seed, world, incidents, found,
+                                          config.difficulty().scenarios)
     counts |= answer_files
     _write_marker(out, config, counts)
     return SimResult(out, dict(sorted(counts.items())), len(world.org.people), written)
@@ -115,6 +123,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None) -> 
 
 def _write_marker(out: Path, config: SimConfig, counts: dict[str, int]) -> None:
     meta = {"generator": "watchkeeper.sim", "users": config.users, "days": config.days,
-            "seed": config.seed, "start": config.start.isoformat(),
+            "seed": config.seed, "profile": config.profile,
+            "profile_version": config.difficulty().version, "start": config.start.isoformat(),
             "scenarios": list(config.scenario_numbers()), "files": dict(sorted(counts.items()))}
     (out / MARKER).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

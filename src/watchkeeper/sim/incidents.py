@@ -9,6 +9,7 @@ import numpy as np
 
 from watchkeeper.sim import scenarios_cert as cert
 from watchkeeper.sim import scenarios_data as data
+from watchkeeper.sim import scenarios_subtle as subtle
 from watchkeeper.sim.builder import Builder, Injection
 from watchkeeper.sim.org import LEADER_ROLES, NEVER, PRIVILEGED_ROLES, Person
 from watchkeeper.sim.world import World
@@ -41,21 +42,31 @@ class Scenario:
     span: int
     eligible: Eligible
     place: Place
+    subtle_span: int = 0
+    subtle_place: Place | None = None
+    """The realistic profile's version: longer, quieter (None: the same as `place`)."""
+
+    def plan(self, subtle_profile: bool) -> tuple[int, Place]:
+        if subtle_profile and self.subtle_place is not None:
+            return self.subtle_span, self.subtle_place
+        return self.span, self.place
 
 
 SCENARIOS: dict[int, Scenario] = {s.number: s for s in (
-    Scenario(1, 21, _quiet, cert.leak_site),
+    Scenario(1, 21, _quiet, cert.leak_site, 49, subtle.leak_site),
     Scenario(2, 56, lambda w, p: _ordinary(w, p) and w.habits.usb_daily_prob[p.index] < 0.3,
-             cert.job_hunt),
+             cert.job_hunt, 77, subtle.job_hunt),
     Scenario(3, 10, lambda w, p: p.role in ("SystemAdministrator", "ITAdmin") and p.host >= 0,
              cert.keylogger),
-    Scenario(4, 84, _ordinary, cert.snooping),
-    Scenario(5, 35, _in_big_team, cert.layoff_upload),
+    Scenario(4, 84, _ordinary, cert.snooping, 90, subtle.snooping),
+    Scenario(5, 35, _in_big_team, cert.layoff_upload, 35, subtle.layoff_upload),
     Scenario(6, 5, lambda w, p: _ordinary(w, p) and p.role in DATA_ROLES,
-             data.cross_region_export),
+             data.cross_region_export, 21, subtle.cross_region_export),
     Scenario(7, 35, lambda w, p: _ordinary(w, p) and p.role in PRIVILEGED_ROLES,
-             data.no_ticket_reads),
-    Scenario(8, 28, _ordinary, data.departing_exfiltration),
+             data.no_ticket_reads, 49, subtle.no_ticket_reads),
+    Scenario(8, 28, _ordinary, data.departing_exfiltration, 35, subtle.departing_exfiltration),
+    Scenario(9, 28, lambda w, p: _ordinary(w, p) and p.role in DATA_ROLES,
+             subtle.genai_record_paste),
 )}
 
 
@@ -73,9 +84,9 @@ def warmup(days: int) -> int:
     return 14 if days >= 28 else days // 2
 
 
-def _candidates(world: World, scenario: Scenario, used: set[int]) -> list[int]:
+def _candidates(world: World, eligible: Eligible, used: set[int]) -> list[int]:
     return [p.index for p in world.org.people if p.index not in used and p.hire_day < 0
-            and p.end_day == NEVER and scenario.eligible(world, p)]
+            and p.end_day == NEVER and eligible(world, p)]
 
 
 def plan_incidents(world: World, rng: np.random.Generator, injection: Injection,
@@ -86,25 +97,27 @@ def plan_incidents(world: World, rng: np.random.Generator, injection: Injection,
     incidents: list[Incident] = []
     for k in range(count):
         scenario = SCENARIOS[numbers[k % len(numbers)]]
-        span = max(3, min(scenario.span, days - first - 2))
+        wanted, place = scenario.plan(world.profile.subtle)
+        span = max(3, min(wanted, days - first - 2))
         slot = (k + rng.random()) / max(count, 1)
         start = first + int(slot * max(0, days - first - span - 1))
-        placed = _place(world, rng, injection, scenario, start, span, used, len(incidents))
+        placed = _place(world, rng, injection, place, scenario.eligible, start, span, used,
+                        len(incidents))
         if placed is not None:
             incidents.append(Incident(len(incidents), scenario.number, placed))
     return incidents
 
 
-def _place(world: World, rng: np.random.Generator, injection: Injection, scenario: Scenario,
-           start: int, span: int, used: set[int], tag: int) -> int | None:
+def _place(world: World, rng: np.random.Generator, injection: Injection, place: Place,
+           eligible: Eligible, start: int, span: int, used: set[int], tag: int) -> int | None:
     """Try a few candidates; a failed attempt leaves no events behind."""
     for _ in range(5):
-        pool = _candidates(world, scenario, used)
+        pool = _candidates(world, eligible, used)
         if not pool:
             return None
         person = pool[int(rng.integers(len(pool)))]
         used.add(person)
-        if scenario.place(Builder(world, injection, rng, tag=tag), person, start, span):
+        if place(Builder(world, injection, rng, tag=tag), person, start, span):
             return person
         injection.rows = {key: [r for r in rows if r["tag"] != tag]
                           for key, rows in injection.rows.items()}

@@ -82,6 +82,13 @@ class Person:
     end_day: int = NEVER
     host: int = -1
     watchlists: list[str] = field(default_factory=list)
+    hr_lag: int = 0
+    """Days between giving notice and HR recording it (realistic profile)."""
+    hr_no_manager: bool = False
+    """The HR feed lacks this person's manager (realistic profile)."""
+    previous_team: str | None = None
+    move_day: int = NEVER
+    """Moved from `previous_team` (same department) to `team` on this day."""
 
     @property
     def dept(self) -> Department:
@@ -178,9 +185,10 @@ def _assign_leaders(people: list[Person]) -> None:
             people[lead].role = "Manager"
 
 
-def _assign_hosts(rng: np.random.Generator, people: list[Person]) -> tuple[list[Host],
-                                                                         dict[str, list[int]]]:
-    shared_count = {r: max(2, sum(p.region == r for p in people) // 30) for r in REGIONS}
+def _assign_hosts(rng: np.random.Generator, people: list[Person], own_share: float,
+                  per_shared: int) -> tuple[list[Host], dict[str, list[int]]]:
+    shared_count = {r: max(2, sum(p.region == r for p in people) // per_shared)
+                    for r in REGIONS}
     total = len(people) + sum(shared_count.values())
     digits = max(4, len(str(total * 4)))
     numbers = rng.choice(10**digits - 10 ** (digits - 1), total, replace=False) + 10 ** (
@@ -196,14 +204,15 @@ def _assign_hosts(rng: np.random.Generator, people: list[Person]) -> tuple[list[
         return k
 
     for p in people:
-        if p.role in LEADER_ROLES or p.index <= len(_FORCED) or rng.random() < 0.93:
+        if p.role in LEADER_ROLES or p.index <= len(_FORCED) or rng.random() < own_share:
             p.host = add(p.index, p.region)
     for region in REGIONS:
         shared[region] = [add(None, region) for _ in range(shared_count[region])]
     return hosts, shared
 
 
-def build_org(rng: np.random.Generator, users: int) -> Org:
+def build_org(rng: np.random.Generator, users: int, own_share: float = 0.93,
+              per_shared: int = 30) -> Org:
     """Draw `users` people into departments, teams and offices, with machines."""
     taken: set[str] = set()
     people = []
@@ -211,7 +220,7 @@ def build_org(rng: np.random.Generator, users: int) -> Org:
         dept, team, role, region = _draw_placement(rng, index)
         people.append(_make_person(rng, index, dept, team, role, region, taken))
     _assign_leaders(people)
-    hosts, shared = _assign_hosts(rng, people)
+    hosts, shared = _assign_hosts(rng, people, own_share, per_shared)
     for p in people:
         p.hire_day = -int(rng.integers(30, 4000))
         if p.role in PRIVILEGED_ROLES:

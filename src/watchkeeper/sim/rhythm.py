@@ -32,7 +32,8 @@ class Habits:
     personal_mail_prob: F64
 
 
-def draw_habits(rng: np.random.Generator, org: Org) -> Habits:
+def draw_habits(rng: np.random.Generator, org: Org,
+                web: tuple[vocab.WebCategory, ...] = vocab.WEB[:-1]) -> Habits:
     """Start hour, day length, activity rates, USB habit and favourite web categories."""
     n = len(org.people)
     start = np.clip(rng.normal(8.6 * 60, 45, n), 6 * 60, 11 * 60)
@@ -44,7 +45,7 @@ def draw_habits(rng: np.random.Generator, org: Org) -> Habits:
     roles = [p.role for p in org.people]
     admin = np.array([r in ("SystemAdministrator", "ITAdmin") for r in roles])
     usb = np.where(rng.random(n) < np.where(admin, 0.5, 0.08), rng.uniform(0.2, 0.95, n), 0.0)
-    weights = np.array([c.weight for c in vocab.WEB])
+    weights = np.array([c.weight for c in web])
     prefs = rng.dirichlet(weights + 0.05, n) * (weights > 0)
     prefs /= prefs.sum(axis=1, keepdims=True)
     personal = np.where(rng.random(n) < 0.07, rng.uniform(0.02, 0.15, n), 0.0)

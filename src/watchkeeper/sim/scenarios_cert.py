@@ -8,7 +8,7 @@ from watchkeeper.sim.org import NEVER
 from watchkeeper.sim.staffing import give_notice
 
 
-def _usb_copies(b: Builder, p: int, day: int, minute: float, copies: int,
+def usb_copies(b: Builder, p: int, day: int, minute: float, copies: int,
                 host: int | None = None) -> float:
     """Connect a drive, copy documents onto it, disconnect; returns the end minute."""
     b.device(p, day, minute, True, host)
@@ -28,7 +28,7 @@ def leak_site(b: Builder, p: int, start: int, span: int) -> bool:
     for day in days:
         minute = float(b.rng.uniform(21.5 * 60, 23.5 * 60))
         b.logon(p, day, minute)
-        end = _usb_copies(b, p, day, minute + 3, int(b.rng.integers(2, 6)))
+        end = usb_copies(b, p, day, minute + 3, int(b.rng.integers(2, 6)))
         for _ in range(int(b.rng.integers(1, 4))):
             end += float(b.rng.uniform(1, 6))
             b.http(p, day, end, "leak", "WWW Upload")
@@ -54,7 +54,7 @@ def job_hunt(b: Builder, p: int, start: int, span: int) -> bool:
         b.email(p, day, b.work_minute(p), [f"careers@{vocab.COMPETITOR_DOMAIN}"], [resume])
     for day in steal:
         for _ in range(int(b.rng.integers(3, 7))):
-            _usb_copies(b, p, day, b.work_minute(p), int(b.rng.integers(4, 11)))
+            usb_copies(b, p, day, b.work_minute(p), int(b.rng.integers(4, 11)))
     person = b.world.org.people[p]
     give_notice(person, min(steal[-1] + int(b.rng.integers(1, 4)), b.world.calendar.days - 1),
                 0)

@@ -18,16 +18,18 @@ def _ordinary(org: Org) -> list[Person]:
     return [p for p in org.people if p.role not in LEADER_ROLES and p.index > 4]
 
 
-def add_joiners(rng: np.random.Generator, org: Org, days: int) -> None:
+def add_joiners(rng: np.random.Generator, org: Org, days: int,
+                turnover: float = ANNUAL_TURNOVER) -> None:
     """A few people are hired during the run: they appear from their hire day on."""
-    count = max(1, round(len(org.people) * ANNUAL_TURNOVER * days / 365))
+    count = max(1, round(len(org.people) * turnover * days / 365))
     for p in _rank(rng, _ordinary(org))[:count]:
         p.hire_day = int(rng.integers(1, max(2, days - 7)))
 
 
-def add_leavers(rng: np.random.Generator, org: Org, days: int) -> list[int]:
+def add_leavers(rng: np.random.Generator, org: Org, days: int,
+                turnover: float = ANNUAL_TURNOVER) -> list[int]:
     """Benign leavers: notice given, then gone; a few leave after the run ends."""
-    count = max(2, round(len(org.people) * ANNUAL_TURNOVER * days / 365))
+    count = max(2, round(len(org.people) * turnover * days / 365))
     pool = [p for p in _ordinary(org) if p.hire_day < 0 and p.end_day == NEVER]
     chosen = _rank(rng, pool)[:count]
     for p in chosen:

@@ -52,4 +52,19 @@ def build_today(world: World, day: int, rng: np.random.Generator,
         need = (hosts < 0) & (region == r)
         hosts[need] = pool[rng.integers(0, len(pool), int(need.sum()))]
     sessions = day_sessions(rng, world.habits, people, midnight, short)
+    if world.profile.borrow_day_prob > 0:
+        borrow = (rng.random(len(people)) < world.profile.borrow_day_prob) & (hosts >= 0)
+        hosts[borrow] = colleague_hosts(world, rng, people[borrow])
     return Today(day, rng, sessions, hosts, short)
+
+
+def colleague_hosts(world: World, rng: np.random.Generator, people: I64) -> I64:
+    """A usual correspondent's PC for each person (mostly a team mate's), or a shared PC
+    of the person's office when that colleague has none: someone else's machine."""
+    slot = rng.integers(0, world.contacts.shape[1], len(people))
+    mate = world.contacts[people, slot]
+    hosts = world.own_host[mate].copy()
+    for r, pool in enumerate(world.shared_hosts):
+        need = (hosts < 0) & (world.region[people] == r)
+        hosts[need] = pool[rng.integers(0, len(pool), int(need.sum()))]
+    return np.asarray(hosts, dtype=np.int64)

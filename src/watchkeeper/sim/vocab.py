@@ -85,7 +85,25 @@ WEB: tuple[WebCategory, ...] = (
                 ("keylogger", "download", "stealth", "capture", "keystrokes", "monitor",
                  "password"), 0.0),
 )
+GENAI = WebCategory(
+    "genai", ("chatgpt.com", "claude.ai", "gemini.google.com", "copilot.microsoft.com",
+              "perplexity.ai", "chat.mistral.ai"),
+    ("summarize", "rewrite", "draft", "explain", "translate", "code", "table", "email",
+     "meeting", "notes", "report", "customer", "sql", "python", "slide", "review"), 1.0)
+"""Generative-AI assistants (realistic profile): visited, prompted and uploaded to."""
+GENAI_DOMAINS: tuple[str, ...] = GENAI.domains
+"""The shipped generative-AI domain list; `SimConfig` runs use it as is."""
+WEB = (*WEB, GENAI)
 CATEGORY = {c.name: i for i, c in enumerate(WEB)}
+RECORD_FIELDS: tuple[str, ...] = (
+    "user_id", "name", "email", "phone", "address", "dob", "country", "account", "iban",
+    "last_login", "plan", "status")
+"""Column names of customer user records, as pasted into a prompt."""
+
+
+def web_categories(genai: bool) -> tuple[WebCategory, ...]:
+    """The web mix of a run: the classic categories, plus generative AI if asked."""
+    return WEB if genai else WEB[:-1]
 
 DOC_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("budget", ("budget", "forecast", "cost", "quarter", "spend")),

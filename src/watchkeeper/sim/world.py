@@ -11,6 +11,7 @@ import pyarrow as pa
 from watchkeeper.sim import vocab
 from watchkeeper.sim.clock import REGIONS
 from watchkeeper.sim.org import LEADER_ROLES, Org
+from watchkeeper.sim.profile import CLASSIC, Profile
 from watchkeeper.sim.rhythm import Calendar, Habits
 
 I64 = npt.NDArray[np.int64]
@@ -40,17 +41,28 @@ def _bag(rng: np.random.Generator, words: tuple[str, ...], lo: int, hi: int) -> 
     return " ".join(words[int(i)] for i in rng.integers(0, len(words), k))
 
 
-def _urls(rng: np.random.Generator) -> tuple[Pool, Pool]:
+def _urls(rng: np.random.Generator, web: tuple[vocab.WebCategory, ...]) -> tuple[Pool, Pool]:
     urls, bags = [], []
-    for cat in vocab.WEB:
+    for cat in web:
         group = []
         for domain in cat.domains:
             for _ in range(24):
                 a, b = (cat.words[int(i)] for i in rng.integers(0, len(cat.words), 2))
                 group.append(f"http://{domain}/{a}/{b}{int(rng.integers(1, 999))}.html")
         urls.append(group)
-        bags.append([_bag(rng, cat.words, 3, 8) for _ in range(120)])
+        if cat.name == "genai":
+            bags.append(_prompts(rng, cat.words))
+        else:
+            bags.append([_bag(rng, cat.words, 3, 8) for _ in range(120)])
     return _pool(urls), _pool(bags)
+
+
+def _prompts(rng: np.random.Generator, words: tuple[str, ...]) -> list[str]:
+    """What people type or paste into an AI assistant: mostly short prompts, some long
+    pasted documents or tables (the content's length is the size of the post)."""
+    mix = words + vocab.MAIL_WORDS
+    lengths = np.clip(rng.lognormal(np.log(14), 1.1, 160), 3, 900).astype(int)
+    return [_bag(rng, mix, int(k), int(k)) for k in lengths]
 
 
 def _docs(rng: np.random.Generator) -> tuple[pa.Array, pa.Array, I64]:
@@ -109,6 +121,7 @@ class World:
     datasets: tuple[vocab.Dataset, ...]
     team_sizes: dict[str, int]
     no_purpose: npt.NDArray[np.float64]
+    profile: Profile = CLASSIC
 
     def utc(self, person: int, day: int, minute: float) -> int:
         """UTC seconds of a local minute (may exceed 24h) of `day` in the person's office."""
@@ -138,8 +151,8 @@ def payroll(world: World) -> tuple[I64, I64]:
 
 
 def build_world(rng: np.random.Generator, org: Org, habits: Habits, calendar: Calendar,
-                presence: npt.NDArray[np.bool_]) -> World:
-    urls, web_content = _urls(rng)
+                presence: npt.NDArray[np.bool_], profile: Profile = CLASSIC) -> World:
+    urls, web_content = _urls(rng, vocab.web_categories(profile.genai))
     doc_names, doc_content, doc_sizes = _docs(rng)
     people = org.people
     partners = [f"{n.split()[0].lower()}.{n.split()[-1].lower()}@{d}"
@@ -162,7 +175,7 @@ def build_world(rng: np.random.Generator, org: Org, habits: Habits, calendar: Ca
         mail_content=pa.array([_bag(rng, vocab.MAIL_WORDS, 3, 10) for _ in range(400)]),
         partners=pa.array(partners), contacts=_contacts(rng, org),
         datasets=vocab.datasets(REGIONS), team_sizes=_team_sizes(org),
-        no_purpose=_no_purpose_shares(rng, org))
+        no_purpose=_no_purpose_shares(rng, org), profile=profile)
 
 
 AD_HOC_ROLES = {"DataEngineer": 0.04, "SystemAdministrator": 0.05, "Analyst": 0.02}
