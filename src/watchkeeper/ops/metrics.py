@@ -200,14 +200,15 @@ def _cells(session: Session, alerts: Select[Any]) -> list[Cell]:
     rule = func.coalesce(Alert.rule_id, Alert.rule)
     region = func.lower(Alert.region)
     query = (alerts.with_only_columns(
-        rule, Alert.source, Alert.severity, Team.name, region, func.count(),
+        rule, Alert.source, Alert.severity, Case.team_id, region, func.count(),
         func.count(Alert.suppressed_by), func.count(Alert.case_id))
         .select_from(Alert)
         .outerjoin(Case, Case.id == Alert.case_id)
-        .outerjoin(Team, Team.id == Case.team_id)
-        .group_by(rule, Alert.source, Alert.severity, Team.name, region))
-    return [(r or NO_RULE, s, int(sev), t or NONE, (g or "").strip() or NONE, int(n),
-             int(m), int(c)) for r, s, sev, t, g, n, m, c in session.execute(query)]
+        .group_by(rule, Alert.source, Alert.severity, Case.team_id, region))
+    teams: dict[int, str] = {i: n for i, n in session.execute(select(Team.id, Team.name))}
+    return [(r or NO_RULE, s, int(sev), teams.get(t, NONE) if t is not None else NONE,
+             (g or "").strip() or NONE, int(n), int(m), int(c))
+            for r, s, sev, t, g, n, m, c in session.execute(query)]
 
 
 def _volumes(cells: list[Cell]) -> Volumes:
