@@ -32,6 +32,8 @@ BENCHMARKS = {
     "rule_stats": ["bench_rule_stats.py", "--json"],
     "intake": ["bench_intake.py", "--json"],
     "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
+    "metrics": ["bench_metrics.py", "--json"],
+    "replay": ["bench_replay.py", "--json"],
 }
 
 
