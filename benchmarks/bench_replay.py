@@ -116,6 +116,13 @@ def replay(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
     clock = FixedClock(datetime(2000, 1, 1, tzinfo=UTC))
     ws.clock = clock
     queue, start, end = arrivals(ws, rng, args.replay_days)
+    clock.set(start - timedelta(days=1))      # the teams' calendars hold from before
+    with ws.state.session() as s:
+        regions = sorted({r for r in s.scalars(select(Alert.region).distinct()) if r})
+    path = args.folder / "teams.yml"
+    path.write_text(teams_yml(regions))
+    ws.teams_seed(path)
+    ws.accounts().users.add("desk", "admin")
     clock.set(start)
     desk = ws.case_viewer("desk")
     phases, step = Phases(), timedelta(minutes=args.tick)
@@ -164,7 +171,8 @@ def replay(ws: Workspace, args: argparse.Namespace) -> dict[str, Any]:
     report = phases.run("report", ws.sla_report, start, end, end)
     metrics = phases.run("metrics", ws.metrics, desk, period)
     return {
-        "period": period.text, "alerts_replayed": len(queue), "cases_opened": opened,
+        "period": period.text, "regions": regions, "alerts_replayed": len(queue),
+        "cases_opened": opened,
         "alerts_joined_to_open_cases": attached, "alerts_left_in_queue": left,
         "still_open": len(open_cases), "routed": dict(routed), "handoffs": handoffs,
         "wall_s": {k: round(v, 2) for k, v in phases.wall.items()},
@@ -197,15 +205,10 @@ def main() -> None:
         started = time.perf_counter()
         root, steps = build(folder, args.users, args.days, args.seed)
         ws = Workspace.open(root, create=False)
-        with ws.state.session() as s:
-            regions = sorted({r for r in s.scalars(select(Alert.region).distinct()) if r})
-        path = folder / "teams.yml"
-        path.write_text(teams_yml(regions))
-        ws.teams_seed(path)
-        ws.accounts().users.add("desk", "admin")
+        args.folder = folder
         result = replay(ws, args)
         ws.close_state()
-    result.update({"benchmark": "replay", "demo_steps_s": steps, "regions": regions,
+    result.update({"benchmark": "replay", "demo_steps_s": steps,
                    "tick_minutes": args.tick,
                    "total_wall_s": round(time.perf_counter() - started, 1),
                    "load_average": [round(x, 2) for x in os.getloadavg()],
