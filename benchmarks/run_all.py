@@ -33,6 +33,8 @@ BENCHMARKS = {
     "intake": ["bench_intake.py", "--json"],
     "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
     "web": ["bench_web.py", "--json"],
+    "metrics": ["bench_metrics.py", "--json"],
+    "replay": ["bench_replay.py", "--json"],
 }
 
 

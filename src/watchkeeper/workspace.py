@@ -21,6 +21,7 @@ from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.facade.dashboard import DashboardJobs
 from watchkeeper.facade.feedback import FeedbackJobs
+from watchkeeper.facade.metrics import MetricsJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.queue import QueueJobs
@@ -76,7 +77,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs):
+class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, QueueJobs,
+                LakeJobs, OpsJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli import feedback_view as view
+from watchkeeper.cli.period import PeriodOpt, chosen
 from watchkeeper.cli.render import emit_json, parse_day
 from watchkeeper.errors import ConfigError
 
@@ -55,8 +56,8 @@ def _day(value: str | None, option: str) -> date | None:
     return None if value is None else parse_day(value, option)
 
 
-def stats_cmd(ctx: typer.Context, since: SinceOpt = None, until: UntilOpt = None,
-              by: Annotated[str, typer.Option(
+def stats_cmd(ctx: typer.Context, period: PeriodOpt = None, since: SinceOpt = None,
+              until: UntilOpt = None, by: Annotated[str, typer.Option(
                   "--by", help="rule, source, or team (rule x team).")] = "rule",
               who: AsOpt = None, json: JsonOpt = False) -> None:
     """Rule precision from verdicts: volume, share suppressed, median time to verdict.
@@ -65,14 +66,14 @@ def stats_cmd(ctx: typer.Context, since: SinceOpt = None, until: UntilOpt = None
     an alert's team is its case's. Verdicts count as docs/operations.md says.
 
     Example: watchkeeper -w ws rules stats
-      watchkeeper -w ws rules stats --by team --since 2025-01-01
+      watchkeeper -w ws rules stats --by team --period 2025-Q1
       watchkeeper -w ws rules stats --json
     """
     if by not in view.GROUPS:
         raise ConfigError(f"--by {by!r}: expected rule, source or team")
+    asked = chosen(period, since, until)
     ws = ctx.obj.open(create=False)
-    found = ws.rules_stats(ws.case_viewer(who), since=_day(since, "--since"),
-                           until=_day(until, "--until"))
+    found = ws.rules_stats(ws.case_viewer(who), period=asked)
     if json:
         emit_json(asdict(found))
     else:

@@ -4,13 +4,13 @@ compliance per team, severity and region, and one's in-app notifications."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from watchkeeper.cli import ops_render as render
-from watchkeeper.cli.render import parse_day
+from watchkeeper.cli.period import PeriodOpt, chosen
+from watchkeeper.ops.period import Period
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
@@ -23,7 +23,7 @@ says so, and notifies its assignee and team leads (once).
 
 Example: watchkeeper sla policy high --ack 1h --resolve 8h --clock business
   watchkeeper -w ws sla show 12
-  watchkeeper -w ws sla report --since 2025-03-01
+  watchkeeper -w ws sla report --period 2025-03
 """)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -159,7 +159,7 @@ def resume_cmd(ctx: typer.Context, case: CaseArg, who: AsOpt = None,
 
 
 @app.command("report")
-def report_cmd(ctx: typer.Context,
+def report_cmd(ctx: typer.Context, period: PeriodOpt = None,
                since: Annotated[str | None, typer.Option(
                    "--since", metavar="DAY",
                    help=f"First day (UTC) of cases created (default: {REPORT_DAYS} days "
@@ -173,14 +173,14 @@ def report_cmd(ctx: typer.Context,
     Compliance is met / (met + breached); open clocks are counted apart.
 
     Example: watchkeeper -w ws sla report
-      watchkeeper -w ws sla report --since 2025-03-01 --until 2025-03-31 --json
+      watchkeeper -w ws sla report --period 2025-03 --json
+      watchkeeper -w ws sla report --since 2025-03-01 --until 2025-03-31
     """
     ws = _ws(ctx)
     now = ws.clock.now()
-    last = parse_day(until, "--until") if until else now.date()
-    first = parse_day(since, "--since") if since else last - timedelta(days=REPORT_DAYS - 1)
-    report = ws.sla_report(datetime.combine(first, time(), UTC),
-                           datetime.combine(last + timedelta(days=1), time(), UTC))
+    start, end = (chosen(period, since, until) or Period.last_days(REPORT_DAYS, now)) \
+        .closed(now)
+    report = ws.sla_report(start, end)
     if json:
         render.emit(report)
         return

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from watchkeeper.cases.repository import CaseRepository
     from watchkeeper.ops.allowlist import ProposalInfo
+    from watchkeeper.ops.period import Period
     from watchkeeper.ops.rulestats import RuleStats
     from watchkeeper.ops.watchlists import WatchlistInfo
     from watchkeeper.risk.feedback import AnalystFeedback
@@ -72,21 +73,28 @@ class FeedbackJobs(QueueJobs):
     # -- rule statistics -----------------------------------------------------------------
 
     def rules_stats(self, viewer: Viewer, *, since: date | None = None,
-                    until: date | None = None) -> RuleStats:
+                    until: date | None = None, period: Period | str | None = None
+                    ) -> RuleStats:
         """Per rule, source and rule x team: alerts, suppressed share, verdicts,
-        precision and median time to verdict, over the alerts `viewer` sees received on
-        the days `since` to `until` (inclusive; None: open)."""
+        precision and median time to verdict, over the alerts `viewer` sees received in
+        `period` (a `Period` or its text), or on the days `since` to `until`
+        (inclusive; None: open)."""
         from watchkeeper.errors import AccessError, FeedbackError
+        from watchkeeper.ops.period import Period
         from watchkeeper.ops.rulestats import rule_stats
         from watchkeeper.security.recusal import CONTENT_ROLES
         if viewer.role not in CONTENT_ROLES:
             raise AccessError(f"the {viewer.role} role reads no alert content")
-        if since is not None and until is not None and until < since:
-            raise FeedbackError("until", f"{until} is before since {since}")
+        if period is not None and (since is not None or until is not None):
+            raise FeedbackError("period", "give a period or since/until, not both")
+        if isinstance(period, str):
+            period = Period.parse(period, "period")
+        if period is None:
+            if since is not None and until is not None and until < since:
+                raise FeedbackError("until", f"{until} is before since {since}")
+            period = Period.days(since, until)
         with self.state.session() as session:
-            return rule_stats(session, viewer.scope,
-                              since=_day_start(since) if since else None,
-                              until=_day_start(until + timedelta(days=1)) if until else None)
+            return rule_stats(session, viewer.scope, since=period.start, until=period.end)
 
     # -- allow-list proposals ------------------------------------------------------------
 

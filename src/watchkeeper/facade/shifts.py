@@ -164,13 +164,20 @@ class ShiftJobs(StateJobs):
         with self.state.session() as s:
             return tick(s, self.cases.org, self._now(now))
 
-    def sla_report(self, since: datetime, until: datetime,
+    def sla_report(self, since: datetime | str, until: datetime | None = None,
                    now: datetime | None = None) -> SlaReport:
-        """SLA compliance of the cases created in [since, until), per team, severity
-        and region, as of `now`."""
+        """SLA compliance of the cases created in [since, until), or in the period
+        `since` names (``2025-03``, ``2025-Q1``, `watchkeeper.ops.period`), per team,
+        severity and region, as of `now`."""
         from watchkeeper.ops.compliance import report
+        from watchkeeper.ops.period import Period
+        at = self._now(now)
+        if isinstance(since, str):
+            since, until = Period.parse(since, "period").closed(at)
+        elif until is None:
+            until = at
         with self.state.session() as s:
-            return report(s, since, until, self._now(now))
+            return report(s, since, until, at)
 
     # -- hand-offs -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from watchkeeper.cases.model import Severity
 from watchkeeper.ops import history, shifts
 from watchkeeper.ops.history import CaseHistory
 from watchkeeper.ops.sla import ACK, ClockView, clocks, policies
+from watchkeeper.security.roles import Scope
 from watchkeeper.store.models import Case
 
 NO_TEAM = "(none)"
@@ -77,7 +78,10 @@ def _rate(met: int, breached: int) -> float | None:
     return met / (met + breached) if met + breached else None
 
 
-def report(session: Session, since: datetime, until: datetime, now: datetime) -> SlaReport:
+def report(session: Session, since: datetime, until: datetime, now: datetime, *,
+           scope: Scope | None = None) -> SlaReport:
+    """Compliance of the cases created in [since, until) as of `now`; with `scope`, of
+    the cases whose alerts it covers (`Scope.covers`)."""
     rules = policies(session)
     teams = {p.name: p for p in shifts.plans(session)}
     ids = list(session.scalars(select(Case.id).where(Case.created_at >= since,
@@ -88,6 +92,8 @@ def report(session: Session, since: datetime, until: datetime, now: datetime) ->
     by_region: dict[str, _Tally] = defaultdict(_Tally)
     uncovered = 0
     for h in history.load(session, ids).values():
+        if scope is not None and not scope.covers(h.regions):
+            continue
         policy = rules.get(h.severity)
         if policy is None:
             uncovered += 1

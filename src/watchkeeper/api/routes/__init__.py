@@ -10,6 +10,7 @@ from watchkeeper.api.routes import (
     feedback,
     jobs,
     me,
+    metrics,
     people,
     shifts,
     sla,
@@ -33,6 +34,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     shifts.handoffs,
     sla.router,
     sla.notifications,
+    metrics.router,
 )
 
 __all__ = ["RESOURCES"]

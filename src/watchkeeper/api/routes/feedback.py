@@ -27,6 +27,7 @@ from watchkeeper.api.schemas.feedback import (
     WatchlistCreate,
     WatchlistPublic,
 )
+from watchkeeper.api.schemas.fields import PeriodQuery
 from watchkeeper.security.roles import Permission, Principal
 
 router = APIRouter(tags=["feedback"], responses=AUTHENTICATED)
@@ -40,12 +41,13 @@ Ident = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 @router.get("/rules/stats", response_model=RuleStatsPublic)
 def rule_stats(user: Reader, workspace: WorkspaceDep, since: date | None = None,
-               until: date | None = None) -> RuleStatsPublic:
-    """Per rule, source and rule x team: alerts received on the days `since` to `until`
-    (inclusive) that the caller's regions see, the share suppressed, verdicts,
+               until: date | None = None, period: PeriodQuery = None) -> RuleStatsPublic:
+    """Per rule, source and rule x team: alerts received in `period` (the grammar of
+    every report: 2025-03, 2025-Q1, 2025-01-01..2025-03-31), or on the days `since` to
+    `until` (inclusive), that the caller's regions see, the share suppressed, verdicts,
     precision and the median time to verdict."""
     found = workspace.rules_stats(workspace.case_viewer(user.name), since=since,
-                                  until=until)
+                                  until=until, period=period)
     return RuleStatsPublic.model_validate(found)
 
 

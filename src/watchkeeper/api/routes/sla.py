@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends
 from watchkeeper.api.deps import WorkspaceDep, requires
 from watchkeeper.api.routes.cases import Reader, Worker
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
-from watchkeeper.api.schemas.fields import PathId
+from watchkeeper.api.schemas.fields import PathId, PeriodQuery
 from watchkeeper.api.schemas.shifts import (
     CaseSlaPublic,
     NotificationPublic,
@@ -26,6 +26,7 @@ from watchkeeper.api.schemas.shifts import (
     SlaPolicyUpdate,
     SlaReportPublic,
 )
+from watchkeeper.errors import OpsError
 from watchkeeper.security.roles import Permission, Principal
 
 router = APIRouter(prefix="/sla", tags=["operations"], responses=AUTHENTICATED)
@@ -85,9 +86,14 @@ def resume(case_id: PathId, actor: Worker, workspace: WorkspaceDep) -> CaseSlaPu
 
 @router.get("/report", response_model=SlaReportPublic)
 def report(_: Reader, workspace: WorkspaceDep, since: datetime | None = None,
-           until: datetime | None = None) -> SlaReportPublic:
-    """SLA compliance of the cases created in [since, until) (default: the last 30
-    days), per team, severity and region; naive times are UTC."""
+           until: datetime | None = None, period: PeriodQuery = None) -> SlaReportPublic:
+    """SLA compliance of the cases created in `period` (the grammar of every report:
+    2025-03, 2025-Q1, 2025-01-01..2025-03-31) or in [since, until) (default: the last
+    30 days), per team, severity and region; naive times are UTC."""
+    if period is not None:
+        if since is not None or until is not None:
+            raise OpsError("period", "give a period or since/until, not both")
+        return SlaReportPublic.model_validate(workspace.sla_report(period))
     end = _utc(until) if until is not None else workspace.clock.now()
     start = _utc(since) if since is not None else end - timedelta(days=REPORT_DAYS)
     return SlaReportPublic.model_validate(workspace.sla_report(start, end))

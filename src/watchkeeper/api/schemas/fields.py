@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Path, Query
 from fastapi import Request as HttpRequest
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -67,3 +67,10 @@ def storable_params(request: HttpRequest) -> None:
         if problem is not None:
             raise RequestValidationError([{"loc": (where, name), "msg": problem,
                                            "type": "unstorable_text"}])
+
+
+#: A period in the grammar every report shares (`watchkeeper.ops.period`): bounded so
+#: that a query string of any length is a 422, not work.
+PeriodQuery = Annotated[str | None, Query(
+    min_length=1, max_length=64,
+    description="2025, 2025-Q1, 2025-03, 2025-03-14 or FROM..TO of these (UTC).")]

@@ -34,7 +34,9 @@ class Alert(Base):
     filter column leads an index that continues with the event time, so a page is the
     first matching entries walked in time order rather than every match sorted.
     ``ix_alerts_queue`` also carries what the status filter and the caller's regions
-    test, so those are checked in the index and only the page's rows are read."""
+    test, so those are checked in the index and only the page's rows are read.
+    ``ix_alerts_metrics`` covers what the operations metrics read of a period's alerts
+    (`ops.metrics`): they never touch the wide rows."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -46,6 +48,8 @@ class Alert(Base):
         Index(None, "rule", "event_time"),
         Index(None, "rule_id", "event_time", sqlite_where=RULE_ID_OF_ITS_OWN,
               postgresql_where=RULE_ID_OF_ITS_OWN),
+        Index("ix_alerts_metrics", "received_at", "source", "severity", "region", "rule_id",
+              "rule", "case_id", "suppressed_by", "first_seen", "event_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
