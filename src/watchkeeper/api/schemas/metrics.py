@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from watchkeeper.api.schemas.shifts import ComplianceRowPublic, Public
+from watchkeeper.api.schemas.fields import Public
+from watchkeeper.api.schemas.shifts import ComplianceRowPublic
 
 
 class ClockPublic(Public):
