@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
+from watchkeeper.facade.access import AccessJobs
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
@@ -75,7 +76,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs):
+class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs,
+                AccessJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:
