@@ -4,6 +4,7 @@
 from fastapi import APIRouter
 
 from watchkeeper.api.routes import (
+    access,
     alerts,
     cases,
     events,
@@ -33,6 +34,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     shifts.handoffs,
     sla.router,
     sla.notifications,
+    access.router,
 )
 
 __all__ = ["RESOURCES"]
