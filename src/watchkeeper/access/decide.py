@@ -78,6 +78,18 @@ class Directory:
     employees: dict[str, Employee]
     assets: dict[str, Asset]
     _entities: cedarpy.Entities | None = field(default=None, repr=False)
+    _keys: dict[tuple[str, str], tuple[object, ...]] = field(default_factory=dict,
+                                                             repr=False)
+
+    def key(self, kind: str, ident: str) -> tuple[object, ...]:
+        """The attributes of employee or asset `ident` without its id (what a policy
+        that names no entity by id can see of it), computed once."""
+        found = self._keys.get((kind, ident))
+        if found is None:
+            entity = self.employees[ident] if kind == "e" else self.assets[ident]
+            found = self._keys[(kind, ident)] = tuple(
+                v for k, v in vars(entity).items() if k != "id")
+        return found
 
     @property
     def entities(self) -> cedarpy.Entities:
@@ -132,36 +144,54 @@ def pick_grant(found: Sequence[GrantFacts], purpose: str) -> GrantFacts | None:
 def decide(bundle: PolicyBundle, directory: Directory, queries: Sequence[Query],
            now: datetime, grants: Mapping[GrantKey, Sequence[GrantFacts]],
            risk: Callable[[str], str]) -> list[Decision]:
-    """Answer every query (in order) in one Cedar batch."""
+    """Answer every query (in order) in one Cedar batch.
+
+    Cedar is asked once per distinct request of the batch. When no policy names an
+    employee or asset by id (`PolicyBundle.by_attributes`), requests whose principals
+    have the same attributes, whose resources have the same attributes and whose action
+    and context are the same are one request (the policies cannot tell them apart); the
+    ticket counts only when a policy reads it."""
     epoch = int(now.timestamp())
     contexts: dict[tuple[str, str, str, GrantFacts | None], str] = {}
     requests: list[dict[str, object]] = []
-    asked: list[int] = []
+    slot: dict[tuple[object, ...], int] = {}
+    asked: list[int] = []        # per query: its request's index, or -1 (no Cedar)
     out: list[Decision | None] = []
     extra: list[tuple[GrantFacts | None, str]] = []
-    for i, q in enumerate(queries):
+    for q in queries:
         level = risk(q.principal)
         grant = pick_grant(grants.get((q.principal, q.action, q.resource), ()), q.purpose)
         extra.append((grant, level))
         missing = _missing(directory, q)
         if missing is not None:
             out.append(_answer(q, "deny", (), (missing,), grant, level, now))
+            asked.append(-1)
             continue
-        key = (q.purpose, q.ticket, level, grant)
-        context = contexts.get(key)
+        ticket = q.ticket if bundle.reads_ticket else ""
+        ckey = (q.purpose, ticket, level, grant)
+        context = contexts.get(ckey)
         if context is None:
-            context = contexts[key] = context_json(q.purpose, q.ticket, epoch, level, grant)
-        requests.append({"principal": {"type": "Employee", "id": q.principal},
-                         "action": {"type": "Action", "id": q.action},
-                         "resource": {"type": "Asset", "id": q.resource},
-                         "context": context})
-        asked.append(i)
+            context = contexts[ckey] = context_json(q.purpose, ticket, epoch, level, grant)
+        key: tuple[object, ...] = (
+            directory.key("e", q.principal), directory.key("a", q.resource),
+            q.action, context) if bundle.by_attributes else \
+            (q.principal, q.resource, q.action, context)
+        index = slot.get(key)
+        if index is None:
+            index = slot[key] = len(requests)
+            requests.append({"principal": {"type": "Employee", "id": q.principal},
+                             "action": {"type": "Action", "id": q.action},
+                             "resource": {"type": "Asset", "id": q.resource},
+                             "context": context})
+        asked.append(index)
         out.append(None)
     if requests:
         results = cedarpy.is_authorized_batch(requests, bundle.policies, directory.entities)
-        for i, result in zip(asked, results, strict=True):
-            grant, level = extra[i]
-            out[i] = _from_cedar(bundle, queries[i], result, grant, level, now)
+        verdicts = [_verdict(bundle, r) for r in results]
+        for i, q in enumerate(queries):
+            if asked[i] >= 0:
+                grant, level = extra[i]
+                out[i] = _answer(q, *verdicts[asked[i]], grant, level, now)
     return [d for d in out if d is not None]
 
 
@@ -174,8 +204,9 @@ def _missing(directory: Directory, q: Query) -> str | None:
     return None
 
 
-def _from_cedar(bundle: PolicyBundle, q: Query, result: cedarpy.AuthzResult,
-                grant: GrantFacts | None, level: str, now: datetime) -> Decision:
+def _verdict(bundle: PolicyBundle, result: cedarpy.AuthzResult
+             ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """allow or deny, the deciding policies' ids, and the reasons in words."""
     diagnostics = result.diagnostics
     names = diagnostics.id_annotations_by_reason
     ids = tuple(names.get(p, p) for p in diagnostics.reasons)
@@ -183,8 +214,7 @@ def _from_cedar(bundle: PolicyBundle, q: Query, result: cedarpy.AuthzResult,
     if not result.allowed and not ids:
         reasons.append(DEFAULT_DENY)
     reasons += [f"policy error: {e}" for e in diagnostics.errors]
-    return _answer(q, "allow" if result.allowed else "deny", ids, tuple(reasons), grant,
-                   level, now)
+    return "allow" if result.allowed else "deny", ids, tuple(reasons)
 
 
 def _answer(q: Query, decision: str, ids: tuple[str, ...], reasons: tuple[str, ...],

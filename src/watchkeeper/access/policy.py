@@ -22,6 +22,7 @@ from watchkeeper.errors import PolicyError
 SHIPPED = Path(__file__).parent / "policies"
 _ANNOTATION = re.compile(r'@(\w+)\s*\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
 _VALIDATION_ID = re.compile(r"policy(\d+)")
+_ENTITY_LITERAL = re.compile(r"\b(Employee|Asset)\s*::")
 _EFFECT = re.compile(r"\b(permit|forbid)\s*\(")
 
 
@@ -49,6 +50,8 @@ class PolicyBundle:
     policies: cedarpy.PolicySet
     info: dict[str, PolicyInfo]
     folder: str
+    by_attributes: bool = True   # no policy names an entity by id
+    reads_ticket: bool = True    # a policy reads context.ticket
 
     def reason(self, policy_id: str) -> str:
         found = self.info.get(policy_id)
@@ -135,4 +138,8 @@ def load(folder: Path | None = None) -> PolicyBundle:
         path, statement, _ = located[int(number.group(1)) if number else 0]
         raise PolicyError(path, statement.line, f"does not validate against the schema: "
                           f"{error.error}")
-    return PolicyBundle(cedarpy.PolicySet.from_str(whole), seen, str(where))
+    plain = _ANNOTATION.sub("", whole)   # comments kept: a mention only costs speed
+    return PolicyBundle(cedarpy.PolicySet.from_str(whole), seen, str(where),
+                        by_attributes=not _ENTITY_LITERAL.search(plain),
+                        reads_ticket="ticket" in plain)
+
