@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Select, Table, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from watchkeeper.access.decide import Decision
@@ -38,18 +39,50 @@ class DecisionRow:
     caller: str
 
 
+COLUMNS = ("at", "principal", "action", "resource", "purpose", "ticket", "decision",
+           "policies", "reason", "grant_id", "risk", "caller")
+_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _statement(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The INSERT in the driver's own parameter style, compiled once per dialect, and
+    the order of its positional parameters (None: named)."""
+    found = _SQL.get(dialect.name)
+    if found is None:
+        table = cast(Table, AccessDecision.__table__)
+        compiled = insert(table).values({c: bindparam(c) for c in COLUMNS}).compile(
+            dialect=dialect)
+        order = tuple(compiled.positiontup) if compiled.positiontup else None
+        found = _SQL[dialect.name] = (str(compiled), order)
+    return found
+
+
 def record(session: Session, decisions: Sequence[Decision], caller: str) -> None:
-    """Append `decisions` to the log in one statement (the caller commits)."""
+    """Append `decisions` to the log in one executemany (the caller commits). The rows
+    go to the driver as they are: every value is text or a number but the time, which
+    is converted once per batch the way the column's type converts it."""
     if not decisions:
         return
-    # Core, not the ORM's bulk insert: every row has every key, so this is one
-    # executemany (the ORM splits rows by which values are None)
-    session.connection().execute(insert(cast(Table, AccessDecision.__table__)), [
-        {"at": d.at, "principal": d.principal, "action": d.action, "resource": d.resource,
-         "purpose": d.purpose or None, "ticket": d.ticket or None, "decision": d.decision,
-         "policies": " ".join(d.policies), "reason": "\n".join(d.reasons),
-         "grant_id": d.grant_id, "risk": d.risk, "caller": caller}
-        for d in decisions])
+    connection = session.connection()
+    dialect = connection.dialect
+    sql, order = _statement(dialect)
+    convert = cast(Table, AccessDecision.__table__).c.at.type.bind_processor(
+        dialect)
+    times: dict[datetime, object] = {}
+    rows = []
+    for d in decisions:
+        at = times.get(d.at)
+        if at is None:
+            at = times[d.at] = convert(d.at) if convert is not None else d.at
+        rows.append({"at": at, "principal": d.principal, "action": d.action,
+                     "resource": d.resource, "purpose": d.purpose or None,
+                     "ticket": d.ticket or None, "decision": d.decision,
+                     "policies": " ".join(d.policies), "reason": "\n".join(d.reasons),
+                     "grant_id": d.grant_id, "risk": d.risk, "caller": caller})
+    if order is not None:
+        connection.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows])
+    else:
+        connection.exec_driver_sql(sql, rows)
 
 
 def list_decisions(session: Session, *, principal: str | None = None,

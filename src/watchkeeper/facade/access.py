@@ -51,8 +51,8 @@ class AccessJobs(StateJobs):
     """Authorization, the decision log, access requests and grants."""
 
     _access_bundle: PolicyBundle | None = None
-    _access_directory: tuple[tuple[int, date], Directory] | None = None
-    _access_risk: tuple[tuple[str, date], dict[str, str]] | None = None
+    _access_directory: tuple[tuple[object, date], Directory] | None = None
+    _access_risk: tuple[tuple[object, date], dict[str, str]] | None = None
 
     # -- what decisions read ------------------------------------------------------------
 
@@ -69,9 +69,10 @@ class AccessJobs(StateJobs):
             return self._access_bundle
 
     def access_directory(self, day: date) -> Directory:
-        """Employees as of `day` and the data-asset catalogue (rebuilt after a commit)."""
+        """Employees as of `day` and the data-asset catalogue (rebuilt after a commit:
+        the manifest's stamp is one ``stat`` per call)."""
         from watchkeeper.access.decide import Directory, assets_of, employees_on
-        seq = self.lake.manifest().seq
+        seq = self.lake.manifest_stamp()
         with _made:
             cached = self._access_directory
             if cached is not None and cached[0] == (seq, day):
@@ -87,12 +88,16 @@ class AccessJobs(StateJobs):
         """Each analysed person's risk level on `day`: ``elevated`` when their score on
         their last analysed day up to `day` reaches ``[access] elevated_risk``, else
         ``normal`` (people never analysed: absent, so ``unknown``)."""
-        meta = self.analysis.meta()
-        run = str(meta.get("run")) if meta else ""
+        try:
+            st = self.analysis.pointer.stat()
+            run: object = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            run = None
         with _made:
             cached = self._access_risk
             if cached is not None and cached[0] == (run, day):
                 return cached[1]
+        meta = self.analysis.meta()
         levels: dict[str, str] = {}
         history = self.analysis.optional("risk_history") if meta else None
         if history is not None:
