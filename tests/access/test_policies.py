@@ -105,3 +105,48 @@ def test_statements_ignore_semicolons_in_strings_and_comments() -> None:
 def test_a_missing_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="no such folder"):
         load(tmp_path / "nope")
+
+
+def test_one_cedar_request_per_attribute_class_decides_as_one_per_query() -> None:
+    """Grouping principals and resources by their attributes (no policy names an entity
+    by id) answers exactly as asking Cedar once per query."""
+    import random
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from watchkeeper.access.decide import Directory, Query, decide
+    from watchkeeper.access.schema import Asset, Employee, GrantFacts
+
+    rng = random.Random(5)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    people = {f"u{i}": Employee(f"u{i}", rng.choice(["EU", "US"]),
+                                rng.choice(["SupportAgent", "Accountant", "Analyst"]),
+                                status=rng.choice(["active", "active", "notice", "left"]))
+              for i in range(40)}
+    assets = {f"a{i}": Asset(f"a{i}", rng.choice(["EU", "US"]), "high", rng.random() < .2)
+              for i in range(10)}
+    queries = [Query(rng.choice(list(people)), rng.choice(["read", "export", "delete"]),
+                     rng.choice(list(assets)), rng.choice(["investigation", "legal", ""]),
+                     f"T-{rng.randrange(5)}") for _ in range(400)]
+    grants = {(q.principal, q.action, q.resource): [GrantFacts(
+        k, "investigation", int((now + timedelta(hours=rng.choice([-1, 1]))).timestamp()),
+        rng.choice([1, 2, 3]), rng.choice([1, 2]))] for k, q in enumerate(queries[::7])}
+    levels = {p: rng.choice(["normal", "elevated", "unknown"]) for p in people}
+    bundle = load()
+    assert bundle.by_attributes and not bundle.reads_ticket
+    grouped = decide(bundle, Directory(now.date(), people, assets), queries, now, grants,
+                     levels.__getitem__)
+    single = decide(replace(bundle, by_attributes=False, reads_ticket=True),
+                    Directory(now.date(), people, assets), queries, now, grants,
+                    levels.__getitem__)
+    assert grouped == single
+    assert {d.decision for d in grouped} == {"allow", "deny"}
+
+
+def test_a_policy_naming_an_entity_turns_grouping_off(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "zz_named.cedar", (
+        '@id("no-ana") @reason("ana is suspended")\n'
+        'forbid (principal == Employee::"ana", action, resource)\n'
+        '  when { context.ticket == "" };\n'))
+    bundle = load(folder)
+    assert not bundle.by_attributes and bundle.reads_ticket

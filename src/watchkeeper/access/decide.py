@@ -209,7 +209,7 @@ def _verdict(bundle: PolicyBundle, result: cedarpy.AuthzResult
     """allow or deny, the deciding policies' ids, and the reasons in words."""
     diagnostics = result.diagnostics
     names = diagnostics.id_annotations_by_reason
-    ids = tuple(names.get(p, p) for p in diagnostics.reasons)
+    ids = tuple(sorted((names.get(p, p) for p in diagnostics.reasons), key=bundle.rank))
     reasons = [bundle.reason(p) for p in ids]
     if not result.allowed and not ids:
         reasons.append(DEFAULT_DENY)

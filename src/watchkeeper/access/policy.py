@@ -11,7 +11,7 @@ folder to load instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cedarpy
@@ -52,6 +52,14 @@ class PolicyBundle:
     folder: str
     by_attributes: bool = True   # no policy names an entity by id
     reads_ticket: bool = True    # a policy reads context.ticket
+    _order: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_order", {name: k for k, name in enumerate(self.info)})
+
+    def rank(self, policy_id: str) -> int:
+        """Where a policy is written: deciding policies are listed in file order."""
+        return self._order.get(policy_id, len(self._order))
 
     def reason(self, policy_id: str) -> str:
         found = self.info.get(policy_id)
