@@ -11,7 +11,8 @@ in ten VIP), and `--grants` grants made through the facade (request, then approv
 In-process, `Workspace.authorize_batch` answers `--decisions` random questions (who,
 read/export/delete, which asset, which purpose) `--batch` at a time; each batch is one
 Cedar call and one insert into the decision log; the rate counts both. Over HTTP,
-`watchkeeper serve` runs on 127.0.0.1 in a child process (as bench_intake.py does) and
+`watchkeeper serve --no-scheduler` runs on 127.0.0.1 in a child process (as
+bench_intake.py starts it) and
 one keep-alive client posts `--requests` single questions to ``/api/v1/authorize`` with
 a service account's token, one after another; p50/p95/p99 are per request, as the
 client sees them.
@@ -126,7 +127,9 @@ def in_process(root: Path, url: str | None, users: list[str], assets: list[str],
 def over_http(root: Path, url: str | None, users: list[str], assets: list[str],
               token: str, args: argparse.Namespace) -> dict[str, Any]:
     import httpx
-    server, base = start_server(root, url, root.parent / "serve.log", [])
+    # without the scheduler: its first analyze of the 2,000 people would share the
+    # process (and the GIL) with the requests measured
+    server, base = start_server(root, url, root.parent / "serve.log", ["--no-scheduler"])
     try:
         asked = questions(users, assets, args.requests + 200, 13)
         bodies = [json.dumps({"principal": q.principal, "action": q.action,

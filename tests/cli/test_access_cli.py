@@ -108,3 +108,16 @@ def test_ingest_assets_takes_the_short_form(tmp_path: Path) -> None:
     rows = ok("-w", tmp_path / "ws", "query",
               "SELECT dataset, vip FROM data_assets ORDER BY dataset")
     assert rows["rows"] == [["eu-users", False], ["eu-vip", True], ["us-users", False]]
+
+
+def test_users_person_links_an_account_to_an_employee(tmp_path: Path) -> None:
+    world = make_world(tmp_path, None)
+    world.ws.accounts().users.add("bob", "analyst")
+    world.ws.close_state()
+    w = ("-w", world.ws.root)
+    assert ok(*w, "users", "person", "bob", "ana") == {"account": "bob", "person": "ana"}
+    from watchkeeper.workspace import Workspace
+    ws = Workspace.open(world.ws.root, create=False)
+    assert ws.case_viewer("bob").person == "ana"
+    ws.close_state()
+    assert "linked to nobody" in narrow(cli(*w, "users", "person", "bob"))

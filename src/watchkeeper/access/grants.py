@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.access.schema import Employee, GrantFacts
@@ -79,19 +79,33 @@ def _active(now: datetime) -> tuple[ColumnElement[bool], ...]:
             AccessGrant.expires_at > now)
 
 
+_IN_FORCE = (select(AccessGrant.id, AccessGrant.principal, AccessGrant.action,
+                    AccessGrant.resource, AccessGrant.purpose, AccessGrant.expires_at,
+                    AccessGrant.approvals, AccessGrant.needed)
+              .where(AccessGrant.revoked_at.is_(None),
+                     AccessGrant.starts_at <= bindparam("now"),
+                     AccessGrant.expires_at > bindparam("now")))
+_IN_FORCE_FOR = _IN_FORCE.where(
+    AccessGrant.principal.in_(bindparam("principals", expanding=True)))
+# built once: every authorization asks it (a Core statement, rows as tuples)
+
+
 def in_force(session: Session, principals: Collection[str],
              now: datetime) -> dict[GrantKey, list[GrantFacts]]:
-    """The grants in force at `now` for `principals`, as the decision context has them."""
+    """The grants in force at `now` for `principals`, as the decision context has them
+    (at most 500 principals are named in the query; more read every grant in force)."""
     out: dict[GrantKey, list[GrantFacts]] = defaultdict(list)
     if not principals:
         return out
-    query = select(AccessGrant).where(*_active(now))
-    if len(principals) <= 500:
-        query = query.where(AccessGrant.principal.in_(sorted(set(principals))))
-    for row in session.scalars(query):
-        out[(row.principal, row.action, row.resource)].append(
-            GrantFacts(row.id, row.purpose, int(row.expires_at.timestamp()), row.approvals,
-                       row.needed))
+    wanted = set(principals)
+    few = len(wanted) <= 500
+    rows = session.connection().execute(
+        _IN_FORCE_FOR if few else _IN_FORCE,
+        {"now": now, "principals": sorted(wanted)} if few else {"now": now})
+    for ident, principal, action, resource, purpose, expires, approvals, needed in rows:
+        if principal in wanted:
+            out[(principal, action, resource)].append(
+                GrantFacts(ident, purpose, int(expires.timestamp()), approvals, needed))
     return out
 
 
