@@ -91,8 +91,8 @@ def _show_decision(d: Decision) -> None:
     colour = "green" if d.allowed else "red"
     out.print(f"[{colour}]{d.decision}[/]: {escape(d.principal)} {d.action} "
               f"{escape(d.resource)} (risk {d.risk})")
-    for policy, reason in zip(d.policies or ("",) * len(d.reasons), d.reasons,
-                              strict=False):
+    named = (*d.policies, *("",) * max(0, len(d.reasons) - len(d.policies)))
+    for policy, reason in zip(named, d.reasons, strict=False):
         label = f"{escape(policy)}: " if policy else ""
         out.print(f"  {label}{escape(reason)}")
 
