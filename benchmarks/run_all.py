@@ -35,6 +35,7 @@ BENCHMARKS = {
     "web": ["bench_web.py", "--json"],
     "metrics": ["bench_metrics.py", "--json"],
     "replay": ["bench_replay.py", "--json"],
+    "authorize": ["bench_authorize.py", "--json"],
 }
 
 

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from watchkeeper.access.purposes import DEFAULT_PURPOSES, check_codes
 from watchkeeper.errors import ConfigError
 
 CONFIG_NAME = "watchkeeper.toml"
@@ -183,6 +184,27 @@ class FeedbackSettings(BaseModel):
         90, ge=1, le=3650, description="Default expiry of an accepted allow-list entry.")
 
 
+class AccessSettings(BaseModel):
+    """Access governance (docs/access.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policies: Path | None = Field(
+        None, description="A folder of Cedar policies (*.cedar) to load instead of the "
+        "shipped ones (relative: to the workspace).")
+    purposes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PURPOSES),
+        description="Purpose codes a request or decision may state, with what each means.")
+    elevated_risk: float = Field(
+        0.6, gt=0.0, description="A risk score at or above this, on the person's last "
+        "analysed day, makes their risk level elevated.")
+
+    @field_validator("purposes")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_codes(value)
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -193,6 +215,7 @@ class Settings(BaseModel):
     state: StateSettings = Field(default_factory=StateSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:

@@ -34,8 +34,12 @@
     ├── RevealError                  a reveal's request is invalid (no meaningful reason)
     ├── FeedbackError                a watchlist entry, allow-list proposal or review is
     │                                invalid (names the field)
-    └── OpsError                     a shift, holiday, hand-off or SLA request is invalid
-                                     (names the field, or file:line of a teams.yml)
+    ├── OpsError                     a shift, holiday, hand-off or SLA request is invalid
+    │                                (names the field, or file:line of a teams.yml)
+    ├── PolicyError                  a Cedar access policy does not parse or validate
+    │                                against the schema (names file and line)
+    └── GrantError                   an access request, approval or grant change is
+                                     invalid (names the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -247,6 +251,27 @@ class FeedbackError(WatchkeeperError):
 class OpsError(WatchkeeperError):
     """A shift, holiday, hand-off or SLA request is invalid; `field` names the part at
     fault (``timezone``, ``hours``, ``acknowledge``, ``party``, ``teams.yml:12 shifts``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class PolicyError(WatchkeeperError):
+    """A Cedar access policy (or its golden cases) is broken: `path` and `line` name it."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")
+
+
+class GrantError(WatchkeeperError):
+    """An access request, approval, denial or revocation is invalid; `field` names the
+    part at fault (``duration``, ``purpose``, ``approver``, ``resource`` ...)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field

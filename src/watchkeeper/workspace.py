@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
+from watchkeeper.facade.access import AccessJobs
 from watchkeeper.facade.dashboard import DashboardJobs
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.metrics import MetricsJobs
@@ -78,7 +79,7 @@ class Status:
 
 
 class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, QueueJobs,
-                LakeJobs, OpsJobs):
+                LakeJobs, OpsJobs, AccessJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

@@ -115,7 +115,8 @@ def test_ended_suppressions_are_audited_once(make_ws: Callable[[str], Workspace]
     clock = FixedClock(T0)
     first = by_name(ws.scheduler_run_once(["expiry"], clock))["expiry"]
     assert first.summary == ("no suppression ended; 0 expired browser session(s) "
-                             "removed")
+                             "removed; 0 grant(s) revoked on HR's word, 0 ended grant(s) "
+                             "audited")
     clock.advance(timedelta(hours=2))
     second = by_name(ws.scheduler_run_once(["expiry"], clock))["expiry"]
     assert second.summary is not None and second.summary.startswith(

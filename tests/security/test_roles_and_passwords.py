@@ -48,7 +48,7 @@ def test_permissions() -> None:
     assert allowed(Role.AUDITOR, Permission.READ_AUDIT)
     assert not allowed(Role.AUDITOR, Permission.READ_CASES)
     assert [p for p in Permission if allowed(Role.SERVICE, p)] == [
-        Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS]
+        Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS, Permission.AUTHORIZE]
     assert [r for r in Role if allowed(r, Permission.SUBMIT_EVENTS)] == [Role.ADMIN,
                                                                         Role.SERVICE]
     assert [r for r in Role if allowed(r, Permission.READ_JOBS)] == [Role.LEAD, Role.ADMIN]

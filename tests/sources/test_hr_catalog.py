@@ -90,7 +90,7 @@ def test_assets(tmp_path: Path) -> None:
     result = read_all(AssetsSource(), write(tmp_path, "assets.csv", ASSETS + ",EU,low,,\n"))
     assert result.rows == [{"dataset": "user_profiles_eu", "region": "EU",
                             "sensitivity": "high", "owner_team": "crm",
-                            "description": "Profiles, EU customers"}]
+                            "description": "Profiles, EU customers", "vip": False}]
     assert result.reasons() == {3: "field 'dataset': missing"}
 
 

@@ -45,6 +45,9 @@ WHAT = {
     Permission.REVEAL: "reveal pseudonyms",
     Permission.SUBMIT_EVENTS: "submit events",
     Permission.READ_JOBS: "see the scheduler's jobs",
+    Permission.AUTHORIZE: "ask for access decisions",
+    Permission.REQUEST_ACCESS: "request access to user data",
+    Permission.GRANT_ACCESS: "approve, deny or revoke access to user data",
 }
 
 _opening = threading.Lock()

@@ -19,9 +19,11 @@ TimelineError, CaseError,
 PagingError (cursor, limit),
 RevealError (reason),
 FeedbackError (field named),
-OpsError (shifts, SLAs)
+OpsError (shifts, SLAs),
+GrantError (access requests)
 request fields, unreadable body
-StoreError, other DB errors    503     unavailable
+StoreError, other DB errors,   503     unavailable
+PolicyError (broken policies)
 other WatchkeeperError         400     bad_request
 anything else                  500     internal
 =============================  ======  =================
@@ -46,11 +48,13 @@ from watchkeeper.errors import (
     CaseWorkflowError,
     ConflictError,
     FeedbackError,
+    GrantError,
     IntakeError,
     NotFoundError,
     OpsError,
     PagingError,
     PermissionDeniedError,
+    PolicyError,
     RevealError,
     StoreError,
     TimelineError,
@@ -75,7 +79,9 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (RevealError, 422, "invalid"),
     (FeedbackError, 422, "invalid"),
     (OpsError, 422, "invalid"),
+    (GrantError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
+    (PolicyError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CONFLICT = "the change clashes with stored data (a name or value that must be unique)"

@@ -123,3 +123,16 @@ def evtx(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
     Example: watchkeeper -w ws ingest evtx Security.evtx
     """
     _run(ctx, inputs, "evtx", json, wait=wait)
+
+
+@app.command("assets")
+def assets(ctx: typer.Context, inputs: Paths, json: JsonOpt = False,
+           wait: WaitOpt = 0.0) -> None:
+    """A data-asset catalogue CSV, with its VIP flag (docs/access.md).
+
+    Columns: dataset,region,sensitivity,owner_team,description,vip or the short form
+    id,name,region,sensitivity,vip.
+
+    Example: watchkeeper -w ws ingest assets assets.csv
+    """
+    _run(ctx, inputs, "assets", json, wait=wait)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchkeeper import __version__
+from watchkeeper.cli import access as access_cmd
 from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import audit as audit_cmd
@@ -161,6 +162,7 @@ app.add_typer(scheduler_cmd.app, name="scheduler")
 shifts_cmd.register(app)
 sla_cmd.register(app)
 metrics_cmd.register(app)
+access_cmd.register(app)
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

@@ -124,6 +124,28 @@ def users_enable(ctx: typer.Context, name: UserArg, json: JsonOpt = False) -> No
     _done(info, json, "Enabled")
 
 
+@users.command("person")
+def users_person(ctx: typer.Context, name: UserArg,
+                 person: Annotated[str | None, typer.Argument(
+                     metavar="PERSON", help="The employee (HR user id or pseudonym); "
+                     "leave out to unlink.")] = None,
+                 json: JsonOpt = False) -> None:
+    """Link an account to the employee behind it (recusal, access requests).
+
+    Through the API the account then requests and approves access as that
+    employee and no other (docs/access.md). Audited.
+
+    Example: watchkeeper -w ws users person bob ana
+      watchkeeper -w ws users person bob
+    """
+    ctx.obj.open(create=False).set_account_person(name, person)
+    if json:
+        emit_json({"account": name, "person": person})
+    else:
+        out.print(f"{name}: " + (f"linked to {person}" if person else "linked to nobody"),
+                  markup=False)
+
+
 @tokens.command("create")
 def tokens_create(ctx: typer.Context, user: UserArg,
                   label: Annotated[str, typer.Option(

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from watchkeeper.lake.tables import TABLES, TableSpec
+from watchkeeper.schema.events import ADDED
 
 TOPS = tuple(sorted({s.name.split("/")[0] for s in TABLES.values()}))
 
@@ -78,10 +79,13 @@ def inspect(path: Path, spec: TableSpec | None, rows: int | None,
 def schema_mismatch(actual: pa.Schema, expected: pa.Schema) -> str | None:
     """What is wrong with a file's columns, or None (extra bookkeeping columns are fine)."""
     names = set(actual.names)
-    missing = [n for n in expected.names if n not in names]
+    missing = [f.name for f in expected if f.name not in names
+               and not (f.metadata and f.metadata.get(ADDED))]
     if missing:
         return f"missing column(s) {', '.join(missing[:5])}"
     for want in expected:
+        if want.name not in names:
+            continue
         got = actual.field(want.name).type
         if not compatible(got, want.type):
             return f"column {want.name} is {got}, expected {want.type}"

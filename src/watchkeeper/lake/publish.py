@@ -181,7 +181,8 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
                     "FROM wk_small) "
                     "WHERE wk_rn = 1")
     if existing:
-        old = con.read_parquet([str(p) for p in existing], union_by_name=True)
+        old = _widened(con.read_parquet([str(p) for p in existing], union_by_name=True),
+                       spec)
         if by_content:
             first = first.join(old.select(row_hash), "wk_row_hash", how="anti")
         else:
@@ -198,3 +199,18 @@ def publish_small(con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: list[
     out.parent.mkdir(parents=True, exist_ok=True)
     kept.select(*exprs).write_parquet(str(out), compression=compression)
     return Published([out], accepted)
+
+
+_DUCK_TYPES = {pa.bool_(): "BOOLEAN", pa.string(): "VARCHAR", pa.date32(): "DATE",
+               pa.int64(): "BIGINT", pa.float64(): "DOUBLE"}
+
+
+def _widened(rel: duckdb.DuckDBPyRelation, spec: TableSpec) -> duckdb.DuckDBPyRelation:
+    """Stored files written before a column joined the schema, with that column null
+    (so the content hash compares like with like)."""
+    missing = [f for f in spec.schema if f.name not in rel.columns]
+    if not missing:
+        return rel
+    nulls = ", ".join(f"NULL::{_DUCK_TYPES.get(f.type, 'VARCHAR')} AS {quote(f.name)}"
+                      for f in missing)
+    return rel.select(f"*, {nulls}")

@@ -270,7 +270,9 @@ class Lake:
             if spec.dynamic:
                 table = table.select(*[c for c in table.columns if c not in BOOKKEEPING])
             else:
-                table = table.select(*spec.schema.names, *extra)
+                table = table.select(*spec.schema.names, *extra) if not \
+                    set(spec.schema.names) - set(table.columns) else \
+                    _widened(table, spec).select(*spec.schema.names, *extra)
         return table
 
     def _read(self, backend: BaseBackend, files: list[str], directory: str, view: str,
@@ -351,3 +353,11 @@ class Lake:
             for rel in paths:
                 (self.root / rel).unlink(missing_ok=True)
         return [self.root / rel for rel in paths]
+
+
+def _widened(table: Table, spec: TableSpec) -> Table:
+    """`table` with the schema's columns its files predate (a column added to the
+    schema later) as nulls of their type."""
+    import ibis
+    return table.mutate(**{f.name: ibis.null().cast(ibis.dtype(f.type))
+                           for f in spec.schema if f.name not in table.columns})

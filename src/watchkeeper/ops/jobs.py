@@ -16,7 +16,8 @@ drop-folders   1 min    ingest new files of the [[scheduler.drop_folders]]
 detect         1 min    run the rules on new data, queue their alerts; at once after
                         ``events`` or ``drop-folders`` stored something
 analyze        1 day    behaviour analytics and risk on new data, queue risk alerts
-expiry         5 min    audit suppressions that ended; remove expired sessions
+expiry         5 min    audit suppressions that ended; remove expired sessions; revoke
+                        grants of leavers and movers (HR), audit grants that ended
 sla-tick       1 min    bring SLA clocks up to date, escalate new breaches
 handoffs       1 min    write hand-offs at shift ends, flag unacknowledged ones
 =============  =======  =============================================================

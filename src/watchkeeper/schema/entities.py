@@ -94,6 +94,8 @@ DATA_ASSETS = EntitySpec(
         Column("sensitivity", STR, "low, medium, high, restricted."),
         Column("owner_team", STR, "Team that owns it."),
         Column("description", STR, "What it holds."),
+        Column("vip", pa.bool_(), "Holds records of VIPs (prominent users): any access "
+               "needs a grant.", added=True),
     ),
     "Catalog of user-data stores.",
 )

@@ -38,9 +38,16 @@ class Column:
     type: pa.DataType
     doc: str
     nullable: bool = True
+    added: bool = False   # joined the schema after files were written without it
 
     def field(self) -> pa.Field:
-        return pa.field(self.name, self.type, nullable=self.nullable)
+        meta = {ADDED: b"1"} if self.added else None
+        return pa.field(self.name, self.type, nullable=self.nullable, metadata=meta)
+
+
+ADDED = b"watchkeeper.added"
+"""Field metadata of a column added to a table after files were written without it:
+readers show it null for those files and `lake check` does not count it missing."""
 
 
 CORE_COLUMNS: tuple[Column, ...] = (

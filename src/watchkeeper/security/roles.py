@@ -3,13 +3,16 @@
 =========  ==================================================================
 role       may
 =========  ==================================================================
-analyst    read and work alerts and cases of their teams' regions; submit alerts
+analyst    read and work alerts and cases of their teams' regions; submit alerts; request
+           access to user data (as the employee linked to the account)
 lead       what an analyst may, assign cases, reveal a pseudonym (with a reason); see the
-           scheduler's jobs
+           scheduler's jobs; approve, deny and revoke access to user data
 admin      manage accounts, teams and tokens; every region; read the audit log; submit
-           events; see the scheduler's jobs
-auditor    read the audit log (who, when, action, object), never case content
-service    submit alerts and events (machine callers such as senders), nothing else
+           events; see the scheduler's jobs; what a lead may with access; authorize
+auditor    read the audit log (who, when, action, object) and the access decision log,
+           never case content
+service    submit alerts and events (machine callers such as senders); ask for access
+           decisions (`POST /api/v1/authorize`), nothing else
 =========  ==================================================================
 
 Scope (`scope`): analysts and leads see the regions of the teams they belong to; a team
@@ -53,18 +56,24 @@ class Permission(StrEnum):
     REVEAL = "reveal"
     SUBMIT_EVENTS = "submit_events"
     READ_JOBS = "read_jobs"
+    AUTHORIZE = "authorize"
+    REQUEST_ACCESS = "request_access"
+    GRANT_ACCESS = "grant_access"
 
 
-_WORKERS = {Permission.READ_CASES, Permission.WORK_CASES, Permission.SUBMIT_ALERTS}
+_WORKERS = {Permission.READ_CASES, Permission.WORK_CASES, Permission.SUBMIT_ALERTS,
+            Permission.REQUEST_ACCESS}
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(_WORKERS),
     Role.LEAD: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.REVEAL,
-                                     Permission.READ_JOBS}),
+                                     Permission.READ_JOBS, Permission.GRANT_ACCESS}),
     Role.ADMIN: frozenset(_WORKERS | {Permission.ASSIGN_CASES, Permission.MANAGE_ACCOUNTS,
                                       Permission.READ_AUDIT, Permission.SUBMIT_EVENTS,
-                                      Permission.READ_JOBS}),
+                                      Permission.READ_JOBS, Permission.GRANT_ACCESS,
+                                      Permission.AUTHORIZE}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
-    Role.SERVICE: frozenset({Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS}),
+    Role.SERVICE: frozenset({Permission.SUBMIT_ALERTS, Permission.SUBMIT_EVENTS,
+                             Permission.AUTHORIZE}),
 }
 
 

@@ -1,7 +1,9 @@
 """Catalog files: machines (`devices.csv`) and user-data stores (`assets.csv`).
 
 devices.csv: ``host,owner,shared,region,office`` -> the ``devices`` table.
-assets.csv: ``dataset,region,sensitivity,owner_team,description`` -> ``data_assets``.
+assets.csv: ``dataset,region,sensitivity,owner_team,description,vip`` -> ``data_assets``,
+or the short form ``id,name,region,sensitivity,vip`` (``id`` is the dataset, ``name``
+its description). ``vip`` is true/false, yes/no or 1/0; empty: not a VIP store.
 Both have a header row; columns other than the key may be absent or empty.
 `read_csv_table` and `cell` here are shared with the HR feed reader.
 """
@@ -63,6 +65,18 @@ def cell(record: dict[str, str], column: str, typ: pa.DataType,
 
 
 
+def _asset_row(record: dict[str, str]) -> Row:
+    """An assets.csv record in either form (see the module docstring)."""
+    if "dataset" not in record and "id" in record:
+        record = {**record, "dataset": record["id"]}
+        if "description" not in record and "name" in record:
+            record["description"] = record["name"]
+    row = _entity_row(DATA_ASSETS, record)
+    if row["vip"] is None:
+        row["vip"] = False
+    return row
+
+
 def _entity_row(spec: EntitySpec, record: dict[str, str]) -> Row:
     row = {c.name: cell(record, c.name, c.type) for c in spec.columns}
     if row[spec.key] is None:
@@ -94,8 +108,8 @@ class AssetsSource:
         self.chunk_size = chunk_size
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Parsed]:
-        return read_csv_table(path, DATA_ASSETS.name, lambda r: _entity_row(DATA_ASSETS, r),
-                              (DATA_ASSETS.key,), self.chunk_size)
+        key = "id" if "dataset" not in csv_header(path) else DATA_ASSETS.key
+        return read_csv_table(path, DATA_ASSETS.name, _asset_row, (key,), self.chunk_size)
 
 
 def sniff_devices(path: Path) -> bool:
@@ -104,5 +118,6 @@ def sniff_devices(path: Path) -> bool:
 
 
 def sniff_assets(path: Path) -> bool:
-    """True when the header has dataset and sensitivity columns."""
-    return {"dataset", "sensitivity"} <= csv_header(path)
+    """True when the header has dataset (or id and name) and sensitivity columns."""
+    header = csv_header(path)
+    return "sensitivity" in header and ("dataset" in header or {"id", "name"} <= header)

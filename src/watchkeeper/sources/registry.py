@@ -19,7 +19,7 @@ from typing import Any
 from watchkeeper.errors import InputError
 from watchkeeper.sources.cert import CertSource, cert_kind
 
-FORMATS = ("auto", "cert", "ocsf", "mapped", "hr", "evtx")
+FORMATS = ("auto", "cert", "ocsf", "mapped", "hr", "evtx", "assets")
 SIM_DATASTORE = "datastore_access.jsonl"
 
 
@@ -76,6 +76,10 @@ def _single(fmt: str, mapping: Path | None) -> Callable[[Path], Plan]:
         from watchkeeper.sources.ocsf import OcsfSource
         ocsf = OcsfSource()
         return lambda p: _plan(p, "ocsf", ocsf)
+    if fmt == "assets":
+        from watchkeeper.sources.catalog import AssetsSource
+        assets = AssetsSource()
+        return lambda p: _plan(p, "assets", assets)
     if fmt == "hr":
         from watchkeeper.sources.hr import HrSource
         hr = HrSource()
@@ -151,7 +155,7 @@ def plan_inputs(inputs: list[Path], fmt: str, mapping: Path | None = None, *,
 # ---------------------------------------------------------------------------- refusal
 
 SAMPLE = 100  # records looked at to judge whether a file is in the format asked for
-_VERBS = {"cert": "cert", "ocsf": "ocsf", "evtx": "evtx", "hr": "hr"}
+_VERBS = {"cert": "cert", "ocsf": "ocsf", "evtx": "evtx", "hr": "hr", "assets": "assets"}
 
 
 def check_plans(plans: list[Plan], fmt: str) -> None:

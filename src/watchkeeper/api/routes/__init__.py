@@ -4,6 +4,7 @@
 from fastapi import APIRouter
 
 from watchkeeper.api.routes import (
+    access,
     alerts,
     cases,
     events,
@@ -35,6 +36,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     sla.router,
     sla.notifications,
     metrics.router,
+    access.router,
 )
 
 __all__ = ["RESOURCES"]

@@ -1,5 +1,11 @@
 """The state store's tables, one module per aggregate; `Base.metadata` holds them all."""
 
+from watchkeeper.store.models.access import (
+    AccessApproval,
+    AccessDecision,
+    AccessGrant,
+    AccessRequest,
+)
 from watchkeeper.store.models.alerts import (
     Alert,
     AlertChange,
@@ -49,6 +55,10 @@ from watchkeeper.store.models.security import (
 
 __all__ = [
     "LINK_KINDS",
+    "AccessApproval",
+    "AccessDecision",
+    "AccessGrant",
+    "AccessRequest",
     "Account",
     "Alert",
     "AlertChange",

@@ -1,0 +1,13 @@
+"""Access governance: Cedar policies, requests and grants, the decision log.
+
+Modules (imported where used, so that loading settings stays light):
+
+- `schema`: the Cedar schema; `Employee`, `Asset`, `GrantFacts` and the context.
+- `policy`: loading and validating ``*.cedar`` files (`load`, `PolicyBundle`).
+- `golden`: the golden cases beside each shipped policy.
+- `decide`: `Query`, `Decision`, `Directory`, `decide` (one Cedar batch).
+- `decisions`: the decision log (`record`, `list_decisions`, `decision_rows`).
+- `requests`: requests, approvals, denials, durations (`parse_duration`, `needs`).
+- `grants`: grants in force, revocation, expiry, HR revocation, `grant_windows`.
+- `purposes`: the shipped purpose codes.
+"""

@@ -1,0 +1,198 @@
+"""Grants in the store: what approved requests allow, in force from their approval until
+they expire or are revoked.
+
+- `in_force`: the grants `decide` puts in the context, per principal, action, resource.
+- `revoke`: end one early (who, when, why; the row stays).
+- `ended_unaudited`: grants that expired or were revoked and whose end the expiry job
+  has not yet recorded in the audit log (it marks them).
+- `hr_revoke`: revoke the grants of people HR shows left, or moved to another region
+  than the one they had when the grant was approved.
+- `grant_windows`: every grant as a window (principal, action, resource, start, end,
+  revoked), for jobs that compare what people did with what they were allowed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from watchkeeper.access.schema import Employee, GrantFacts
+from watchkeeper.errors import ConflictError, NotFoundError
+from watchkeeper.store.models import AccessGrant
+
+GrantKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    """A grant as lists show it; `state` is ``active``, ``expired`` or ``revoked``
+    at the time it was read."""
+
+    id: int
+    request_id: int
+    principal: str
+    action: str
+    resource: str
+    purpose: str
+    ticket: str | None
+    approvals: int
+    needed: int
+    starts_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revoke_reason: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class GrantWindow:
+    """When a grant allowed its action on its resource: `start` to `end` (the earlier of
+    its expiry and its revocation; `revoked` says which)."""
+
+    grant_id: int
+    principal: str
+    action: str
+    resource: str
+    purpose: str
+    start: datetime
+    end: datetime
+    revoked: bool
+
+
+def info(row: AccessGrant, now: datetime) -> GrantInfo:
+    state = "revoked" if row.revoked_at is not None else \
+        "expired" if row.expires_at <= now else "active"
+    return GrantInfo(row.id, row.request_id, row.principal, row.action, row.resource,
+                     row.purpose, row.ticket, row.approvals, row.needed, row.starts_at,
+                     row.expires_at, row.revoked_at, row.revoked_by, row.revoke_reason,
+                     state)
+
+
+def _active(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (AccessGrant.revoked_at.is_(None), AccessGrant.starts_at <= now,
+            AccessGrant.expires_at > now)
+
+
+_IN_FORCE = (select(AccessGrant.id, AccessGrant.principal, AccessGrant.action,
+                    AccessGrant.resource, AccessGrant.purpose, AccessGrant.expires_at,
+                    AccessGrant.approvals, AccessGrant.needed)
+              .where(AccessGrant.revoked_at.is_(None),
+                     AccessGrant.starts_at <= bindparam("now"),
+                     AccessGrant.expires_at > bindparam("now")))
+_IN_FORCE_FOR = _IN_FORCE.where(
+    AccessGrant.principal.in_(bindparam("principals", expanding=True)))
+# built once: every authorization asks it (a Core statement, rows as tuples)
+
+
+def in_force(session: Session, principals: Collection[str],
+             now: datetime) -> dict[GrantKey, list[GrantFacts]]:
+    """The grants in force at `now` for `principals`, as the decision context has them
+    (at most 500 principals are named in the query; more read every grant in force)."""
+    out: dict[GrantKey, list[GrantFacts]] = defaultdict(list)
+    if not principals:
+        return out
+    wanted = set(principals)
+    few = len(wanted) <= 500
+    rows = session.connection().execute(
+        _IN_FORCE_FOR if few else _IN_FORCE,
+        {"now": now, "principals": sorted(wanted)} if few else {"now": now})
+    for ident, principal, action, resource, purpose, expires, approvals, needed in rows:
+        if principal in wanted:
+            out[(principal, action, resource)].append(
+                GrantFacts(ident, purpose, int(expires.timestamp()), approvals, needed))
+    return out
+
+
+def list_grants(session: Session, now: datetime, *, principal: str | None = None,
+                ended: bool = False) -> tuple[GrantInfo, ...]:
+    """Grants in force (`ended`: also expired and revoked ones), oldest first."""
+    query = select(AccessGrant).order_by(AccessGrant.id)
+    if principal is not None:
+        query = query.where(AccessGrant.principal == principal)
+    if not ended:
+        query = query.where(*_active(now))
+    return tuple(info(r, now) for r in session.scalars(query))
+
+
+def revoke(session: Session, ident: int, by: str, reason: str,
+           now: datetime) -> GrantInfo:
+    """End a grant now; the row keeps who, when and why."""
+    row = session.get(AccessGrant, ident, with_for_update=True)
+    if row is None:
+        raise NotFoundError(f"grant {ident}: no such grant (see `access grants --all`)")
+    if row.revoked_at is not None:
+        raise ConflictError(f"grant {ident}: revoked already "
+                            f"({row.revoked_at.isoformat(timespec='seconds')} by "
+                            f"{row.revoked_by})")
+    if row.expires_at <= now:
+        raise ConflictError(f"grant {ident}: expired already "
+                            f"({row.expires_at.isoformat(timespec='seconds')})")
+    row.revoked_at, row.revoked_by, row.revoke_reason = now, by, reason
+    session.flush()
+    return info(row, now)
+
+
+def ended_unaudited(session: Session, now: datetime) -> tuple[GrantInfo, ...]:
+    """Grants that ended (expired or revoked) by `now` and whose end is not yet in the
+    audit log; marks them recorded (the caller audits them in the same transaction)."""
+    rows = list(session.scalars(select(AccessGrant).where(
+        AccessGrant.ended_audited.is_(False),
+        or_(AccessGrant.expires_at <= now, AccessGrant.revoked_at.is_not(None)))
+        .order_by(AccessGrant.id).with_for_update()))
+    for row in rows:
+        row.ended_audited = True
+    session.flush()
+    return tuple(info(r, now) for r in rows)
+
+
+def hr_revoke(session: Session, employees: Mapping[str, Employee],
+              now: datetime) -> tuple[GrantInfo, ...]:
+    """Revoke grants in force whose principal HR shows as left, or in another region
+    than at approval (`employees`: everyone as of today)."""
+    rows = session.scalars(select(AccessGrant).where(*_active(now))
+                           .order_by(AccessGrant.id).with_for_update())
+    done = []
+    for row in rows:
+        person = employees.get(row.principal)
+        why = _hr_reason(row, person)
+        if why is None:
+            continue
+        row.revoked_at, row.revoked_by, row.revoke_reason = now, "hr", why
+        done.append(row)
+    session.flush()
+    return tuple(info(r, now) for r in done)
+
+
+def _hr_reason(row: AccessGrant, person: Employee | None) -> str | None:
+    if person is None:
+        return "HR: the person is no longer in the people history"
+    if person.status == "left":
+        return "HR: the person has left"
+    if row.principal_region is not None and person.region != row.principal_region:
+        return (f"HR: the person moved region ({row.principal_region} -> "
+                f"{person.region or 'none'})")
+    return None
+
+
+def grant_windows(session: Session, since: datetime | None = None,
+                  until: datetime | None = None) -> tuple[GrantWindow, ...]:
+    """Every grant whose window overlaps `since` to `until` (None: open), oldest first:
+    principal, action, resource, purpose, start, and end (expiry or revocation)."""
+    query = select(AccessGrant).order_by(AccessGrant.starts_at, AccessGrant.id)
+    if until is not None:
+        query = query.where(AccessGrant.starts_at < until)
+    out = []
+    for row in session.scalars(query):
+        end = min(row.expires_at, row.revoked_at) if row.revoked_at else row.expires_at
+        if since is not None and end <= since:
+            continue
+        out.append(GrantWindow(row.id, row.principal, row.action, row.resource,
+                               row.purpose, row.starts_at, end,
+                               row.revoked_at is not None and row.revoked_at < row.expires_at))
+    return tuple(out)
