@@ -34,8 +34,10 @@
     ├── RevealError                  a reveal's request is invalid (no meaningful reason)
     ├── FeedbackError                a watchlist entry, allow-list proposal or review is
     │                                invalid (names the field)
-    └── OpsError                     a shift, holiday, hand-off or SLA request is invalid
-                                     (names the field, or file:line of a teams.yml)
+    ├── OpsError                     a shift, holiday, hand-off or SLA request is invalid
+    │                                (names the field, or file:line of a teams.yml)
+    └── RetentionError               a legal hold or a retention setting is invalid (names
+                                     the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -247,6 +249,16 @@ class FeedbackError(WatchkeeperError):
 class OpsError(WatchkeeperError):
     """A shift, holiday, hand-off or SLA request is invalid; `field` names the part at
     fault (``timezone``, ``hours``, ``acknowledge``, ``party``, ``teams.yml:12 shifts``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class RetentionError(WatchkeeperError):
+    """A legal hold or a retention setting is invalid; `field` names the part at fault
+    (``person``, ``until``, ``reason``, ``retention.classes.web`` …)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
