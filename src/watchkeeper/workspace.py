@@ -23,8 +23,10 @@ from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.queue import QueueJobs
+from watchkeeper.facade.retention import RetentionJobs
 from watchkeeper.facade.shifts import ShiftJobs
 from watchkeeper.facade.upkeep import LakeJobs
+from watchkeeper.facade.violations import ViolationJobs
 from watchkeeper.home import default_home
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
 from watchkeeper.lake import Lake
@@ -75,7 +77,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs):
+class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs,
+                RetentionJobs, ViolationJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchkeeper import __version__
+from watchkeeper.cli import access_violations as access_violations_cmd
 from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import audit as audit_cmd
@@ -26,6 +27,7 @@ from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import feedback as feedback_cmd
 from watchkeeper.cli import findings as findings_cmd
+from watchkeeper.cli import holds as holds_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
@@ -159,6 +161,8 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(scheduler_cmd.app, name="scheduler")
 shifts_cmd.register(app)
 sla_cmd.register(app)
+holds_cmd.register(app)    # holds add|list|release, lake purge
+app.add_typer(access_violations_cmd.app)   # access violations, access detect-violations
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command
