@@ -32,7 +32,7 @@ def window(user: str, resource: str = "*", start: datetime = T - timedelta(days=
 
 
 def found(lake: Lake, windows: pa.Table | None = None) -> list[tuple[str, str, str | None]]:
-    rows = detect(lake, windows).to_pyarrow().to_pylist()
+    rows = detect(lake, windows).to_pylist()
     return sorted((r["kind"], r["user"], r["dataset"]) for r in rows)
 
 
@@ -82,7 +82,7 @@ def test_leaver_after_last_day_only(tmp_path: Path) -> None:
     last = T.date()
     lake = make_lake(tmp_path, [ds("gone", T), ds("gone", T + timedelta(days=1))],
                      [person("gone", "US", end_date=last)])
-    rows = detect(lake).to_pyarrow().to_pylist()
+    rows = detect(lake).to_pylist()
     assert [(r["kind"], r["day"]) for r in rows] == [("leaver", last + timedelta(days=1))]
 
 
@@ -100,7 +100,7 @@ def test_volume_sustained_beyond_self_and_peers(tmp_path: Path) -> None:
     events += _reads("burst", 20, 12)             # on-call: one busy day only
     people = [person(u, "US", role="Admin") for u in ("ramp", "burst", "peer")]
     lake = make_lake(tmp_path, events, people)
-    rows = detect(lake, thresholds=Thresholds(peer_quantile=0.9)).to_pyarrow().to_pylist()
+    rows = detect(lake, thresholds=Thresholds(peer_quantile=0.9)).to_pylist()
     hits = sorted((r["user"], r["day"]) for r in rows if r["kind"] == "volume")
     assert {u for u, _ in hits} == {"ramp"}
     assert hits[0][1] == (T + timedelta(days=22)).date()   # third high day of the week
@@ -116,13 +116,13 @@ def test_movement_export_then_write_into_another_region(tmp_path: Path) -> None:
         ds("l", T, "export", "p_us", "US", 5000), ds("l", T + timedelta(hours=30), "write",
                                                      "p_eu", "EU", 5000)],
         [person(u, "US") for u in "msl"])
-    rows = [r for r in detect(lake).to_pyarrow().to_pylist() if r["kind"] == "movement"]
+    rows = [r for r in detect(lake).to_pylist() if r["kind"] == "movement"]
     assert [(r["user"], r["dataset"], r["events"]) for r in rows] == [("m", "p_us -> p_eu", 2)]
 
 
 def test_stored_as_ocsf_2006_findings_once(tmp_path: Path) -> None:
     lake = make_lake(tmp_path, [ds("a", T, "export", "p_eu", "EU", 900)], [person("a", "US")])
-    found_ = vstore.from_rows(detect(lake).to_pyarrow())
+    found_ = vstore.from_rows(detect(lake))
     assert vstore.save(lake, found_, {})[0] == 1
     assert vstore.save(lake, found_, {}) == (0, None)        # a re-run adds nothing
     listed = vstore.stored(lake)
@@ -139,7 +139,7 @@ def test_violations_become_risk_signals(tmp_path: Path) -> None:
     from watchkeeper.risk.signals import finding_events
 
     lake = make_lake(tmp_path, [ds("a", T, "export", "p_eu", "EU", 900)], [person("a", "US")])
-    vstore.save(lake, vstore.from_rows(detect(lake).to_pyarrow()), {})
+    vstore.save(lake, vstore.from_rows(detect(lake)), {})
     signals = finding_events(lake.table("finding").to_pyarrow(), RiskConfig())
     assert [(s["user"], s["rule_id"], s["kinds"]) for s in signals] == [
         ("a", "access.cross_region", ["other_region"])]

@@ -24,6 +24,7 @@ up to `max_refs` event ids (`watchkeeper.access.violations_store` stores them).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -128,15 +129,19 @@ def _covers(ev: Table, w: Table, *, ended: bool = False) -> list[BooleanValue]:
     return [*same, w.start <= ev.time, w.end.isnull() | (ev.time < w.end)]
 
 
-def grant_hits(ev: Table, windows: Table) -> tuple[Table, Table]:
-    """(events no window covers, hits of kinds no_grant and expired_grant)."""
-    uncovered = ev.anti_join(windows, _covers(ev, windows))
+def grant_hits(lake: Lake, ev: Table, windows: Table) -> tuple[pa.Table, pa.Table]:
+    """(events no window covers, hits of kinds no_grant and expired_grant), in Arrow:
+    the uncovered events are few, and run once (a query that used them twice would
+    have the engine keep every event meanwhile)."""
+    uncovered = ev.anti_join(windows, _covers(ev, windows)).to_pyarrow()
+    u = arrow_table(lake, uncovered, "uncovered")
     w = windows.view()
-    expired = uncovered.semi_join(w, _covers(uncovered, w, ended=True))
+    expired = u.semi_join(w, _covers(u, w, ended=True))
     w = windows.view()
-    never = uncovered.anti_join(w, _covers(uncovered, w, ended=True))
-    return uncovered, _hits(expired, "expired_grant", "window ended before access").union(
+    never = u.anti_join(w, _covers(u, w, ended=True))
+    hits = _hits(expired, "expired_grant", "window ended before access").union(
         _hits(never, "no_grant", "no allowing grant or decision"))
+    return uncovered, hits.to_pyarrow()
 
 
 def region_hits(placed: Table) -> Table:
@@ -167,8 +172,8 @@ def volume_days(placed: Table, th: Thresholds) -> Table:
     daily = daily.mutate(own_n=daily.n.mean().over(own),
                          own_records=daily.records.mean().over(own))
     peers = daily.group_by("role").aggregate(
-        peer_n=daily.n.approx_quantile(th.peer_quantile),
-        peer_records=daily.records.approx_quantile(th.peer_quantile))
+        peer_n=daily.n.quantile(th.peer_quantile),
+        peer_records=daily.records.quantile(th.peer_quantile))
     d = daily.left_join(peers, daily.role.identical_to(peers.role))
     many = ((d.n >= th.min_events) & (d.n > th.volume_factor * d.own_n.fill_null(0))
             & (d.n > d.peer_n.fill_null(0)))
@@ -182,9 +187,9 @@ def volume_days(placed: Table, th: Thresholds) -> Table:
     return high.filter(high.earlier.notnull(), high.day - span <= high.earlier)
 
 
-def volume_hits(placed: Table, th: Thresholds) -> Table:
-    """The reads of the person-days `volume_days` found."""
-    days = volume_days(placed, th)
+def volume_hits(lake: Lake, placed: Table, th: Thresholds) -> Table:
+    """The reads of the person-days `volume_days` found (those, few, run first)."""
+    days = arrow_table(lake, volume_days(placed, th).to_pyarrow(), "volume_days")
     reads = placed.filter(placed.activity.isin(READS))
     j = reads.join(days, [reads.user == days.user, reads.day == days.day])
     detail = (j.n.cast("string").concat(" reads; own mean ",
@@ -215,52 +220,67 @@ def movement_hits(placed: Table, th: Thresholds) -> Table:
     return source.union(target, distinct=True)
 
 
+HIT_SCHEMA = pa.schema([
+    pa.field("kind", pa.string()), pa.field("event_id", pa.string()),
+    pa.field("user", pa.string()), pa.field("dataset", pa.string()),
+    pa.field("day", pa.date32()), pa.field("time", pa.timestamp("us", tz="UTC")),
+    pa.field("records", pa.int64()), pa.field("detail", pa.string()),
+])
+
+
 def detect(lake: Lake, windows: Table | pa.Table | None = None, *,
            first: date | None = None, last: date | None = None,
-           thresholds: Thresholds | None = None) -> Table:
-    """Every violation, one row per kind, person, store and day (an Ibis expression).
+           thresholds: Thresholds | None = None) -> pa.Table:
+    """Every violation, one row per kind, person, store and day.
 
     Columns: kind, user, dataset, day, first_time, last_time, events, records, detail,
-    event_refs (up to `max_refs` ids, sorted).
+    event_refs (up to `max_refs` ids, sorted). Each check runs as a query of its own
+    over the events (streamed: the engine never holds them all); their hits, few, are
+    grouped last.
     """
     import ibis
 
     th = thresholds or Thresholds()
     ev = events(lake, first, last)
-    parts: list[Table] = []
+    parts: list[pa.Table] = []
     checked = ev
     if windows is not None:
-        w = windows if not isinstance(windows, pa.Table) else _memtable(lake, windows)
-        checked, grants = grant_hits(ev, w)
+        w = windows if not isinstance(windows, pa.Table) else \
+            arrow_table(lake, windows_table(windows), "windows")
+        uncovered, grants = grant_hits(lake, ev, w)
         parts.append(grants)
+        checked = arrow_table(lake, uncovered, "checked")
     placed = _with_regions(lake, ev)
-    unplaced = _with_regions(lake, checked) if windows is not None else placed
-    parts += [region_hits(unplaced), leaver_hits(placed), volume_hits(placed, th),
-              movement_hits(placed, th)]
-    hits = parts[0]
-    for p in parts[1:]:
-        hits = hits.union(p)
+    for check in (region_hits(_with_regions(lake, checked)), leaver_hits(placed),
+                  volume_hits(lake, placed, th), movement_hits(placed, th)):
+        parts.append(check.to_pyarrow())
+    hits = arrow_table(lake, pa.concat_tables(
+        [p.select(HIT_SCHEMA.names).cast(HIT_SCHEMA) for p in parts]), "hits")
     keyed = hits.mutate(wk_n=ibis.row_number().over(
         group_by=["kind", "user", "dataset", "day"], order_by=["time", "event_id"]))
     grouped = keyed.group_by(["kind", "user", "dataset", "day"]).aggregate(
         first_time=keyed.time.min(), last_time=keyed.time.max(), events=keyed.count(),
         records=keyed.records.sum(), detail=keyed.detail.min(),
         event_refs=keyed.event_id.collect(where=keyed.wk_n < th.max_refs))
-    return grouped.mutate(event_refs=grouped.event_refs.sort())
+    out = grouped.mutate(event_refs=grouped.event_refs.sort())
+    return out.order_by(["day", "user", "kind", "dataset"]).to_pyarrow()
 
 
-def _memtable(lake: Lake, windows: pa.Table) -> Table:
-    """Allowing windows as a table on the lake's backend (a memtable alone would run on
-    Ibis's default backend)."""
+_names = itertools.count()
+
+
+def arrow_table(lake: Lake, rows: pa.Table, prefix: str) -> Table:
+    """Arrow rows as a table on the lake's backend (a memtable alone would run on Ibis's
+    default backend, not on this lake's connection)."""
     import ibis
 
-    rows = windows_table(windows)
     con = lake.duckdb()
     if con is None:
         return ibis.memtable(rows)
-    name = f"wk_windows_{id(rows):x}"
+    name = f"wk_{prefix}_{next(_names)}"
     con.register(name, rows)
     return lake.ibis().table(name)
 
 
-__all__ = ["KINDS", "WINDOW_SCHEMA", "Thresholds", "detect", "events", "windows_table"]
+__all__ = ["HIT_SCHEMA", "KINDS", "WINDOW_SCHEMA", "Thresholds", "arrow_table", "detect",
+           "events", "windows_table"]

@@ -51,7 +51,7 @@ class ViolationJobs(WorkspaceBase):
         from watchkeeper.access import violations_store as store
         from watchkeeper.access.violations import KINDS, detect
         allowing = windows if windows is not None else self.access_windows()
-        rows = detect(self.lake, allowing, first=first, last=last).to_pyarrow()
+        rows = detect(self.lake, allowing, first=first, last=last)
         found = store.from_rows(rows)
         kinds = Counter(v.kind for v in found)
         counts = {k: kinds.get(k, 0) for k in KINDS}
