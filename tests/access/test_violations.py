@@ -20,6 +20,7 @@ T = datetime(2025, 3, 3, 10)
 
 def ds(user: str, when: datetime, activity: str = "read", dataset: str = "p_us",
        region: str = "US", records: int = 1, **fields: Any) -> dict[str, Any]:
+    fields.setdefault("sensitivity", "restricted")
     return ev("datastore", user, when, activity, dataset=dataset, data_region=region,
               record_count=records, **fields)
 
@@ -58,11 +59,12 @@ def test_cross_region_needs_no_ticket_and_no_window(tmp_path: Path) -> None:
         ds("a", T, dataset="p_eu", region="EU"),                    # violation
         ds("b", T, dataset="p_eu", region="EU", ticket="TCK-1"),    # ticketed: benign
         ds("c", T, dataset="p_eu", region="EU"),                    # granted: benign
-        ds("d", T)],                                                # own region
-        [person(u, "US") for u in "abcd"])
+        ds("d", T),                                                 # own region
+        ds("e", T, dataset="stats_eu", region="EU", sensitivity="medium")],  # no personal data
+        [person(u, "US") for u in "abcde"])
     # a window allows a cross-region access; one for another store does not
     granted = windows_table([window("a", "p_us"), window("b"), window("c", "p_eu"),
-                             window("d")])
+                             window("d"), window("e")])
     assert found(lake, granted) == [("cross_region", "a", "p_eu"), ("no_grant", "a", "p_eu")]
     assert [k for k in found(lake) if k[0] == "cross_region"] == [
         ("cross_region", "a", "p_eu"), ("cross_region", "c", "p_eu")]

@@ -6,7 +6,8 @@ Six kinds, each a filter or join over the lake's ``datastore`` events:
 - ``expired_grant``: an access no window covers, after a window for the same person,
   action and store had ended (a grant that expired or was revoked);
 - ``cross_region``: an access to a store of another region than the person's home
-  region, without a ticket (and, when windows are given, without an allowing window);
+  region that holds personal data (sensitivity high or restricted), without a ticket
+  (and, when windows are given, without an allowing window);
 - ``volume``: reads, queries or exports beyond the person's usual daily volume (the mean
   of their own previous days) and their peers' (a quantile of the same role's
   person-days), on at least ``sustain_days`` days within ``window_days``;
@@ -65,6 +66,8 @@ class Thresholds:
     window_days: int = 7              # ... within this many days
     movement_hours: int = 24
     max_refs: int = 50                # event ids kept per violation
+    # stores whose data residency rules bind: cross-region access to them is checked
+    resident_levels: tuple[str, ...] = ("high", "restricted")
 
 
 def windows_table(rows: list[dict[str, object]] | pa.Table) -> pa.Table:
@@ -82,7 +85,8 @@ def events(lake: Lake, first: date | None = None, last: date | None = None) -> T
     if last is not None:
         t = t.filter(t.day <= last)
     return t.select("event_id", "time", "day", "user", "activity", "dataset",
-                    "data_region", "record_count", "ticket").filter(t.user.notnull())
+                    "data_region", "record_count", "ticket", "sensitivity"
+                    ).filter(t.user.notnull())
 
 
 def _people(lake: Lake) -> Table:
@@ -98,13 +102,15 @@ def _with_regions(lake: Lake, ev: Table) -> Table:
     """Events with the store's region (catalog, else the event's) and the person's."""
     import ibis
 
-    assets = lake.table("data_assets").select(asset="dataset", asset_region="region")
+    assets = lake.table("data_assets").select(asset="dataset", asset_region="region",
+                                              asset_level="sensitivity")
     people = _people(lake)
     j = ev.left_join(assets, ev.dataset == assets.asset)
     j = j.left_join(people, j.user == people.user)
     region = ibis.coalesce(j.asset_region, j.data_region).upper()
-    return j.select(*ev.columns, store_region=region, home=j.home, role=j.role,
-                    end_date=j.end_date)
+    level = ibis.coalesce(j.asset_level, j.sensitivity).lower()
+    return j.select(*ev.columns, store_region=region, store_level=level, home=j.home,
+                    role=j.role, end_date=j.end_date)
 
 
 def _hits(t: Table, kind: str, text: str | None = None) -> Table:
@@ -144,10 +150,12 @@ def grant_hits(lake: Lake, ev: Table, windows: Table) -> tuple[pa.Table, pa.Tabl
     return uncovered, hits.to_pyarrow()
 
 
-def region_hits(placed: Table) -> Table:
-    """Accesses to another region's store without a ticket."""
+def region_hits(placed: Table, th: Thresholds) -> Table:
+    """Accesses to another region's store holding personal data (sensitivity in
+    `resident_levels`, from the catalog, else the event) without a ticket."""
     other = placed.filter(placed.home.notnull(), placed.store_region.notnull(),
-                          placed.store_region != placed.home, placed.ticket.isnull())
+                          placed.store_region != placed.home, placed.ticket.isnull(),
+                          placed.store_level.isin(th.resident_levels))
     return _hits(other.mutate(wk_detail=other.home.concat(" person, ", other.store_region,
                                                           " store")), "cross_region")
 
@@ -251,7 +259,7 @@ def detect(lake: Lake, windows: Table | pa.Table | None = None, *,
         parts.append(grants)
         checked = arrow_table(lake, uncovered, "checked")
     placed = _with_regions(lake, ev)
-    for check in (region_hits(_with_regions(lake, checked)), leaver_hits(placed),
+    for check in (region_hits(_with_regions(lake, checked), th), leaver_hits(placed),
                   volume_hits(lake, placed, th), movement_hits(placed, th)):
         parts.append(check.to_pyarrow())
     hits = arrow_table(lake, pa.concat_tables(
