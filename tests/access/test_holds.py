@@ -4,12 +4,15 @@ stays); bad input names its field and stores nothing."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from watchkeeper.access.holds import HoldNew, listing, place, release, standing
 from watchkeeper.errors import ConflictError, NotFoundError, RetentionError
+from watchkeeper.security.audit_sql import AuditFilter
 from watchkeeper.store.state import StateStore
+from watchkeeper.workspace import Workspace
 
 NOW = datetime(2026, 12, 7, 10, tzinfo=UTC)
 
@@ -49,3 +52,15 @@ def test_bad_holds_name_their_field(state_store: StateStore, new: HoldNew,
         place(s, new, "legal", now=NOW)
     with state_store.session() as s:
         assert listing(s, released=True) == []
+
+
+def test_workspace_audits_holds(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    made = ws.hold_add("alice", date(2025, 1, 1), "case 12", actor="legal", now=NOW)
+    ws.hold_release(made.id, actor="legal", now=NOW)
+    entries = ws.audit_entries(AuditFilter(action="hold")).items
+    assert sorted((e.action, e.actor) for e in entries) == [
+        ("hold.place", "legal"), ("hold.release", "legal")]
+    code = ws.pseudonymizer().pseudonym("alice")
+    assert {e.detail["person"] for e in entries} == {code} != {"alice"}
+    assert ws.holds() == () and [h.id for h in ws.holds(released=True)] == [made.id]

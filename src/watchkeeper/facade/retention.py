@@ -1,7 +1,8 @@
 """The workspace's retention jobs: legal holds in the state store, and the purge of lake
 partitions past their keeping time that spares what the holds cover (docs/access.md,
 "Retention and legal hold"). Placing and releasing a hold is audited in the change's own
-transaction (``hold.place``, ``hold.release``)."""
+transaction (``hold.place``, ``hold.release``), the person named by pseudonym; holds
+themselves name the user id, which legal work needs."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class RetentionJobs(StateJobs):
             made = place(session, HoldNew(person, since, reason, until, case_ref), actor,
                          now=_now(now))
             audit.record(session, "hold.place", "legal_hold", str(made.id),
-                         {"person": made.person, "since": made.since.isoformat(),
+                         {"person": self._code(made.person),
+                          "since": made.since.isoformat(),
                           "until": made.until.isoformat() if made.until else None})
         return made
 
@@ -47,8 +49,12 @@ class RetentionJobs(StateJobs):
             audit.hold(session)
             gone = release(session, ident, actor, now=_now(now))
             audit.record(session, "hold.release", "legal_hold", str(gone.id),
-                         {"person": gone.person})
+                         {"person": self._code(gone.person)})
         return gone
+
+    def _code(self, user: str) -> str:
+        """The person as the audit log names people: their pseudonym."""
+        return self.pseudonymizer().pseudonym(user)
 
     def holds(self, *, person: str | None = None, released: bool = False
               ) -> tuple[Hold, ...]:
