@@ -10,8 +10,9 @@ child process (`--detect`), timing it and reading that child's peak RSS from wai
 The events: every person reads, queries and exports their home region's stores most of
 the time, with tickets for the other regions; 0.05 % of accesses go to another region
 without a ticket, 0.5 % of people have no grant, 1 % have one that expires halfway,
-1 % left halfway through, 0.1 % of people copy data between regions, and 0.2 % of them
-read ten times their usual volume for a week. Goal: <= 5 minutes on 2 cores, peak RSS
+1 % left halfway through, 0.1 % of accesses are writes (those into another region's
+store within a day of an export are movements), and 0.2 % of people read far more than
+usual for a week. Goal: <= 5 minutes on 2 cores, peak RSS
 <= 4 GB, at 100 million events.
 """
 
