@@ -38,7 +38,8 @@ def _workspace(root: Path) -> Path:
     Workspace.open(ws).lake.close()
     t = datetime(2025, 1, 6, 10)
     events = [ev("datastore", "amy", t + timedelta(days=d), "export", dataset="p_eu",
-                 data_region="EU", record_count=9000, region="US") for d in range(40)]
+                 data_region="EU", record_count=9000, region="US", sensitivity="restricted")
+              for d in range(40)]
     make_lake(ws / "lake", events, [person("amy", "US")])
     (ws / "watchkeeper.toml").write_text("[retention]\ndefault_days = 10\n", "utf-8")
     return ws
