@@ -36,6 +36,7 @@ BENCHMARKS = {
     "metrics": ["bench_metrics.py", "--json"],
     "replay": ["bench_replay.py", "--json"],
     "authorize": ["bench_authorize.py", "--json"],
+    "violations": ["bench_violations.py", "--json"],
 }
 
 

@@ -203,6 +203,56 @@ class AccessSettings(BaseModel):
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:
         return check_codes(value)
+RETENTION_CLASSES = ("authentication", "peripheral", "file", "email", "web", "datastore",
+                     "process", "finding")
+
+
+class RetentionSettings(BaseModel):
+    """How many days of events the lake keeps, per region and event class
+    (docs/access.md, "Retention and legal hold"). The most specific setting wins:
+    ``regions.<REGION>.<class>``, ``regions.<REGION>.default``, ``classes.<class>``,
+    ``default_days``; none (the default) keeps everything. Rows whose region is unknown
+    follow the class and default settings. `watchkeeper lake purge --expired` applies it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_days: int | None = Field(None, ge=1, le=36500,
+                                     description="Days kept when nothing else says.")
+    classes: dict[str, int] = Field(default_factory=dict,
+                                    description="Days kept per event class.")
+    regions: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Days kept per region (upper case), per event "
+        "class or 'default'.")
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, value: dict[str, int]) -> dict[str, int]:
+        return _days_per_class(value, allow_default=False)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        return {region.upper(): _days_per_class(days, allow_default=True)
+                for region, days in value.items()}
+
+    def days(self, region: str | None, cls: str) -> int | None:
+        """Days an event of class `cls` recorded in `region` is kept (None: forever)."""
+        own = self.regions.get(region.upper(), {}) if region else {}
+        for found in (own.get(cls), own.get("default"), self.classes.get(cls)):
+            if found is not None:
+                return found
+        return self.default_days
+
+
+def _days_per_class(value: dict[str, int], *, allow_default: bool) -> dict[str, int]:
+    known = (*RETENTION_CLASSES, "default") if allow_default else RETENTION_CLASSES
+    for name, days in value.items():
+        if name not in known:
+            raise ValueError(f"{name!r} is not an event class ({', '.join(known)})")
+        if not 1 <= days <= 36500:
+            raise ValueError(f"{name}: {days} days is not within 1 to 36500")
+    return dict(value)
 
 
 class Settings(BaseModel):
@@ -216,6 +266,7 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:

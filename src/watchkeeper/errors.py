@@ -38,8 +38,10 @@
     │                                (names the field, or file:line of a teams.yml)
     ├── PolicyError                  a Cedar access policy does not parse or validate
     │                                against the schema (names file and line)
-    └── GrantError                   an access request, approval or grant change is
-                                     invalid (names the field)
+    ├── GrantError                   an access request, approval or grant change is
+    │                                invalid (names the field)
+    └── RetentionError               a legal hold or a retention setting is invalid (names
+                                     the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -272,6 +274,9 @@ class PolicyError(WatchkeeperError):
 class GrantError(WatchkeeperError):
     """An access request, approval, denial or revocation is invalid; `field` names the
     part at fault (``duration``, ``purpose``, ``approver``, ``resource`` ...)."""
+class RetentionError(WatchkeeperError):
+    """A legal hold or a retention setting is invalid; `field` names the part at fault
+    (``person``, ``until``, ``reason``, ``retention.classes.web`` …)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field

@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
-from watchkeeper.facade.access import AccessJobs
 from watchkeeper.facade.dashboard import DashboardJobs
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.metrics import MetricsJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.queue import QueueJobs
+from watchkeeper.facade.retention import RetentionJobs
 from watchkeeper.facade.shifts import ShiftJobs
 from watchkeeper.facade.upkeep import LakeJobs
+from watchkeeper.facade.violations import ViolationJobs
 from watchkeeper.home import default_home
 from watchkeeper.ingest import IngestReport, ProgressFn, ingest
 from watchkeeper.lake import Lake
@@ -79,7 +80,7 @@ class Status:
 
 
 class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, QueueJobs,
-                LakeJobs, OpsJobs, AccessJobs):
+                LakeJobs, OpsJobs, RetentionJobs, ViolationJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

@@ -251,3 +251,24 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(GrantError, match="duration"):
         parse_duration(text)
+
+
+def test_grants_and_allowing_decisions_are_the_violation_checks_windows(
+        world: World) -> None:
+    """`Workspace.access_windows` feeds violation detection from the store: one window
+    per grant (start to expiry) and per allowing decision (15 minutes); none at all
+    means the grant checks wait (None)."""
+    assert world.ws.access_windows() is None
+    assert check(world) == "deny"                       # a denial allows nothing
+    assert world.ws.access_windows() is None
+    grant = world.ws.access_approve(ask(world), approver="leo", actor="c").grant_id
+    assert grant is not None
+    assert check(world) == "allow"
+    table = world.ws.access_windows()
+    assert table is not None
+    rows = sorted(table.to_pylist(), key=lambda r: r["source"])
+    assert [(r["source"], r["principal"], r["action"], r["resource"]) for r in rows] == [
+        ("decision", "ana", "export", "eu-users"), ("grant", "ana", "export", "eu-users")]
+    decision, granted = rows
+    assert granted["end"] - granted["start"] == timedelta(hours=8)
+    assert decision["end"] - decision["start"] == timedelta(minutes=15)

@@ -10,4 +10,7 @@ Modules (imported where used, so that loading settings stays light):
 - `requests`: requests, approvals, denials, durations (`parse_duration`, `needs`).
 - `grants`: grants in force, revocation, expiry, HR revocation, `grant_windows`.
 - `purposes`: the shipped purpose codes.
+- `violations`, `violations_store`: violation checks over the lake's data-store access
+  events (Ibis), stored as OCSF Data Security Findings.
+- `holds`: legal holds, which retention (`lake.retention`) never purges.
 """

@@ -19,6 +19,7 @@ import typer
 
 from watchkeeper import __version__
 from watchkeeper.cli import access as access_cmd
+from watchkeeper.cli import access_violations as access_violations_cmd
 from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
 from watchkeeper.cli import audit as audit_cmd
@@ -27,6 +28,7 @@ from watchkeeper.cli import db as db_cmd
 from watchkeeper.cli import detect as detect_cmd
 from watchkeeper.cli import feedback as feedback_cmd
 from watchkeeper.cli import findings as findings_cmd
+from watchkeeper.cli import holds as holds_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import metrics as metrics_cmd
@@ -163,6 +165,8 @@ shifts_cmd.register(app)
 sla_cmd.register(app)
 metrics_cmd.register(app)
 access_cmd.register(app)
+access_violations_cmd.register(access_cmd.app)   # access violations, detect-violations
+holds_cmd.register(app)    # holds add|list|release, lake purge
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

@@ -95,6 +95,7 @@ class Transaction:
         self._replaced: dict[str, pa.Table] = {}
         self._seq: Counter[str] = Counter()  # order of Arrow-staged rows: first one wins
         self._removed: dict[str, set[str]] = {}  # visible files this commit takes away
+        self._rewritten: dict[str, list[tuple[Path, str]]] = {}  # (staged, lake path)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -242,6 +243,8 @@ class Transaction:
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(rows, path, compression=self.lake.compression)
             moves[name] = [(path, f"{name}/{self.txn}-0.parquet")]
+        for name, pairs in self._rewritten.items():
+            moves.setdefault(name, []).extend(pairs)
         checkpoint("published")
         self._make_visible(manifest, moves, seq, summary)
         checkpoint("after-manifest")
@@ -356,6 +359,21 @@ class Transaction:
         if unknown:
             raise LakeError(f"{unknown[0]}: not a visible file of table {name}")
         self._removed.setdefault(name, set()).update(paths)
+
+    def rewrite(self, table: str, path: str, rows: pa.Table) -> None:
+        """Replace a visible file (lake-relative path) at commit by `rows`, a subset of
+        its rows with all its columns (bookkeeping ones too), in the same folder: a purge
+        that must keep some rows of a day (a legal hold). No rows: the file just goes."""
+        name = table_spec(table).name
+        self.remove(name, [path])
+        if rows.num_rows == 0:
+            return
+        pairs = self._rewritten.setdefault(name, [])
+        staged = self.dir / "rewrite" / f"{sum(map(len, self._rewritten.values()))}.parquet"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(rows, staged, compression=self.lake.compression)
+        folder = path.rsplit("/", 1)[0]
+        pairs.append((staged, f"{folder}/{self.txn}-r{len(pairs)}.parquet"))
 
     def close(self) -> None:
         for writer in self._writers.values():

@@ -28,6 +28,7 @@ from watchkeeper.store.models.cases import (
     CaseTask,
 )
 from watchkeeper.store.models.feedback import AllowProposal, WatchlistEntry
+from watchkeeper.store.models.holds import LegalHold
 from watchkeeper.store.models.ops import (
     CaseSla,
     Handoff,
@@ -84,6 +85,7 @@ __all__ = [
     "Handoff",
     "HandoffItem",
     "IngestedFile",
+    "LegalHold",
     "Notification",
     "Reveal",
     "SchedulerJob",
