@@ -34,8 +34,10 @@
     ├── RevealError                  a reveal's request is invalid (no meaningful reason)
     ├── FeedbackError                a watchlist entry, allow-list proposal or review is
     │                                invalid (names the field)
-    └── OpsError                     a shift, holiday, hand-off or SLA request is invalid
-                                     (names the field, or file:line of a teams.yml)
+    ├── OpsError                     a shift, holiday, hand-off or SLA request is invalid
+    │                                (names the field, or file:line of a teams.yml)
+    └── PlaybookError                a playbook file, golden test or run request is invalid
+                                     (names file:line and the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -252,3 +254,13 @@ class OpsError(WatchkeeperError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class PlaybookError(WatchkeeperError):
+    """A playbook file, golden test or playbook request is invalid: `where` is
+    ``file:line`` (or a name), `field` the dotted field at fault (``steps.2.webhook.url``;
+    empty: the whole file)."""
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        self.where, self.field, self.reason = where, field, reason
+        super().__init__(f"{where} {field}: {reason}" if field else f"{where}: {reason}")

@@ -22,6 +22,7 @@ from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
+from watchkeeper.facade.playbooks import PlaybookJobs
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.shifts import ShiftJobs
 from watchkeeper.facade.upkeep import LakeJobs
@@ -75,7 +76,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, QueueJobs, LakeJobs, OpsJobs):
+class Workspace(PeopleJobs, FeedbackJobs, ShiftJobs, PlaybookJobs, QueueJobs, LakeJobs,
+                OpsJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

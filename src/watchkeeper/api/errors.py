@@ -19,7 +19,8 @@ TimelineError, CaseError,
 PagingError (cursor, limit),
 RevealError (reason),
 FeedbackError (field named),
-OpsError (shifts, SLAs)
+OpsError (shifts, SLAs),
+PlaybookError (file:line)
 request fields, unreadable body
 StoreError, other DB errors    503     unavailable
 other WatchkeeperError         400     bad_request
@@ -51,6 +52,7 @@ from watchkeeper.errors import (
     OpsError,
     PagingError,
     PermissionDeniedError,
+    PlaybookError,
     RevealError,
     StoreError,
     TimelineError,
@@ -75,6 +77,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (RevealError, 422, "invalid"),
     (FeedbackError, 422, "invalid"),
     (OpsError, 422, "invalid"),
+    (PlaybookError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
 )
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

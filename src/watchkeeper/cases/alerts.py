@@ -84,6 +84,7 @@ class IntakeResult:
     suppressed: int
     grouped: int
     alert_ids: tuple[int, ...]
+    new_ids: tuple[int, ...] = ()   # the alerts of the batch stored for the first time
 
 
 class _Batch:
@@ -212,17 +213,29 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
         for key in sorted(again):   # one alert more than once in the batch
             for i in by_key[key][1:]:
                 batch.resend(again[key], alerts[i], i)
+    fresh = tuple(sorted(set(added.values()))) if firsts else ()
     return IntakeResult(len(alerts), batch.new, batch.updated, batch.duplicates,
                         batch.suppressed, batch.grouped,
-                        tuple(ids[(a.source, a.source_ref)] for a in alerts))
+                        tuple(ids[(a.source, a.source_ref)] for a in alerts), fresh)
 
 
 def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
-                 received_at: datetime | None = None) -> IntakeResult:
+                 received_at: datetime | None = None, *,
+                 then: Callable[[Session, IntakeResult], None] | None = None
+                 ) -> IntakeResult:
     """`ingest_alerts` in a transaction of its own, retried when a concurrent writer
-    made it fail (the retry finds what the other one stored)."""
+    made it fail (the retry finds what the other one stored). `then` runs in the same
+    transaction once the batch is stored (operations queues its playbook runs there:
+    they are stored with the alerts or not at all)."""
     when = received_at or datetime.now(UTC)
-    return retrying(state, lambda s: ingest_alerts(s, alerts, when), "cannot store alerts")
+
+    def work(session: Session) -> IntakeResult:
+        result = ingest_alerts(session, alerts, when)
+        if then is not None:
+            then(session, result)
+        return result
+
+    return retrying(state, work, "cannot store alerts")
 
 
 def retrying(state: StateStore, work: Callable[[Session], T], doing: str, *,

@@ -11,6 +11,7 @@ from watchkeeper.facade.state import StateJobs
 
 if TYPE_CHECKING:
 
+    from sqlalchemy.orm import Session
 
     from watchkeeper.analysis import Explaining
     from watchkeeper.cases.alerts import IntakeResult
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 class QueueJobs(StateJobs):
     """The workspace's case-service jobs: cases and the alert queue."""
 
+    if TYPE_CHECKING:  # defined by PlaybookJobs: the hooks that queue playbook runs
+        def playbooks_intake(self, session: Session, result: IntakeResult) -> None: ...
+
+        def playbooks_case_opened(self, session: Session, case_id: int,
+                                  now: datetime) -> None: ...
+
     # -- cases (cases.service: repository, timeline, summary, exports) ---------------------
 
     _case_desk: CaseDesk | None = None
@@ -44,9 +51,10 @@ class QueueJobs(StateJobs):
         if self._case_desk is None:
             from watchkeeper.cases.service import CaseDesk
             from watchkeeper.ops.hooks import OpsCaseHooks
-            self._case_desk = CaseDesk(self.state, self.lake, self.pseudonymizer,
-                                       explain=self._case_explain,
-                                       clock=lambda: self.clock.now(), hooks=OpsCaseHooks)
+            self._case_desk = CaseDesk(
+                self.state, self.lake, self.pseudonymizer, explain=self._case_explain,
+                clock=lambda: self.clock.now(),
+                hooks=lambda org: OpsCaseHooks(org, self.playbooks_case_opened))
         return self._case_desk
 
     _explaining: Explaining | None = None
@@ -143,7 +151,8 @@ class QueueJobs(StateJobs):
         from watchkeeper.cases.sync import sync_own_alerts
         stored = self.analysis
         self.last_sync = sync_own_alerts(self.state, self.lake, stored.optional("risk_alerts"),
-                                         stored.optional("risk_events"))
+                                         stored.optional("risk_events"),
+                                         then=self.playbooks_intake)
         return self.last_sync
 
     def _queue_own_alerts(self, job: str) -> None:
@@ -161,7 +170,8 @@ class QueueJobs(StateJobs):
                       received_at: datetime | None = None) -> IntakeResult:
         """Store normalized alerts in the queue: one batch, whole or not at all."""
         from watchkeeper.cases.alerts import store_alerts
-        return store_alerts(self.state, list(alerts), received_at)
+        return store_alerts(self.state, list(alerts), received_at,
+                            then=self.playbooks_intake)
 
     def alerts_import(self, files: Iterable[Path], fmt: str | None = None,
                       mapping: Path | None = None) -> IntakeResult:

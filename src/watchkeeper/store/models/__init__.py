@@ -34,6 +34,7 @@ from watchkeeper.store.models.ops import (
     TeamHoliday,
     TeamShift,
 )
+from watchkeeper.store.models.playbooks import PlaybookRun, PlaybookStep
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -75,6 +76,8 @@ __all__ = [
     "HandoffItem",
     "IngestedFile",
     "Notification",
+    "PlaybookRun",
+    "PlaybookStep",
     "Reveal",
     "SchedulerJob",
     "SlaBreach",
