@@ -28,6 +28,7 @@ from watchkeeper.cli import feedback as feedback_cmd
 from watchkeeper.cli import findings as findings_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
+from watchkeeper.cli import playbooks as playbooks_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import reveal as reveal_cmd
@@ -159,6 +160,7 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(scheduler_cmd.app, name="scheduler")
 shifts_cmd.register(app)
 sla_cmd.register(app)
+playbooks_cmd.register(app)
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

@@ -107,11 +107,14 @@ class PlaybookJobs(StateJobs):
                                tuple(str(e) for e in report.errors),
                                self._warnings(report))
 
-    def playbooks_validate(self, paths: Sequence[Path] | None = None) -> PlaybookListing:
-        """Check playbook files (default: the workspace's): every error with file, line
-        and field; a webhook URL not on ``[playbooks] webhook_allow`` is a warning."""
-        from watchkeeper.ops.playbooks.loader import load_all
-        report = load_all(list(paths)) if paths else self._loaded()[0]
+    def playbooks_validate(self, paths: Sequence[Path] | None = None, *,
+                           examples: bool = False) -> PlaybookListing:
+        """Check playbook files (default: the workspace's; `examples`: the ones shipped
+        with Watchkeeper): every error with file, line and field; a webhook URL not on
+        ``[playbooks] webhook_allow`` is a warning."""
+        from watchkeeper.ops.playbooks.loader import EXAMPLES, load_all
+        given = [*(paths or ()), *([EXAMPLES] if examples else [])]
+        report = load_all(given) if given else self._loaded()[0]
         return PlaybookListing(tuple(_info(one) for one in report.playbooks),
                                tuple(str(e) for e in report.errors), self._warnings(report))
 

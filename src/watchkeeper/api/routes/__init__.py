@@ -11,6 +11,7 @@ from watchkeeper.api.routes import (
     jobs,
     me,
     people,
+    playbooks,
     shifts,
     sla,
     teams,
@@ -33,6 +34,8 @@ RESOURCES: tuple[APIRouter, ...] = (
     shifts.handoffs,
     sla.router,
     sla.notifications,
+    playbooks.router,
+    playbooks.case_runs,
 )
 
 __all__ = ["RESOURCES"]
