@@ -32,6 +32,7 @@ BENCHMARKS = {
     "rule_stats": ["bench_rule_stats.py", "--json"],
     "intake": ["bench_intake.py", "--json"],
     "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
+    "playbook_triggers": ["bench_playbook_triggers.py", "--json"],
 }
 
 

@@ -69,6 +69,7 @@ class _Added:
     id: int
     suppressed: bool
     joined: bool
+    case_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class IntakeResult:
     suppressed: int
     grouped: int
     alert_ids: tuple[int, ...]
-    new_ids: tuple[int, ...] = ()   # the alerts of the batch stored for the first time
+    # (id, case or None) of each alert stored for the first time and not suppressed
+    fresh: tuple[tuple[int, int | None], ...] = ()
 
 
 class _Batch:
@@ -95,6 +97,7 @@ class _Batch:
         self.session = session
         self.received_at = received_at
         self.new = self.updated = self.duplicates = self.suppressed = self.grouped = 0
+        self.fresh: dict[int, int | None] = {}   # new, not suppressed: id -> case
         self._rules: tuple[list[InForce], Grouper] | None = None
 
     def rules(self) -> tuple[list[InForce], Grouper]:
@@ -153,11 +156,13 @@ class _Batch:
                       for v in getattr(kids, name)]
             if values:
                 self.session.execute(insert(table), values)
-        return [_Added(i, row["suppressed_by"] is not None, joined)
+        return [_Added(i, row["suppressed_by"] is not None, joined, row["case_id"])
                 for i, row, joined in zip(ids, rows, placed, strict=True)]
 
     def _count(self, added: list[_Added]) -> list[int]:
         for one in added:
+            if not one.suppressed:
+                self.fresh[one.id] = one.case_id
             self.new += 1
             self.suppressed += one.suppressed
             self.grouped += one.joined
@@ -213,10 +218,10 @@ def ingest_alerts(session: Session, alerts: Sequence[AlertIn],
         for key in sorted(again):   # one alert more than once in the batch
             for i in by_key[key][1:]:
                 batch.resend(again[key], alerts[i], i)
-    fresh = tuple(sorted(set(added.values()))) if firsts else ()
     return IntakeResult(len(alerts), batch.new, batch.updated, batch.duplicates,
                         batch.suppressed, batch.grouped,
-                        tuple(ids[(a.source, a.source_ref)] for a in alerts), fresh)
+                        tuple(ids[(a.source, a.source_ref)] for a in alerts),
+                        tuple(sorted(batch.fresh.items())))
 
 
 def store_alerts(state: StateStore, alerts: Sequence[AlertIn],

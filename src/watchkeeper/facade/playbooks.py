@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from watchkeeper.cases.alerts import IntakeResult
+    from watchkeeper.cases.model import AlertIn
     from watchkeeper.cases.service import CaseDesk
     from watchkeeper.ops.escalation import BreachInfo
     from watchkeeper.ops.playbooks.golden import GoldenResult
@@ -73,6 +74,8 @@ class PlaybookJobs(StateJobs):
 
     _playbooks: tuple[tuple[tuple[str, int, int], ...], LoadReport, PlaybookSet] | None = None
     _playbooks_lock = threading.Lock()
+    _playbooks_checked = -1e9   # time.monotonic() of the last look at the files
+    PLAYBOOKS_RECHECK = 2.0     # seconds: a changed file is picked up within this
 
     # -- the playbooks -------------------------------------------------------------------
 
@@ -84,10 +87,19 @@ class PlaybookJobs(StateJobs):
         return ([own] if own.is_dir() else []) + given
 
     def _loaded(self) -> tuple[LoadReport, PlaybookSet]:
-        """The workspace's playbooks, loaded again only when a file changed."""
+        """The workspace's playbooks, loaded again only when a file changed (the files
+        are looked at once per `PLAYBOOKS_RECHECK` seconds at most: not per alert
+        batch)."""
+        import time
+
         from watchkeeper.errors import InputError
         from watchkeeper.ops.playbooks.loader import files, load_all
         from watchkeeper.ops.playbooks.triggers import PlaybookSet
+        cached = self._playbooks
+        if cached is not None and \
+                time.monotonic() - self._playbooks_checked < self.PLAYBOOKS_RECHECK:
+            return cached[1], cached[2]
+        self._playbooks_checked = time.monotonic()
         paths = self.playbook_paths()
         try:
             stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
@@ -184,15 +196,25 @@ class PlaybookJobs(StateJobs):
         return queue_runs(session, books, events, self.settings.playbooks, now) \
             if events else []
 
-    def playbooks_intake(self, session: Session, result: IntakeResult) -> None:
-        """After an alert batch is stored, in its transaction: runs for its new alerts."""
-        from watchkeeper.ops.playbooks.queue import alert_facts
+    def playbooks_intake(self, session: Session, result: IntakeResult,
+                         alerts: Sequence[AlertIn] | None = None) -> None:
+        """After an alert batch is stored, in its transaction: runs for its new alerts
+        (their facts from `alerts`, the batch as given, when the caller has it; else
+        read back from the store)."""
+        from watchkeeper.ops.playbooks.queue import (
+            alert_facts,
+            intake_facts,
+            with_watchlists,
+        )
         _, books = self._loaded()
-        if not result.new_ids or not books.wants("alert"):
+        if not result.fresh or not books.wants("alert"):
             return
         now = self.clock.now()
-        self.playbooks_queue(session, alert_facts(
-            session, list(result.new_ids), now.date(), books.wants_watchlists("alert")), now)
+        facts = intake_facts(alerts, result.alert_ids, result.fresh) \
+            if alerts is not None else \
+            alert_facts(session, [i for i, _ in result.fresh], now.date(), False)
+        self.playbooks_queue(session, with_watchlists(session, books, facts, now.date()),
+                             now)
 
     def playbooks_case_opened(self, session: Session, case_id: int, now: datetime) -> None:
         from watchkeeper.ops.playbooks.queue import case_facts

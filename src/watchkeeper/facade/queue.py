@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +36,8 @@ class QueueJobs(StateJobs):
     """The workspace's case-service jobs: cases and the alert queue."""
 
     if TYPE_CHECKING:  # defined by PlaybookJobs: the hooks that queue playbook runs
-        def playbooks_intake(self, session: Session, result: IntakeResult) -> None: ...
+        def playbooks_intake(self, session: Session, result: IntakeResult,
+                             alerts: Sequence[AlertIn] | None = None) -> None: ...
 
         def playbooks_case_opened(self, session: Session, case_id: int,
                                   now: datetime) -> None: ...
@@ -170,8 +171,9 @@ class QueueJobs(StateJobs):
                       received_at: datetime | None = None) -> IntakeResult:
         """Store normalized alerts in the queue: one batch, whole or not at all."""
         from watchkeeper.cases.alerts import store_alerts
-        return store_alerts(self.state, list(alerts), received_at,
-                            then=self.playbooks_intake)
+        batch = list(alerts)
+        return store_alerts(self.state, batch, received_at,
+                            then=lambda s, done: self.playbooks_intake(s, done, batch))
 
     def alerts_import(self, files: Iterable[Path], fmt: str | None = None,
                       mapping: Path | None = None) -> IntakeResult:

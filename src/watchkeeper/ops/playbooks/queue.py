@@ -9,18 +9,21 @@ on a case is a ``playbook.run`` case event, so the case's history shows it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, insert, or_, select
 from sqlalchemy.orm import Session
 
+from watchkeeper.cases.model import AlertIn
 from watchkeeper.config import PlaybookSettings
 from watchkeeper.ops.escalation import BreachInfo
 from watchkeeper.ops.playbooks.triggers import Facts, PlaybookSet
 from watchkeeper.ops.watchlists import WatchlistInfo
 from watchkeeper.store.models import (
     Alert,
+    AlertSubject,
     Case,
     CaseEvent,
     PlaybookRun,
@@ -70,35 +73,40 @@ class RunView:
 
 def queue_runs(session: Session, books: PlaybookSet, events: Sequence[Facts],
                settings: PlaybookSettings, now: datetime) -> list[int]:
-    """Queue the runs `events` start; their ids."""
-    made: list[int] = []
-    for facts in events:
-        for compiled in books.matching(facts):
-            book = compiled.playbook
-            ran = session.scalar(select(PlaybookRun.id).where(
-                PlaybookRun.playbook == book.id, PlaybookRun.key == facts.key))
-            if ran is not None:
-                continue
-            run = PlaybookRun(playbook=book.id, version=compiled.loaded.version,
-                              trigger=facts.kind, key=facts.key, alert_id=facts.alert_id,
-                              case_id=facts.case_id,
-                              person=facts.people[0] if facts.people else None,
-                              context={**facts.context, "day": facts.day.isoformat()
-                                       if facts.day else None},
-                              status="pending", created_at=now)
-            session.add(run)
-            session.flush()
-            for i, step in enumerate(book.steps):
-                retries = step.retries if step.retries is not None else settings.retries
-                session.add(PlaybookStep(
-                    run_id=run.id, position=i, action=step.action, name=step.label,
-                    spec=step.options.model_dump(mode="json", by_alias=True),
-                    status="pending", attempts=0, max_attempts=retries + 1, due_at=now))
-            if run.case_id is not None:
-                case_event(session, run, "playbook.run", {"status": "queued"}, now)
-            made.append(run.id)
+    """Queue the runs `events` start; their ids. The runs stored already are read in
+    one query, the new ones written in one statement per table."""
+    starts = [(facts, compiled) for facts in events for compiled in books.matching(facts)]
+    if not starts:
+        return []
+    keys = sorted({facts.key for facts, _ in starts})
+    ran = {(p, k) for start in range(0, len(keys), CHUNK)
+           for p, k in session.execute(select(PlaybookRun.playbook, PlaybookRun.key).where(
+               PlaybookRun.key.in_(keys[start:start + CHUNK])))}
+    fresh = [(f, c) for f, c in starts if (c.playbook.id, f.key) not in ran]
+    if not fresh:
+        return []
+    ids = list(session.scalars(insert(PlaybookRun).returning(
+        PlaybookRun.id, sort_by_parameter_order=True), [
+        {"playbook": c.playbook.id, "version": c.loaded.version, "trigger": f.kind,
+         "key": f.key, "alert_id": f.alert_id, "case_id": f.case_id,
+         "person": f.people[0] if f.people else None,
+         "context": {**f.context, "day": f.day.isoformat() if f.day else None},
+         "status": "pending", "created_at": now} for f, c in fresh]))
+    steps = [{"run_id": run_id, "position": i, "action": action, "name": name,
+              "spec": spec, "status": "pending", "attempts": 0,
+              "max_attempts": (retries if retries is not None else settings.retries) + 1,
+              "due_at": now}
+             for run_id, (_, c) in zip(ids, fresh, strict=True)
+             for i, (action, name, spec, retries) in enumerate(c.steps)]
+    session.execute(insert(PlaybookStep), steps)
+    for run_id, (f, c) in zip(ids, fresh, strict=True):
+        if f.case_id is not None:
+            session.add(CaseEvent(case_id=f.case_id, at=now, actor=actor(c.playbook.id),
+                                  action="playbook.run", before=None,
+                                  after={"playbook": c.playbook.id, "run": run_id,
+                                         "status": "queued"}))
     session.flush()
-    return made
+    return ids
 
 
 def case_event(session: Session, run: PlaybookRun, action: str,
@@ -118,23 +126,62 @@ def case_event(session: Session, run: PlaybookRun, action: str,
 
 def alert_facts(session: Session, alert_ids: Sequence[int], today: date,
                 watchlists: bool) -> list[Facts]:
-    """New alerts as events (suppressed ones start nothing)."""
-    rows: list[Alert] = []
+    """New alerts as events (suppressed ones start nothing): their columns in one
+    query and their people in another per chunk, not one query per alert."""
+    rows: list[Row[Any]] = []
+    people: dict[int, list[str]] = {}
     for start in range(0, len(alert_ids), CHUNK):
-        rows.extend(session.scalars(select(Alert).where(
-            Alert.id.in_(alert_ids[start:start + CHUNK]), Alert.suppressed_by.is_(None))
-            .order_by(Alert.id)))
-    lists = on_lists(session, {s.subject for a in rows for s in a.subjects}, today) \
+        chunk = alert_ids[start:start + CHUNK]
+        rows.extend(session.execute(select(*FACT_COLUMNS).where(
+            Alert.id.in_(chunk), Alert.suppressed_by.is_(None)).order_by(Alert.id)))
+        for alert_id, subject in session.execute(select(
+                AlertSubject.alert_id, AlertSubject.subject).where(
+                AlertSubject.alert_id.in_(chunk)).order_by(AlertSubject.alert_id)):
+            people.setdefault(alert_id, []).append(subject)
+    lists = on_lists(session, {p for found in people.values() for p in found}, today) \
         if watchlists else {}
-    return [Facts("alert", f"alert:{a.id}", severity=a.severity,
-                  rules=tuple(r for r in (a.rule, a.rule_id) if r),
-                  sources=(a.source,), regions=(a.region,) if a.region else (),
-                  people=tuple(s.subject for s in a.subjects), title=a.title,
-                  status=a.status, alert_id=a.id, case_id=a.case_id,
-                  day=a.event_time.date(),
-                  on_watchlists=frozenset(w for s in a.subjects
-                                          for w in lists.get(s.subject, ())))
-            for a in rows]
+    return [Facts("alert", f"alert:{r.id}", severity=r.severity,
+                  rules=tuple(x for x in (r.rule, r.rule_id) if x),
+                  sources=(r.source,), regions=(r.region,) if r.region else (),
+                  people=tuple(people.get(r.id, ())), title=r.title, status=r.status,
+                  alert_id=r.id, case_id=r.case_id, day=r.event_time.date(),
+                  on_watchlists=frozenset(w for p in people.get(r.id, ())
+                                          for w in lists.get(p, ())))
+            for r in rows]
+
+
+def intake_facts(alerts: Sequence[AlertIn], ids: Sequence[int],
+                 fresh: Sequence[tuple[int, int | None]]) -> list[Facts]:
+    """New alerts as events from what the intake was given (`alerts`, stored as `ids`
+    in the same order) and what it did (`fresh`: each new alert not suppressed, and
+    the case grouping put it in): nothing is read back."""
+    given = dict(zip(ids, alerts, strict=True))
+    return [Facts("alert", f"alert:{i}", severity=int(a.severity),
+                  rules=tuple(x for x in (a.rule, a.rule_id) if x), sources=(a.source,),
+                  regions=(a.region,) if a.region else (), people=a.subjects,
+                  title=a.title, status=a.status, alert_id=i, case_id=case,
+                  day=a.event_time.date())
+            for i, case in fresh for a in (given[i],)]
+
+
+def with_watchlists(session: Session, books: PlaybookSet, events: list[Facts],
+                    today: date) -> list[Facts]:
+    """`events` with the watchlists their people are on, read only for the events a
+    playbook asking for watchlists may start (its rule globs let them through)."""
+    needing = [i for i, f in enumerate(events)
+               if any(c.wants_watchlists for c in books.candidates(f.kind, f.rules))]
+    if not needing:
+        return events
+    lists = on_lists(session, {p for i in needing for p in events[i].people}, today)
+    found = list(events)
+    for i in needing:
+        found[i] = replace(found[i], on_watchlists=frozenset(
+            w for p in found[i].people for w in lists.get(p, ())))
+    return found
+
+
+FACT_COLUMNS = (Alert.id, Alert.severity, Alert.rule, Alert.rule_id, Alert.source,
+                Alert.region, Alert.title, Alert.status, Alert.case_id, Alert.event_time)
 
 
 def case_facts(session: Session, case_id: int, now: datetime, watchlists: bool,

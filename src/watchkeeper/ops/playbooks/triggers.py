@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from watchkeeper.ops.playbooks.loader import Loaded
 from watchkeeper.ops.playbooks.spec import Condition, Playbook, _severity
@@ -46,16 +48,28 @@ class Facts:
 
     def values(self, name: str) -> tuple[str | int, ...]:
         """The values of a condition field (docs/operations.md lists them)."""
-        single: dict[str, str | int | None] = {
-            "severity": self.severity, "title": self.title, "priority": self.priority,
-            "status": self.status, "team": self.team, "sla": self.sla,
-            "watchlist": self.watchlist}
-        if name in single:
-            value = single[name]
-            return () if value is None else (value,)
-        many = {"rule": self.rules, "source": self.sources, "region": self.regions,
-                "person": self.people}
-        return many[name]
+        return GETTERS[name](self)
+
+
+def _one(attr: str) -> Callable[[Facts], tuple[str | int, ...]]:
+    def get(f: Facts) -> tuple[str | int, ...]:
+        value = getattr(f, attr)
+        return () if value is None else (value,)
+    return get
+
+
+def _many(attr: str) -> Callable[[Facts], tuple[str | int, ...]]:
+    def get(f: Facts) -> tuple[str | int, ...]:
+        found: tuple[str | int, ...] = getattr(f, attr)
+        return found
+    return get
+
+
+GETTERS: dict[str, Callable[[Facts], tuple[str | int, ...]]] = {
+    **{name: _one(name) for name in ("severity", "title", "priority", "status", "team",
+                                     "sla", "watchlist")},
+    "rule": _many("rules"), "source": _many("sources"), "region": _many("regions"),
+    "person": _many("people")}
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,9 @@ class Compiled:
     loaded: Loaded
     test: Test
     wants_watchlists: bool
+    rules: Callable[[str | int], bool] | None = None   # the rule globs, None: any rule
+    steps: tuple[tuple[str, str, dict[str, Any], int | None], ...] = ()
+    """(action, name, options as JSON, retries) of each step, dumped once."""
 
     @property
     def playbook(self) -> Playbook:
@@ -74,6 +91,7 @@ class PlaybookSet:
 
     def __init__(self, loaded: Iterable[Loaded]) -> None:
         self.by_kind: dict[str, list[Compiled]] = {}
+        self._by_rules: dict[tuple[str, tuple[str, ...]], list[Compiled]] = {}
         for one in loaded:
             if one.playbook.enabled:
                 compiled = compile_playbook(one)
@@ -86,7 +104,20 @@ class PlaybookSet:
         return any(c.wants_watchlists for c in self.by_kind.get(kind, ()))
 
     def matching(self, facts: Facts) -> list[Compiled]:
-        return [c for c in self.by_kind.get(facts.kind, ()) if c.test(facts)]
+        return [c for c in self.candidates(facts.kind, facts.rules) if c.test(facts)]
+
+    def candidates(self, kind: str, rules: tuple[str, ...]) -> list[Compiled]:
+        """The playbooks of `kind` whose rule globs let `rules` through, remembered
+        per set of rules (an alert's rules recur: most playbooks are ruled out by one
+        dictionary look-up)."""
+        key = (kind, rules)
+        found = self._by_rules.get(key)
+        if found is None:
+            found = [c for c in self.by_kind.get(kind, ())
+                     if c.rules is None or any(c.rules(r) for r in rules)]
+            if len(self._by_rules) < 4096:
+                self._by_rules[key] = found
+        return found
 
 
 def compile_playbook(loaded: Loaded) -> Compiled:
@@ -94,13 +125,16 @@ def compile_playbook(loaded: Loaded) -> Compiled:
     book = loaded.playbook
     trigger = book.trigger
     tests: list[Test] = []
+    rule_ok: Callable[[str | int], bool] | None = None
     if trigger.severity_at_least is not None:
         least = trigger.severity_at_least
         tests.append(lambda f: f.severity >= least)
     if trigger.rules:
         pattern = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in trigger.rules),
                              re.IGNORECASE)
-        tests.append(lambda f: any(pattern.match(r) for r in f.rules))
+        rule_ok = _memo(lambda r: pattern.match(str(r)) is not None)
+        matcher = rule_ok
+        tests.append(lambda f: any(matcher(r) for r in f.rules))
     if trigger.watchlists:
         lists = frozenset(trigger.watchlists)
         if trigger.on == "watchlist":
@@ -112,34 +146,52 @@ def compile_playbook(loaded: Loaded) -> Compiled:
         tests.append(lambda f: f.sla in kinds)
     tests.extend(compile_condition(c) for c in book.conditions)
     wants = bool(trigger.watchlists) and trigger.on != "watchlist"
-    return Compiled(loaded, lambda f: all(t(f) for t in tests), wants)
+    ordered = tuple(tests)
+
+    def test(f: Facts) -> bool:
+        for one in ordered:   # cheapest first: severity, rules, then the conditions
+            if not one(f):
+                return False
+        return True
+
+    steps = tuple((s.action, s.label, s.options.model_dump(mode="json", by_alias=True),
+                   s.retries) for s in book.steps)
+    return Compiled(loaded, test, wants, rule_ok, steps)
 
 
 def compile_condition(c: Condition) -> Test:
     name = c.field
+    get = GETTERS[name]
     norm: Callable[[str | int], str | int] = (
         _severity_id if name == "severity" else (lambda v: str(v).casefold()))
 
-    def values(f: Facts) -> list[str | int]:
-        return [norm(v) for v in f.values(name)]
+    def any_value(ok: Callable[[str | int], bool]) -> Test:
+        cached = _memo(ok)   # an alert's rule, region, title recur: test each value once
+        return lambda f: any(cached(v) for v in get(f))
 
     if c.equals is not None:
         want = norm(c.equals)
-        return lambda f: want in values(f)
+        return any_value(lambda v: norm(v) == want)
     if c.in_ is not None:
         among = frozenset(norm(v) for v in c.in_)
-        return lambda f: any(v in among for v in values(f))
+        return any_value(lambda v: norm(v) in among)
     if c.not_in is not None:
         outside = frozenset(norm(v) for v in c.not_in)
-        return lambda f: not any(v in outside for v in values(f))
+        inside = any_value(lambda v: norm(v) in outside)
+        return lambda f: not inside(f)
     if c.matches is not None:
         pattern = re.compile(c.matches)
-        return lambda f: any(pattern.search(str(v)) for v in f.values(name))
+        return any_value(lambda v: pattern.search(str(v)) is not None)
     if c.at_least is not None:
         least = c.at_least
         return lambda f: f.severity >= least
     most = c.at_most
     return lambda f: most is not None and f.severity <= most
+
+
+def _memo(test: Callable[[str | int], bool]) -> Callable[[str | int], bool]:
+    """`test` remembering its answers for up to 4,096 values."""
+    return lru_cache(maxsize=4096)(test)
 
 
 def _severity_id(value: str | int) -> int:
