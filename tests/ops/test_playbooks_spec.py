@@ -150,5 +150,5 @@ def test_the_shipped_examples_pass_their_golden_tests(playbook: str, event: str,
 
 
 def test_a_golden_event_with_an_unknown_key_is_named() -> None:
-    with pytest.raises(PlaybookError, match="x.json severty: unknown key"):
+    with pytest.raises(PlaybookError, match=r"x\.json severty: unknown key"):
         event_facts({"severty": "high"}, "x.json")

@@ -148,11 +148,8 @@ def compile_playbook(loaded: Loaded) -> Compiled:
     wants = bool(trigger.watchlists) and trigger.on != "watchlist"
     ordered = tuple(tests)
 
-    def test(f: Facts) -> bool:
-        for one in ordered:   # cheapest first: severity, rules, then the conditions
-            if not one(f):
-                return False
-        return True
+    def test(f: Facts) -> bool:   # cheapest first: severity, rules, the conditions
+        return all(one(f) for one in ordered)
 
     steps = tuple((s.action, s.label, s.options.model_dump(mode="json", by_alias=True),
                    s.retries) for s in book.steps)
