@@ -75,6 +75,9 @@ def test_an_alert_runs_its_playbook_and_every_step_is_recorded_on_the_case(
         shown = world.ws.case_show(world.viewer("lena"), case)
         assert (shown.case.severity, shown.case.priority) == (5, "high")
         assert (shown.case.team, shown.case.assignee) == ("soc-eu", "lena")
+        history = [(e.actor, e.action) for e in shown.events]
+        assert ("watchkeeper:playbook:escalate-exfil", "playbook.run") in history
+        assert ("watchkeeper:playbook:escalate-exfil", "case.update") in history
         with world.ws.state.session() as s:
             assert s.scalar(select(CaseTask.title).where(CaseTask.case_id == case)) == \
                 "Ask HR for the exit date"
