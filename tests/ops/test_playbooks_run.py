@@ -215,3 +215,17 @@ steps:
         assert s.scalar(select(CaseTask.title).where(CaseTask.case_id == case)) == \
             "Acknowledge now"
 
+
+
+def test_the_scheduler_job_runs_the_steps_due(world: World) -> None:
+    write_playbook(world, "quiet", """\
+id: quiet
+title: Quiet low ones
+trigger: {on: alert, rules: [insider.behavior.*]}
+steps:
+  - suppress: {for: 1d, match: [rule], reason: reviewed weekly}
+""")
+    send_alert(world, "f-1", severity=2, rule="insider.behavior.first_after_hours_logon")
+    [job] = world.ws.scheduler_run_once(["playbooks"], world.clock)
+    assert job.summary == "1 step(s) run: 1 done, 0 to retry, 0 failed; 1 run(s) finished"
+    assert world.ws.playbook_runs()[0].status == "succeeded"
