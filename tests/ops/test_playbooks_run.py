@@ -229,3 +229,39 @@ steps:
     [job] = world.ws.scheduler_run_once(["playbooks"], world.clock)
     assert job.summary == "1 step(s) run: 1 done, 0 to retry, 0 failed; 1 run(s) finished"
     assert world.ws.playbook_runs()[0].status == "succeeded"
+
+
+def test_a_queued_run_keeps_its_steps_and_a_grouped_case_starts_case_playbooks(
+        world: World) -> None:
+    world.ws.PLAYBOOKS_RECHECK = 0.0          # look at the files on every batch
+    write_playbook(world, "open", """\
+id: open
+title: Open a case
+trigger: {on: alert}
+steps:
+  - group: {title: From a playbook}
+""")
+    write_playbook(world, "opened", """\
+id: opened
+title: Any case opened
+trigger: {on: case}
+steps:
+  - task: {title: first version}
+""")
+    send_alert(world, "g-1")
+    assert world.ws.playbooks_run_due().succeeded == 1         # the group step
+    write_playbook(world, "opened", """\
+id: opened
+title: Any case opened
+trigger: {on: case}
+steps:
+  - task: {title: second version}
+""")
+    assert world.ws.playbooks_run_due().succeeded == 1         # the case playbook
+    runs = {r.playbook: r for r in world.ws.playbook_runs()}
+    case = runs["open"].case_id
+    assert case is not None and runs["opened"].case_id == case
+    assert runs["opened"].version != world.ws.playbooks_list().playbooks[1].version
+    with world.ws.state.session() as s:
+        assert s.scalar(select(CaseTask.title).where(CaseTask.case_id == case)) == \
+            "first version"
