@@ -229,7 +229,8 @@ def do_watchlist(ws: Workspace, run: RunInfo, spec: Mapping[str, Any],
                                 watchlist=spec["list"], until=until, now=now,
                                 trigger=False)
     except ConflictError as exc:
-        return {"watchlist": spec["list"], "entry": None, "note": str(exc)[:300]}
+        return {"watchlist": spec["list"], "entry": None,
+                "note": ws.cases.names.redact(str(exc))[:300]}
     return {"watchlist": made.watchlist, "entry": made.id,
             "until": made.until.isoformat() if made.until else None}
 
