@@ -265,3 +265,20 @@ steps:
     with world.ws.state.session() as s:
         assert s.scalar(select(CaseTask.title).where(CaseTask.case_id == case)) == \
             "first version"
+
+
+def test_data_residency_still_applies_to_a_playbook_assignment(world: World) -> None:
+    write_playbook(world, "move", """\
+id: move
+title: Move EU cases to the US team
+trigger: {on: case}
+steps:
+  - assign: {team: soc-us}
+    retries: 0
+""")
+    case = world.case("eu").id
+    assert world.ws.playbooks_run_due().failed == 1
+    [run] = world.ws.playbook_runs(case_id=case)
+    assert run.status == "failed" and run.steps[0].last_error is not None
+    assert "soc-us" in run.steps[0].last_error and "region eu" in run.steps[0].last_error
+    assert world.ws.case_show(world.viewer("lena"), case).case.team == "soc-eu"

@@ -27,11 +27,12 @@ from watchkeeper.cases.suppression import add_suppression
 from watchkeeper.cases.views import JsonValue, LinkView
 from watchkeeper.cases.workflow import Priority, Status
 from watchkeeper.errors import ConflictError, NotFoundError, PlaybookError, WatchkeeperError
+from watchkeeper.ops import changes, shifts
 from watchkeeper.ops.playbooks import webhook
 from watchkeeper.ops.playbooks.queue import actor
 from watchkeeper.security.recusal import OPERATOR, Viewer
 from watchkeeper.security.roles import EVERYWHERE
-from watchkeeper.store.models import Alert, AlertSubject, Case, PlaybookRun
+from watchkeeper.store.models import Account, Alert, AlertSubject, Case, PlaybookRun
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
@@ -93,9 +94,27 @@ def do_set(ws: Workspace, s: Session, run: PlaybookRun, spec: Mapping[str, Any],
 
 def do_assign(ws: Workspace, s: Session, run: PlaybookRun, spec: Mapping[str, Any],
               now: datetime) -> Output:
+    """Give the case to a team that may see its regions (data residency: a playbook
+    moves no case where routing could not) and to an assignee who may open it."""
     repo = _repo(ws, s, run, now)
-    view = repo.update(_case(run), CaseChange(team=spec.get("team"),
-                                              assignee=spec.get("assignee")))
+    case_id = _case(run)
+    regions = repo.regions(case_id)
+    if spec.get("team"):
+        team = shifts.plan_of(s, spec["team"])
+        if not team.sees(regions):
+            named = sorted({r.casefold() for r in regions if r})
+            raise PlaybookError(f"case {case_id}", "assign.team", f"team {team.name} may not "
+                                f"see region {', '.join(named)} (data residency)")
+    if spec.get("assignee"):
+        account = s.scalar(select(Account).where(Account.name == spec["assignee"]))
+        why = changes.refusal(repo, repo.open(case_id), account, now.date()) \
+            if account is not None else None
+        if account is not None and (why or not changes.sees(s, account, regions)):
+            raise PlaybookError(f"case {case_id}", "assign.assignee",
+                                f"{account.name} may not open the case: "
+                                f"{why or 'not a team of its regions'}")
+    view = repo.update(case_id, CaseChange(team=spec.get("team"),
+                                           assignee=spec.get("assignee")))
     return {"team": view.team, "assignee": view.assignee}
 
 
