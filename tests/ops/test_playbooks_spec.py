@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from watchkeeper.errors import PlaybookError
 from watchkeeper.ops.playbooks.golden import check, event_facts, read_event
@@ -152,3 +155,24 @@ def test_the_shipped_examples_pass_their_golden_tests(playbook: str, event: str,
 def test_a_golden_event_with_an_unknown_key_is_named() -> None:
     with pytest.raises(PlaybookError, match=r"x\.json severty: unknown key"):
         event_facts({"severty": "high"}, "x.json")
+
+
+SCALARS = st.none() | st.booleans() | st.integers(-10, 10) | st.sampled_from(
+    ["alert", "case", "high", "enrich", "group", "set", "webhook", "7d", "x", ""])
+KEYS = st.sampled_from(["id", "title", "trigger", "on", "steps", "conditions", "field",
+                        "in", "severity_at_least", "rules", "enrich", "set", "url",
+                        "severity", "priority", "retries", "for", "reason", "other"])
+DOCS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) |
+                    st.dictionaries(KEYS, inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.dictionaries(KEYS, DOCS, max_size=6))
+def test_any_document_loads_or_is_one_playbook_error(tmp_path: Path,
+                                                     doc: dict[str, object]) -> None:
+    path = write(tmp_path, yaml.safe_dump(doc))
+    try:
+        load_file(path)
+    except PlaybookError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
