@@ -4,8 +4,10 @@ golden tests."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from watchkeeper.errors import PlaybookError
 from watchkeeper.ops.playbooks.golden import check, event_facts, read_event
 from watchkeeper.ops.playbooks.loader import EXAMPLES, load_all, load_file
 from watchkeeper.ops.playbooks.triggers import Facts, PlaybookSet
-from watchkeeper.ops.playbooks.webhook import allowed
+from watchkeeper.ops.playbooks.webhook import WebhookError, allowed, post
 
 HEAD = "id: p\ntitle: A playbook\n"
 
@@ -176,3 +178,27 @@ def test_any_document_loads_or_is_one_playbook_error(tmp_path: Path,
         load_file(path)
     except PlaybookError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+
+
+def test_a_webhook_that_times_out_or_answers_no_2xx_is_an_error() -> None:
+    allow = ["https://hooks.example.com/soc/"]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with pytest.raises(WebhookError, match="ReadTimeout"):
+        post("https://hooks.example.com/soc/x", {"a": 1}, allow=allow,
+             timeout=timedelta(seconds=1), transport=httpx.MockTransport(slow))
+    refused = httpx.MockTransport(lambda r: httpx.Response(302, headers={"Location": "/"}))
+    with pytest.raises(WebhookError, match="answered HTTP 302"):   # redirects not followed
+        post("https://hooks.example.com/soc/x", {}, allow=allow,
+             timeout=timedelta(seconds=1), transport=refused)
+    seen: list[bytes] = []
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        return httpx.Response(204)
+
+    assert post("https://hooks.example.com/soc/x", {"a": 1}, allow=allow,
+                timeout=timedelta(seconds=1), transport=httpx.MockTransport(ok)) == 204
+    assert seen == [b'{"a":1}'] or seen == [b'{"a": 1}']
