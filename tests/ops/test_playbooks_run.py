@@ -18,6 +18,7 @@ from ops.playbookwork import (
     send_alert,
     write_playbook,
 )
+from watchkeeper.cases.alerts import IntakeResult
 from watchkeeper.store.models import (
     Alert,
     CaseTask,
@@ -282,3 +283,26 @@ steps:
     assert run.status == "failed" and run.steps[0].last_error is not None
     assert "soc-us" in run.steps[0].last_error and "region eu" in run.steps[0].last_error
     assert world.ws.case_show(world.viewer("lena"), case).case.team == "soc-eu"
+
+
+def test_an_intake_without_the_batch_at_hand_reads_the_alerts_back(world: World) -> None:
+    """What `detect` and `analyze` queue goes through `sync_own_alerts`, whose hook
+    gets no batch: the facts are read from the store, watchlists included."""
+    alert = send_alert(world, "h-1")
+    world.ws.PLAYBOOKS_RECHECK = 0.0
+    write_playbook(world, "watched", """\
+id: watched
+title: Watched people's alerts
+trigger: {on: alert, rules: ["insider.exfil.*"], watchlists: [insider-watch]}
+steps:
+  - group: {}
+""")
+    with world.ws.state.session() as s:
+        s.add(WatchlistEntry(person="ACM2278", watchlist="insider-watch", origin="analyst",
+                             added_by="lena", reason="test", since=world.clock.now().date(),
+                             until=None, created_at=world.clock.now()))
+    with world.ws.state.session() as s:
+        world.ws.playbooks_intake(s, IntakeResult(1, 1, 0, 0, 0, 0, (alert,),
+                                                  ((alert, None),)))
+    [run] = world.ws.playbook_runs()
+    assert (run.playbook, run.alert_id, run.status) == ("watched", alert, "pending")

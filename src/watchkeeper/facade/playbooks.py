@@ -212,7 +212,7 @@ class PlaybookJobs(StateJobs):
         now = self.clock.now()
         facts = intake_facts(alerts, result.alert_ids, result.fresh) \
             if alerts is not None else \
-            alert_facts(session, [i for i, _ in result.fresh], now.date(), False)
+            alert_facts(session, [i for i, _ in result.fresh])
         self.playbooks_queue(session, with_watchlists(session, books, facts, now.date()),
                              now)
 

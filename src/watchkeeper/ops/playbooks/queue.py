@@ -124,10 +124,11 @@ def case_event(session: Session, run: PlaybookRun, action: str,
 
 # -- facts of events, read in bulk ----------------------------------------------------------
 
-def alert_facts(session: Session, alert_ids: Sequence[int], today: date,
-                watchlists: bool) -> list[Facts]:
-    """New alerts as events (suppressed ones start nothing): their columns in one
-    query and their people in another per chunk, not one query per alert."""
+def alert_facts(session: Session, alert_ids: Sequence[int]) -> list[Facts]:
+    """New alerts as events, read back from the store (suppressed ones start nothing):
+    their columns in one query and their people in another per chunk. For an intake
+    whose caller has not the batch at hand (`sync_own_alerts`); watchlists are added
+    by `with_watchlists`."""
     rows: list[Row[Any]] = []
     people: dict[int, list[str]] = {}
     for start in range(0, len(alert_ids), CHUNK):
@@ -138,15 +139,11 @@ def alert_facts(session: Session, alert_ids: Sequence[int], today: date,
                 AlertSubject.alert_id, AlertSubject.subject).where(
                 AlertSubject.alert_id.in_(chunk)).order_by(AlertSubject.alert_id)):
             people.setdefault(alert_id, []).append(subject)
-    lists = on_lists(session, {p for found in people.values() for p in found}, today) \
-        if watchlists else {}
     return [Facts("alert", f"alert:{r.id}", severity=r.severity,
                   rules=tuple(x for x in (r.rule, r.rule_id) if x),
                   sources=(r.source,), regions=(r.region,) if r.region else (),
                   people=tuple(people.get(r.id, ())), title=r.title, status=r.status,
-                  alert_id=r.id, case_id=r.case_id, day=r.event_time.date(),
-                  on_watchlists=frozenset(w for p in people.get(r.id, ())
-                                          for w in lists.get(p, ())))
+                  alert_id=r.id, case_id=r.case_id, day=r.event_time.date())
             for r in rows]
 
 
