@@ -203,6 +203,8 @@ class AccessSettings(BaseModel):
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:
         return check_codes(value)
+
+
 RETENTION_CLASSES = ("authentication", "peripheral", "file", "email", "web", "datastore",
                      "process", "finding")
 
@@ -255,6 +257,42 @@ def _days_per_class(value: dict[str, int], *, allow_default: bool) -> dict[str, 
     return dict(value)
 
 
+class PlaybookSettings(BaseModel):
+    """Playbooks as code (docs/operations.md, "Playbooks")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[Path] = Field(
+        default_factory=list, description="Playbook files or folders beyond the "
+        "workspace's playbooks/ folder (relative: to the workspace).")
+    webhook_allow: list[str] = Field(
+        default_factory=list, description="URL prefixes webhook steps may call "
+        "(scheme, host and port equal, path below); nothing else is called.")
+    webhook_timeout: Duration = Field(timedelta(seconds=10),
+                                      description="Longest wait for a webhook's answer.")
+    retries: int = Field(3, ge=0, le=20, description="Default retries of a failed step.")
+    retry_base: Duration = Field(timedelta(seconds=30),
+                                 description="Delay before a failed step's first retry; "
+                                             "doubled after each further failure.")
+    retry_max: Duration = Field(timedelta(minutes=30), description="Longest retry delay.")
+
+    @field_validator("webhook_timeout", "retry_base", "retry_max")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0 s")
+        return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+                raise ValueError(f"{url!r}: expected an http(s) URL prefix such as "
+                                 "'https://hooks.example.com/soc/'")
+        return value
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -267,6 +305,7 @@ class Settings(BaseModel):
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    playbooks: PlaybookSettings = Field(default_factory=PlaybookSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -335,4 +374,9 @@ false_positive_days = 30
 # entry, in days.
 watchlist_days = 90
 allow_days = 90
+
+[playbooks]
+# Playbooks run from the workspace's playbooks/ folder (docs/operations.md, "Playbooks").
+# Webhook steps call only URLs below these prefixes:
+# webhook_allow = ["https://hooks.example.com/soc/"]
 """

@@ -40,8 +40,10 @@
     │                                against the schema (names file and line)
     ├── GrantError                   an access request, approval or grant change is
     │                                invalid (names the field)
-    └── RetentionError               a legal hold or a retention setting is invalid (names
-                                     the field)
+    ├── RetentionError               a legal hold or a retention setting is invalid (names
+    │                                the field)
+    └── PlaybookError                a playbook file, golden test or run request is invalid
+                                     (names file:line and the field)
 
 A malformed *row* is never an exception: it goes to the quarantine with its file, line,
 reason and raw text. Exceptions are for things that stop a whole file or command.
@@ -274,6 +276,13 @@ class PolicyError(WatchkeeperError):
 class GrantError(WatchkeeperError):
     """An access request, approval, denial or revocation is invalid; `field` names the
     part at fault (``duration``, ``purpose``, ``approver``, ``resource`` ...)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
 class RetentionError(WatchkeeperError):
     """A legal hold or a retention setting is invalid; `field` names the part at fault
     (``person``, ``until``, ``reason``, ``retention.classes.web`` …)."""
@@ -282,3 +291,13 @@ class RetentionError(WatchkeeperError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class PlaybookError(WatchkeeperError):
+    """A playbook file, golden test or playbook request is invalid: `where` is
+    ``file:line`` (or a name), `field` the dotted field at fault (``steps.2.webhook.url``;
+    empty: the whole file)."""
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        self.where, self.field, self.reason = where, field, reason
+        super().__init__(f"{where} {field}: {reason}" if field else f"{where}: {reason}")

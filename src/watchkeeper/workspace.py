@@ -24,6 +24,7 @@ from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.metrics import MetricsJobs
 from watchkeeper.facade.ops import OpsJobs
 from watchkeeper.facade.people import PeopleJobs
+from watchkeeper.facade.playbooks import PlaybookJobs
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.retention import RetentionJobs
 from watchkeeper.facade.shifts import ShiftJobs
@@ -79,8 +80,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, QueueJobs,
-                LakeJobs, OpsJobs, RetentionJobs, ViolationJobs):
+class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, PlaybookJobs,
+                QueueJobs, LakeJobs, OpsJobs, RetentionJobs, ViolationJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

@@ -95,7 +95,7 @@ def test_serve_runs_the_scheduler_and_an_event_reaches_the_queue(tmp_path: Path)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     text = log.read_text()
-    assert "Scheduler: on, 6 jobs (watchkeeper scheduler jobs)." in " ".join(text.split())
+    assert "Scheduler: on, 7 jobs (watchkeeper scheduler jobs)." in " ".join(text.split())
     assert "job events: ok: 1 event(s) from 1 post(s)" in text
 
 

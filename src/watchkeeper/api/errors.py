@@ -21,6 +21,7 @@ RevealError (reason),
 FeedbackError (field named),
 OpsError (shifts, SLAs),
 GrantError (access requests)
+PlaybookError (file:line)
 request fields, unreadable body
 StoreError, other DB errors,   503     unavailable
 PolicyError (broken policies)
@@ -54,6 +55,7 @@ from watchkeeper.errors import (
     OpsError,
     PagingError,
     PermissionDeniedError,
+    PlaybookError,
     PolicyError,
     RevealError,
     StoreError,
@@ -80,6 +82,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (FeedbackError, 422, "invalid"),
     (OpsError, 422, "invalid"),
     (GrantError, 422, "invalid"),
+    (PlaybookError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
     (PolicyError, 503, "unavailable"),
 )

@@ -48,6 +48,7 @@ LINKS: tuple[Link, ...] = (
     _case("ChangeLinks", "post", "/links"),
     _case("ResolveCase", "post", "/resolve"),
     _case("ExportCase", "get", "/export"),
+    _case("GetPlaybookRuns", "get", "/playbook-runs"),
     Link(("patch", "/cases/{case_id}", 200), "GetUpdatedCase", ("get", "/cases/{case_id}"),
          {"case_id": BODY_ID}),
     Link(("post", "/cases/{case_id}/resolve", 200), "ExportResolvedCase",

@@ -70,6 +70,7 @@ class _Added:
     id: int
     suppressed: bool
     joined: bool
+    case_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class IntakeResult:
     suppressed: int
     grouped: int
     alert_ids: tuple[int, ...]
+    # (id, case or None) of each alert stored for the first time and not suppressed
+    fresh: tuple[tuple[int, int | None], ...] = ()
 
 
 class _Batch:
@@ -100,6 +103,7 @@ class _Batch:
         self.duplicates: set[int] = set()
         self.suppressed: set[int] = set()
         self.grouped: set[int] = set()
+        self.fresh: dict[int, tuple[int, int | None]] = {}   # new, not suppressed: (id, case)
         self._rules: tuple[list[InForce], Grouper] | None = None
 
     def rules(self) -> tuple[list[InForce], Grouper]:
@@ -116,7 +120,8 @@ class _Batch:
             stop - start, sum(i in self.new for i in span),
             sum(i in self.updated for i in span), sum(i in self.duplicates for i in span),
             sum(i in self.suppressed for i in span), sum(i in self.grouped for i in span),
-            tuple(ids[(alerts[i].source, alerts[i].source_ref)] for i in span))
+            tuple(ids[(alerts[i].source, alerts[i].source_ref)] for i in span),
+            tuple(sorted(self.fresh[i] for i in span if i in self.fresh)))
 
     def add_all(self, firsts: dict[Key, tuple[AlertIn, int]]) -> dict[Key, int]:
         """Insert new alerts (one alert of each key) in one go; when another session
@@ -169,7 +174,7 @@ class _Batch:
                       for v in getattr(kids, name)]
             if values:
                 self.session.execute(insert(table), values)
-        return [_Added(index, i, row["suppressed_by"] is not None, joined)
+        return [_Added(index, i, row["suppressed_by"] is not None, joined, row["case_id"])
                 for (_, index), i, row, joined in zip(items, ids, rows, placed, strict=True)]
 
     def _count(self, added: list[_Added]) -> list[int]:
@@ -177,6 +182,8 @@ class _Batch:
             self.new.add(one.index)
             if one.suppressed:
                 self.suppressed.add(one.index)
+            else:
+                self.fresh[one.index] = (one.id, one.case_id)
             if one.joined:
                 self.grouped.add(one.index)
         return [one.id for one in added]
@@ -255,18 +262,38 @@ def ingest_requests(session: Session,
 
 
 def store_alerts(state: StateStore, alerts: Sequence[AlertIn],
-                 received_at: datetime | None = None) -> IntakeResult:
+                 received_at: datetime | None = None, *,
+                 then: Callable[[Session, IntakeResult], None] | None = None
+                 ) -> IntakeResult:
     """`ingest_alerts` in a transaction of its own, retried when a concurrent writer
-    made it fail (the retry finds what the other one stored)."""
+    made it fail (the retry finds what the other one stored). `then` runs in the same
+    transaction once the batch is stored (operations queues its playbook runs there:
+    they are stored with the alerts or not at all)."""
     when = received_at or datetime.now(UTC)
-    return retrying(state, lambda s: ingest_alerts(s, alerts, when), "cannot store alerts")
+
+    def work(session: Session) -> IntakeResult:
+        result = ingest_alerts(session, alerts, when)
+        if then is not None:
+            then(session, result)
+        return result
+
+    return retrying(state, work, "cannot store alerts")
 
 
 def store_requests(state: StateStore,
-                   requests: Sequence[tuple[Sequence[AlertIn], datetime]]
+                   requests: Sequence[tuple[Sequence[AlertIn], datetime]], *,
+                   then: Callable[[Session, list[IntakeResult]], None] | None = None
                    ) -> list[IntakeResult]:
-    """`ingest_requests` in a transaction of its own, retried as `store_alerts` is."""
-    return retrying(state, lambda s: ingest_requests(s, requests), "cannot store alerts")
+    """`ingest_requests` in a transaction of its own, retried as `store_alerts` is;
+    `then` runs in it once they are stored, with each request's result."""
+
+    def work(session: Session) -> list[IntakeResult]:
+        results = ingest_requests(session, requests)
+        if then is not None:
+            then(session, results)
+        return results
+
+    return retrying(state, work, "cannot store alerts")
 
 
 def retrying(state: StateStore, work: Callable[[Session], T], doing: str, *,

@@ -17,6 +17,7 @@ transaction: all of one sync is queued, or none of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,7 +53,9 @@ class SyncReport:
 
 def sync_own_alerts(state: StateStore, lake: Lake, risk_alerts: pa.Table | None,
                     risk_events: pa.Table | None = None,
-                    received_at: datetime | None = None) -> SyncReport:
+                    received_at: datetime | None = None, *,
+                    then: Callable[[Session, IntakeResult], None] | None = None
+                    ) -> SyncReport:
     """Queue the lake's findings of our own rules not queued yet, and the stored risk
     alerts that are new or changed (`risk_alerts` None: nothing analysed yet)."""
     known_findings, known_risk = retrying(state, _known, "cannot read the alert queue",
@@ -62,7 +65,7 @@ def sync_own_alerts(state: StateStore, lake: Lake, risk_alerts: pa.Table | None,
             if known_risk.get(a.source_ref) != a.fingerprint()] \
         if risk_alerts is not None else []
     alerts: list[AlertIn] = [*findings, *risk]
-    intake = store_alerts(state, alerts, received_at)
+    intake = store_alerts(state, alerts, received_at, then=then)
     return SyncReport(len(findings), len(risk), intake)
 
 

@@ -32,6 +32,7 @@ from watchkeeper.cli import holds as holds_cmd
 from watchkeeper.cli import ingest as ingest_cmd
 from watchkeeper.cli import lake as lake_cmd
 from watchkeeper.cli import metrics as metrics_cmd
+from watchkeeper.cli import playbooks as playbooks_cmd
 from watchkeeper.cli import quarantine as quarantine_cmd
 from watchkeeper.cli import query as query_cmd
 from watchkeeper.cli import reveal as reveal_cmd
@@ -167,6 +168,7 @@ metrics_cmd.register(app)
 access_cmd.register(app)
 access_violations_cmd.register(access_cmd.app)   # access violations, detect-violations
 holds_cmd.register(app)    # holds add|list|release, lake purge
+playbooks_cmd.register(app)
 
 
 #: Allocations between young-generation collections (Python's default: 700). A command

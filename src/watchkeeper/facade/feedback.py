@@ -39,6 +39,10 @@ def _day_start(day: date) -> datetime:
 class FeedbackJobs(QueueJobs):
     """Verdict feedback: rule statistics, allow-list proposals, watchlists."""
 
+    if TYPE_CHECKING:  # defined by PlaybookJobs
+        def playbooks_watched(self, session: Session, entry: WatchlistInfo, user: str,
+                              now: datetime) -> None: ...
+
     def case_worker(self, name: str | None = None) -> Viewer:
         """`case_viewer(name)`, if their role may work alerts and cases (analyst, lead,
         admin, or the local operator); `AccessError` otherwise."""
@@ -174,12 +178,14 @@ class FeedbackJobs(QueueJobs):
     def watchlist_add(self, person: str, *, reason: str, actor: str,
                       watchlist: str = "insider-watch", until: date | None = None,
                       since: date | None = None, origin: str = "analyst",
-                      now: datetime | None = None) -> WatchlistInfo:
+                      now: datetime | None = None, trigger: bool = True) -> WatchlistInfo:
         """Put `person` (a pseudonym or a user id of the lake's people) on `watchlist`
         from `since` (default today, UTC) to `until` (inclusive; default `[feedback]
         watchlist_days` after today, or after `since` when later), as `actor` (an
         account, ``cli:<login>`` or a playbook), saying why. The next `analyze`
-        applies it as a risk modifier. Audited ``watchlist.add``."""
+        applies it as a risk modifier. Audited ``watchlist.add``; queues the runs of
+        the watchlist playbooks it starts (`trigger` False: none, as a playbook's own
+        watchlist step does, so playbooks never start each other)."""
         from watchkeeper.ops.watchlists import WatchlistNew, add_entry
         user = self._known_person(person)
         when = _now(now)
@@ -194,6 +200,8 @@ class FeedbackJobs(QueueJobs):
                          {"entry": made.id, "watchlist": made.watchlist,
                           "origin": made.origin, "since": made.since.isoformat(),
                           "until": made.until.isoformat() if made.until else None})
+            if trigger:
+                self.playbooks_watched(session, made, user, when)
         return self._watch_out(made)
 
     def watchlists(self, *, person: str | None = None, ended: bool = False,

@@ -12,6 +12,7 @@ from watchkeeper.facade.state import StateJobs
 
 if TYPE_CHECKING:
 
+    from sqlalchemy.orm import Session
 
     from watchkeeper.analysis import Explaining
     from watchkeeper.cases.alerts import IntakeResult
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
 class QueueJobs(StateJobs):
     """The workspace's case-service jobs: cases and the alert queue."""
 
+    if TYPE_CHECKING:  # defined by PlaybookJobs: the hooks that queue playbook runs
+        def playbooks_intake(self, session: Session, result: IntakeResult,
+                             alerts: Sequence[AlertIn] | None = None) -> None: ...
+
+        def playbooks_case_opened(self, session: Session, case_id: int,
+                                  now: datetime) -> None: ...
+
     # -- cases (cases.service: repository, timeline, summary, exports) ---------------------
 
     _case_desk: CaseDesk | None = None
@@ -45,9 +53,10 @@ class QueueJobs(StateJobs):
         if self._case_desk is None:
             from watchkeeper.cases.service import CaseDesk
             from watchkeeper.ops.hooks import OpsCaseHooks
-            self._case_desk = CaseDesk(self.state, self.lake, self.pseudonymizer,
-                                       explain=self._case_explain,
-                                       clock=lambda: self.clock.now(), hooks=OpsCaseHooks)
+            self._case_desk = CaseDesk(
+                self.state, self.lake, self.pseudonymizer, explain=self._case_explain,
+                clock=lambda: self.clock.now(),
+                hooks=lambda org: OpsCaseHooks(org, self.playbooks_case_opened))
         return self._case_desk
 
     _explaining: Explaining | None = None
@@ -144,7 +153,8 @@ class QueueJobs(StateJobs):
         from watchkeeper.cases.sync import sync_own_alerts
         stored = self.analysis
         self.last_sync = sync_own_alerts(self.state, self.lake, stored.optional("risk_alerts"),
-                                         stored.optional("risk_events"))
+                                         stored.optional("risk_events"),
+                                         then=self.playbooks_intake)
         return self.last_sync
 
     def _queue_own_alerts(self, job: str) -> None:
@@ -162,7 +172,9 @@ class QueueJobs(StateJobs):
                       received_at: datetime | None = None) -> IntakeResult:
         """Store normalized alerts in the queue: one batch, whole or not at all."""
         from watchkeeper.cases.alerts import store_alerts
-        return store_alerts(self.state, list(alerts), received_at)
+        batch = list(alerts)
+        return store_alerts(self.state, batch, received_at,
+                            then=lambda s, done: self.playbooks_intake(s, done, batch))
 
     def alerts_import(self, files: Iterable[Path], fmt: str | None = None,
                       mapping: Path | None = None) -> IntakeResult:
@@ -275,6 +287,8 @@ class QueueJobs(StateJobs):
         (a group commit); what each request did, or why it stored nothing. A request
         with a bad alert, or a batch the store refuses, has every request stored again on
         its own, so one sender's bad alert never costs another's."""
+        from functools import partial
+
         from watchkeeper.cases.alerts import store_alerts, store_requests
         from watchkeeper.cases.intake import parse_payload
         answers: list[IntakeResult | WatchkeeperError | None] = []
@@ -287,14 +301,23 @@ class QueueJobs(StateJobs):
                 continue
             answers.append(None)
             parsed.append((list(alerts), post.received))
+
+        def queue_runs(session: Session, done: Sequence[IntakeResult],
+                       batches: Sequence[Sequence[AlertIn]]) -> None:
+            """Playbook runs for the new alerts, in the transaction that stored them."""
+            for one, batch in zip(done, batches, strict=True):
+                self.playbooks_intake(session, one, batch)
+
         try:
-            stored: list[IntakeResult | WatchkeeperError] = list(
-                store_requests(self.state, parsed))
+            stored: list[IntakeResult | WatchkeeperError] = list(store_requests(
+                self.state, parsed, then=partial(queue_runs, batches=[a for a, _ in parsed])))
         except WatchkeeperError:
             stored = []
             for alerts, received in parsed:
                 try:
-                    stored.append(store_alerts(self.state, alerts, received))
+                    stored.append(store_alerts(
+                        self.state, alerts, received,
+                        then=partial(self.playbooks_intake, alerts=alerts)))
                 except WatchkeeperError as exc:
                     stored.append(exc)
         it = iter(stored)

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING
 from watchkeeper.facade.state import StateJobs
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from watchkeeper.cases.repository import CaseRepository
     from watchkeeper.cases.service import CaseDesk
     from watchkeeper.ops.casesla import CaseSlaView
     from watchkeeper.ops.compliance import SlaReport
-    from watchkeeper.ops.escalation import SlaTick
+    from watchkeeper.ops.escalation import BreachInfo, SlaTick
     from watchkeeper.ops.handoff import HandoffRun, HandoffSummary, HandoffView
     from watchkeeper.ops.notify import NotificationView
     from watchkeeper.ops.seed import SeedReport
@@ -34,9 +36,12 @@ if TYPE_CHECKING:
 class ShiftJobs(StateJobs):
     """The workspace's operations jobs (`watchkeeper.ops`)."""
 
-    if TYPE_CHECKING:  # defined by QueueJobs
+    if TYPE_CHECKING:  # defined by QueueJobs and PlaybookJobs
         @property
         def cases(self) -> CaseDesk: ...
+
+        def playbooks_breached(self, session: Session, breaches: Sequence[BreachInfo],
+                               now: datetime) -> None: ...
 
     def _now(self, now: datetime | None = None) -> datetime:
         return now if now is not None else self.clock.now()
@@ -161,8 +166,11 @@ class ShiftJobs(StateJobs):
         (each once). The scheduler's periodic job; the breaches it returns are what SLA
         playbooks start from."""
         from watchkeeper.ops.escalation import tick
+        when = self._now(now)
         with self.state.session() as s:
-            return tick(s, self.cases.org, self._now(now))
+            found = tick(s, self.cases.org, when)
+            self.playbooks_breached(s, found.breaches, when)
+            return found
 
     def sla_report(self, since: datetime | str, until: datetime | None = None,
                    now: datetime | None = None) -> SlaReport:

@@ -1,8 +1,10 @@
 """What operations adds to opening a case (`cases.service.CaseHooks`), inside the case's
-own unit of work: the team it goes to (`ops.routing`), and its SLA clocks."""
+own unit of work: the team it goes to (`ops.routing`), its SLA clocks, and the runs of
+the playbooks a case opened starts (`ops.playbooks`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,10 +20,13 @@ from watchkeeper.store.models import Alert, Case
 class OpsCaseHooks:
     """Route a new case without a team to the team on shift that may see its regions
     (a ``case.route`` event says which and why); refuse a team given that may not see
-    them; start its SLA clocks."""
+    them; start its SLA clocks; queue the playbook runs it starts (`playbooks`: the
+    workspace's hook, in the same unit of work)."""
 
-    def __init__(self, org: OrgChart) -> None:
+    def __init__(self, org: OrgChart,
+                 playbooks: Callable[[Session, int, datetime], None] | None = None) -> None:
         self.org = org
+        self.playbooks = playbooks
 
     def opened(self, session: Session, case_id: int, now: datetime) -> None:
         row = session.get_one(Case, case_id)
@@ -45,6 +50,8 @@ class OpsCaseHooks:
         h = history.load(session, [case_id])[case_id]
         sync(session, h, policies(session).get(h.severity),
              {p.name: p for p in plans}, now)
+        if self.playbooks is not None:
+            self.playbooks(session, case_id, now)
 
 
 __all__ = ["OpsCaseHooks"]

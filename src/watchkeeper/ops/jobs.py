@@ -20,6 +20,7 @@ expiry         5 min    audit suppressions that ended; remove expired sessions; 
                         grants of leavers and movers (HR), audit grants that ended
 sla-tick       1 min    bring SLA clocks up to date, escalate new breaches
 handoffs       1 min    write hand-offs at shift ends, flag unacknowledged ones
+playbooks      10 s     run the playbook steps due: queued ones, retries after back-off
 =============  =======  =============================================================
 
 `detect` and `analyze` skip a run when no ingest has committed since their last one.
@@ -169,6 +170,11 @@ def handoffs_job(ctx: JobContext) -> JobResult:
                      f"flagged unacknowledged, {run.notified:,} notification(s)")
 
 
+def playbooks_job(ctx: JobContext) -> JobResult:
+    done = ctx.workspace.playbooks_run_due(ctx.now)
+    return JobResult(done.summary(), changed=done.attempted > 0, warning=done.failed > 0)
+
+
 register(Job(EVENTS, events_job, timedelta(seconds=10),
              "commit events posted to /api/v1/events", timeout=timedelta(minutes=10)))
 register(Job(DROP, drop_folders_job, timedelta(minutes=1),
@@ -184,3 +190,6 @@ register(Job("sla-tick", sla_tick_job, timedelta(minutes=1),
              "bring SLA clocks up to date, escalate new breaches (docs/operations.md)"))
 register(Job("handoffs", handoffs_job, timedelta(minutes=1),
              "write hand-offs at shift ends, flag unacknowledged ones"))
+register(Job("playbooks", playbooks_job, timedelta(seconds=10),
+             "run the playbook steps due, retry failed ones after back-off",
+             timeout=timedelta(minutes=10)))

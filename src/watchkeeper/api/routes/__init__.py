@@ -13,6 +13,7 @@ from watchkeeper.api.routes import (
     me,
     metrics,
     people,
+    playbooks,
     shifts,
     sla,
     teams,
@@ -37,6 +38,8 @@ RESOURCES: tuple[APIRouter, ...] = (
     sla.notifications,
     metrics.router,
     access.router,
+    playbooks.router,
+    playbooks.case_runs,
 )
 
 __all__ = ["RESOURCES"]

@@ -41,6 +41,7 @@ from watchkeeper.store.models.ops import (
     TeamHoliday,
     TeamShift,
 )
+from watchkeeper.store.models.playbooks import PlaybookRun, PlaybookStep
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -87,6 +88,8 @@ __all__ = [
     "IngestedFile",
     "LegalHold",
     "Notification",
+    "PlaybookRun",
+    "PlaybookStep",
     "Reveal",
     "SchedulerJob",
     "SlaBreach",
