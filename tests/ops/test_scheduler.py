@@ -277,3 +277,29 @@ def test_back_off_doubles_and_is_capped() -> None:
         [10, 20, 40, 70, 70]
     assert policy.retry_delay(10_000) == timedelta(seconds=70)
 
+
+
+def test_what_jobs_import_is_imported_before_their_threads_start(
+        state_store: StateStore, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `scheduler run-once` failed with "deadlock detected by
+    _ModuleLock('watchkeeper.risk.feedback')" when two job threads first imported the
+    risk package at once. The modules are imported in the starting thread first."""
+    import sys
+
+    from watchkeeper.ops import jobs
+    seen: list[str] = []
+
+    def job(ctx: JobContext) -> JobResult:
+        seen.append(threading.current_thread().name)
+        return JobResult("ran")
+
+    warmed: list[str] = []
+    monkeypatch.setattr(jobs, "warm_imports",
+                        lambda: warmed.append(threading.current_thread().name))
+    s = make(state_store, clock, Job("a", job, timedelta(hours=1), "A"))
+    s.run_once()
+    assert warmed == [threading.current_thread().name] and seen == ["watchkeeper-job-a"]
+    monkeypatch.undo()
+    jobs.warm_imports()   # every name it lists imports
+    assert all(name in sys.modules for name in jobs.JOB_MODULES)

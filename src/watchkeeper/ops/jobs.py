@@ -45,6 +45,26 @@ if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
 REGISTRY: dict[str, Job] = {}
+
+# What the jobs import as they run, imported once before the first job thread starts:
+# two threads importing modules that import each other (the risk package and its
+# feedback module, say) can meet in Python's import locks, and one of them then fails
+# with "deadlock detected" instead of waiting.
+JOB_MODULES = (
+    "watchkeeper.risk", "watchkeeper.risk.feedback", "watchkeeper.cases.service",
+    "watchkeeper.cases.alerts", "watchkeeper.cases.sync", "watchkeeper.ops.verdicts",
+    "watchkeeper.ops.watchlists", "watchkeeper.ops.sla", "watchkeeper.ops.escalation",
+    "watchkeeper.ops.handoff", "watchkeeper.ops.notify", "watchkeeper.ops.hooks",
+    "watchkeeper.ops.playbooks.queue", "watchkeeper.ops.playbooks.runner",
+    "watchkeeper.access.grants", "watchkeeper.analysis", "watchkeeper.ingest",
+)
+
+
+def warm_imports() -> None:
+    """Import `JOB_MODULES` in this thread (once per process: later calls are cheap)."""
+    import importlib
+    for name in JOB_MODULES:
+        importlib.import_module(name)
 EVENTS, DROP, DETECT, ANALYZE, EXPIRY = "events", "drop-folders", "detect", "analyze", "expiry"
 INGEST_SEQ = "ingest_seq"   # a bookmark: the newest ingest commit a run has seen
 

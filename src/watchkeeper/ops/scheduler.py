@@ -324,6 +324,7 @@ class Scheduler:
     def run_once(self, names: Iterable[str] = ()) -> list[JobRun]:
         """Run the due jobs (or the jobs `names`, due or not) and wait for them, each up
         to its timeout; a job another scheduler holds is reported ``busy``."""
+        _warm()
         self._ensure()
         now = self.clock.now()
         wanted = list(names)
@@ -370,6 +371,7 @@ class Scheduler:
         """Tick every `Policy.tick` in a daemon thread until `stop`."""
         if self._thread is not None:
             return
+        _warm()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, daemon=True,
                                         name="watchkeeper-scheduler")
@@ -426,3 +428,10 @@ def with_settings(job: Job, every: timedelta | None, timeout: timedelta | None,
                    enabled=job.enabled if enabled is None else enabled,
                    disabled_why=job.disabled_why if enabled is None else
                    (None if enabled else "disabled in watchkeeper.toml"))
+
+
+def _warm() -> None:
+    """Import what the jobs import, here, before any job thread starts
+    (`ops.jobs.warm_imports`: concurrent first imports can fail as a deadlock)."""
+    from watchkeeper.ops.jobs import warm_imports
+    warm_imports()
