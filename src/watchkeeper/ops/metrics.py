@@ -31,7 +31,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from watchkeeper.cases.workflow import OPEN, Status
 from watchkeeper.ops import compliance
@@ -152,11 +153,12 @@ def metrics(session: Session, w: Window) -> Metrics:
         _postgres_settings(session)
     team_id = _team_id(session, w.team)
     alerts = _alerts(w, team_id)
-    volumes, (total, suppressed, in_cases) = _volumes(session, alerts)
-    origin = func.coalesce(Alert.first_seen, Alert.event_time)
-    detect_s = seconds(dialect, Alert.received_at, origin)
-    known = ranked(session, alerts.where(detect_s >= 0, origin < Alert.received_at),
-                   detect_s)
+    walk = _alerts(w, team_id, walk=True) if dialect == "sqlite" and team_id is None \
+        else alerts
+    volumes, (total, suppressed, in_cases, timed) = _volumes(session, walk, alerts)
+    detect_s = seconds(dialect, Alert.received_at, ORIGIN)
+    known = ranked(session, alerts.where(detect_s >= 0, Alert.received_at > ORIGIN),
+                   detect_s, timed)
     detect = ClockStats(known.count, total - known.count, known.median, known.p90)
     acknowledge, resolve, ncases = _case_clocks(session, w, team_id, dialect)
     sla_row, sla_cases = _sla(session, w)
@@ -190,34 +192,50 @@ def _team_id(session: Session, team: str | None) -> int | None:
     return found
 
 
-def _alerts(w: Window, team_id: int | None) -> Select[Any]:
-    """The alerts of the window (one column, replaced by the caller)."""
-    query = select(Alert.id).where(Alert.received_at >= w.start, Alert.received_at < w.end,
+def _alerts(w: Window, team_id: int | None, *, walk: bool = False) -> Select[Any]:
+    """The alerts of the window (one column, replaced by the caller); `walk`: the period
+    tested on ``+received_at``, which SQLite's planner does not seek an index by."""
+    received: Any = Alert.received_at
+    if walk:
+        received = UnaryExpression(Alert.received_at.expression, operator=custom_op("+"),
+                                   type_=Alert.received_at.type)
+    query = select(Alert.id).where(received >= w.start, received < w.end,
                                    w.scope.clause(Alert.region))
     if team_id is not None:
         query = query.where(Alert.case_id.in_(select(Case.id).where(Case.team_id == team_id)))
     return query
 
 
-Counts = tuple[int, int, int]   # alerts, suppressed, in a case now
+ORIGIN = func.coalesce(Alert.first_seen, Alert.event_time)   # an alert's first event
+Counts = tuple[int, int, int, int]   # alerts, suppressed, in a case now, detect known
 
 
-def _volumes(session: Session, alerts: Select[Any]) -> tuple[Volumes, Counts]:
-    """Volumes per rule, source, severity, team and region, and the totals: one grouped
-    pass over the period's alerts on their raw columns (read from `ix_alerts_metrics`
-    alone, no join), names folded here; the team split from the alerts in a case only."""
+def _volumes(session: Session, walk: Select[Any],
+             alerts: Select[Any]) -> tuple[Volumes, Counts]:
+    """Volumes per rule, source, severity, team and region, and the totals (with how many
+    alerts have a known detection time): one grouped pass over the period's alerts on
+    their raw columns (read from `ix_alerts_metrics` alone, no join), names folded here;
+    the team split from the alerts in a case only.
+
+    `walk` selects the same alerts as `alerts`; for SQLite without a team it names the
+    period so that the planner walks ``ix_alerts_volumes`` in group order: it would
+    rather sort a range of the period's index, 3-4x the CPU (docs/benchmarks.md). A
+    team's few alerts are left to the planner (found by their case)."""
     from watchkeeper.ops.compliance import _severity
-    rows = session.execute(alerts.with_only_columns(
+    known = func.count().filter(Alert.received_at > ORIGIN)
+    rows = session.execute(walk.with_only_columns(
         Alert.rule_id, Alert.rule, Alert.source, Alert.severity, Alert.region, func.count(),
-        func.count(Alert.suppressed_by), func.count(Alert.case_id))
+        func.count(Alert.suppressed_by), func.count(Alert.case_id), known)
         .group_by(Alert.rule_id, Alert.rule, Alert.source, Alert.severity, Alert.region))
     rules: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     sources: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     severities: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     regions: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     total = [0, 0, 0]
-    for rule_id, rule, source, severity, region, n, m, c in rows:
+    timed = 0
+    for rule_id, rule, source, severity, region, n, m, c, d in rows:
         counts = (int(n), int(m), int(c))
+        timed += int(d)
         for sums, key in ((rules, (rule if rule_id is None else rule_id) or NO_RULE),
                           (sources, source),
                           (severities, _severity(int(severity))),
@@ -229,10 +247,11 @@ def _volumes(session: Session, alerts: Select[Any]) -> tuple[Volumes, Counts]:
     teams: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     owned = session.execute(alerts.with_only_columns(
         Case.team_id, func.count(), func.count(Alert.suppressed_by))
-        .join(Case, Case.id == Alert.case_id).where(Case.team_id.is_not(None))
+        .join(Case, Case.id == Alert.case_id)
+        .where(Alert.case_id.is_not(None), Case.team_id.is_not(None))
         .group_by(Case.team_id))
     for team_id, n, m in owned:
-        t = teams[names.get(team_id, NONE)]
+        t = teams[names.get(int(team_id), NONE)]
         t[0] += int(n)
         t[1] += int(m)
         t[2] += int(n)
@@ -247,7 +266,7 @@ def _volumes(session: Session, alerts: Select[Any]) -> tuple[Volumes, Counts]:
                             key=lambda v: (-v.alerts, v.key)))
 
     return (Volumes(roll(rules), roll(sources), roll(severities), roll(teams),
-                    roll(regions)), (total[0], total[1], total[2]))
+                    roll(regions)), (total[0], total[1], total[2], timed))
 
 
 # -- cases ------------------------------------------------------------------------------------

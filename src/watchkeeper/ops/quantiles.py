@@ -59,15 +59,18 @@ def spread(session: Session, values: Select[Any]) -> Spread:
     return of_values(found, ordered=True)
 
 
-def ranked(session: Session, values: Select[Any], x: ColumnElement[Any]) -> Spread:
+def ranked(session: Session, values: Select[Any], x: ColumnElement[Any],
+           count: int | None = None) -> Spread:
     """The spread of `x` over the rows `values` selects (NULLs left out), when an index
-    serves `values` in order of `x`: the count, then at each quantile's position the two
-    values either side (``ORDER BY x LIMIT 2 OFFSET k``), walked in the index rather than
-    read and sorted. The same figures as `spread`."""
+    serves `values` in order of `x`: the count (`count` when the caller knows it), then
+    at each quantile's position the two values either side (``ORDER BY x LIMIT 2
+    OFFSET k``), walked in the index rather than read and sorted. The same figures as
+    `spread`."""
     if session.get_bind().dialect.name == "postgresql":
         return spread(session, values.with_only_columns(x))
     present = values.where(x.is_not(None))
-    n = int(session.scalar(present.with_only_columns(func.count())) or 0)
+    n = count if count is not None else int(
+        session.scalar(present.with_only_columns(func.count())) or 0)
     if n == 0:
         return Spread(0, None, None)
     found: list[float] = []
