@@ -251,7 +251,7 @@ def _volumes(session: Session, walk: Select[Any],
         .where(Alert.case_id.is_not(None), Case.team_id.is_not(None))
         .group_by(Case.team_id))
     for team_id, n, m in owned:
-        t = teams[names.get(int(team_id), NONE)]
+        t = teams[names.get(team_id or 0, NONE)]
         t[0] += int(n)
         t[1] += int(m)
         t[2] += int(n)
