@@ -214,7 +214,7 @@ def _volumes(session: Session, walk: Select[Any],
              alerts: Select[Any]) -> tuple[Volumes, Counts]:
     """Volumes per rule, source, severity, team and region, and the totals (with how many
     alerts have a known detection time): one grouped pass over the period's alerts on
-    their raw columns (read from `ix_alerts_metrics` alone, no join), names folded here;
+    their raw columns (read from an index alone, no join), names folded here;
     the team split from the alerts in a case only.
 
     `walk` selects the same alerts as `alerts`; for SQLite without a team it names the
