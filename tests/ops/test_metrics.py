@@ -134,6 +134,10 @@ def test_store_quantiles_match_the_definition(desk: CaseDesk, n: int) -> None:
         from watchkeeper.ops.quantiles import seconds
         d = seconds(s.get_bind().dialect.name, Alert.received_at, Alert.event_time)
         got = spread(s, select(d))
+        from watchkeeper.ops.quantiles import ranked  # index probes: the same figures
+        assert ranked(s, select(Alert.id).where(d >= 0), d) == got
+        assert ranked(s, select(Alert.id).where(d >= 0), d, n) == got
+        assert ranked(s, select(Alert.id).where(d < 0), d).count == 0
     want = of_values([v * 60 for v in values])
     assert got.count == n
     assert got.median == pytest.approx(want.median)
