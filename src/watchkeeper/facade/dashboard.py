@@ -14,6 +14,7 @@ from watchkeeper.facade.people import PeopleJobs
 if TYPE_CHECKING:
     from watchkeeper.cases.overview import QueueOverview
     from watchkeeper.cases.queue import AlertDetail
+    from watchkeeper.cases.rollups import RollupStats
     from watchkeeper.cases.suppression import SuppressionInfo
     from watchkeeper.cases.views import CaseView
     from watchkeeper.lake.activity import SourcesOverview
@@ -47,7 +48,18 @@ class DashboardJobs(PeopleJobs):
         viewer's scope."""
         from watchkeeper.cases.overview import queue_overview
         with self.state.session() as session:
-            return queue_overview(session, viewer.scope, since)
+            return queue_overview(session, viewer.scope, since,
+                                  self.clock.now().date())
+
+    def rollups(self, *, rebuild: bool = False) -> RollupStats:
+        """The overview's rollup: its size and the alerts it counts against those
+        stored; `rebuild`: recompute it from the alerts first (one transaction)."""
+        from watchkeeper.cases import rollups
+        if rebuild:
+            with self.state.writing() as session:
+                return rollups.rebuild(session)
+        with self.state.session() as session:
+            return rollups.stats(session)
 
     def rules_last_fired(self, viewer: Viewer) -> dict[str, dt.datetime]:
         """Each rule's newest alert (event time) among those the viewer sees."""

@@ -32,7 +32,9 @@ def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
     found = workspace.queue_overview(actor.viewer, since)
     return page(request, "overview.html", {
         "overview": found, "days": days, "day_choices": DAYS,
-        "chart": charts.alerts_per_day(found)})
+        "chart": charts.alerts_per_day(found),
+        "source_chart": charts.alerts_per_source(found),
+        "age_chart": charts.backlog_age(found)})
 
 
 @router.get("/rules")

@@ -34,6 +34,7 @@ from watchkeeper.store.models.ops import (
     TeamHoliday,
     TeamShift,
 )
+from watchkeeper.store.models.rollups import AlertRollup
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -56,6 +57,7 @@ __all__ = [
     "AlertGroup",
     "AlertHost",
     "AlertObservable",
+    "AlertRollup",
     "AlertSubject",
     "AllowProposal",
     "ApiToken",
