@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.security.roles import Permission
@@ -26,6 +27,8 @@ def _days(days: int) -> int:
 @router.get("/")
 def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
              days: int = 30) -> Response:
+    if not actor.may(Permission.READ_CASES) and actor.may(Permission.READ_AUDIT):
+        return RedirectResponse("/audit", status_code=303)   # an auditor's home
     actor.require(Permission.READ_CASES)
     days = _days(days)
     since = workspace.clock.now().date() - dt.timedelta(days=days - 1)
