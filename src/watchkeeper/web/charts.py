@@ -76,6 +76,17 @@ def backlog_age(overview: QueueOverview) -> dict[str, Json]:
     return spec
 
 
+def sparkline(values: Sequence[float], width: int = 120, height: int = 24) -> str:
+    """The ``points`` of an SVG polyline drawing `values` left to right in a
+    `width` x `height` box (drawn by the server: a table of sparklines needs no script)."""
+    if not values:
+        return ""
+    top = max(max(values), 1e-9)
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}"
+                    for i, v in enumerate(values))
+
+
 def case_timeline(timeline: Timeline) -> dict[str, Json]:
     values: list[dict[str, Json]] = [
         {"time": e.time.isoformat(), "class": e.cls, "summary": e.summary[:120],

@@ -35,6 +35,8 @@ def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
     found = workspace.queue_overview(actor.viewer, since)
     return page(request, "overview.html", {
         "overview": found, "days": days, "day_choices": DAYS,
+        "people": workspace.top_people(actor.viewer, limit=10, days=days),
+        "coverage": workspace.source_coverage(), "sparkline": charts.sparkline,
         "chart": charts.alerts_per_day(found),
         "source_chart": charts.alerts_per_source(found),
         "age_chart": charts.backlog_age(found)})
