@@ -32,7 +32,7 @@ BENCHMARKS = {
     "rule_stats": ["bench_rule_stats.py", "--json"],
     "intake": ["bench_intake.py", "--json"],
     "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
-    "web": ["bench_web.py", "--json"],
+    "web": ["bench_web.py", "--browser", "demo-data/workspace", "--json"],
     "metrics": ["bench_metrics.py", "--json"],
     "replay": ["bench_replay.py", "--json"],
     "authorize": ["bench_authorize.py", "--json"],

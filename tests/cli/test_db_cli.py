@@ -115,3 +115,13 @@ def test_postgres_upgrade_backup_restore(tmp_path: Path,
     assert json.loads(done.stdout)["tables"]["alerts"] == 4
     st = json.loads(cli("-w", ws, "--database-url", url, "db", "status", "--json").stdout)
     assert (st["pending"], st["rows"]) == ([], 16)
+
+
+def test_rollups_show_a_drift_and_rebuild_mends_it(tmp_path: Path) -> None:
+    ws = str(workspace(tmp_path / "ws", alerts=3))   # written past the intake
+    before = cli("-w", ws, "db", "rollups")
+    assert before.returncode == 0 and "db rollups --rebuild" in before.stdout
+    done = json.loads(cli("-w", ws, "db", "rollups", "--rebuild", "--json").stdout)
+    assert done == {"rows": 3, "alerts": 3, "stored": 3, "rebuilt": True}
+    after = cli("-w", ws, "db", "rollups")
+    assert "3 alert(s); 3 stored" in after.stdout and "differ" not in after.stdout

@@ -200,3 +200,21 @@ def test_a_sqlite_store_upgrading_itself_keeps_its_alerts(tmp_path: Path) -> Non
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         store.close()
+
+
+def test_0012_fills_the_rollups_from_the_alerts_stored(location: StoreLocation) -> None:
+    from watchkeeper.cases.rollups import counts
+    upgrade(location, revision="0011_metrics_speed")
+    engine = make_engine(location)
+    try:
+        fill_at_0002(engine)
+        assert upgrade(location, engine, revision="0012_rollups").applied == (
+            "0012_rollups",)
+        with Session(engine) as s:
+            kept = counts(s)
+        day = T0.date()
+        assert kept == {(day, 1, "watchkeeper.detect", ""): (1, 1, 0),
+                        (day, 2, "watchkeeper.detect", ""): (1, 0, 1),   # suppressed
+                        (day, 3, "watchkeeper.detect", ""): (1, 1, 0)}
+    finally:
+        engine.dispose()

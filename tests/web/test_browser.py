@@ -20,8 +20,8 @@ from web.world import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-#: `make screenshots` names a folder here: each page of the walk is saved there as
-#: NAME-light.png and NAME-dark.png (1,366 x 768)
+#: a folder named here gets each page of the walk as NAME-light.png and NAME-dark.png
+#: (1,366 x 768); `make screenshots` takes the demo workspace's instead (web_browser.py)
 SHOTS = os.environ.get("WATCHKEEPER_SCREENSHOTS")
 
 

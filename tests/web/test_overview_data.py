@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from cases.casework import build_lake
 from helpers.cert_files import HEADERS, logon_row, write
 from helpers.state import T0, alert
 from watchkeeper.cases.overview import last_fired, queue_overview
+from watchkeeper.cases.rollups import rebuild
 from watchkeeper.ingest import ingest
 from watchkeeper.lake import Lake
-from watchkeeper.lake.activity import sources_overview
+from watchkeeper.lake.activity import coverage_of, source_coverage, sources_overview
 from watchkeeper.security.roles import EVERYWHERE, Scope
 from watchkeeper.sources.base import SourceContext
 from watchkeeper.store import StateStore
@@ -27,6 +29,8 @@ def test_alerts_per_day_and_the_open_backlog_keep_to_the_scope(
                    alert(1, region="eu", severity=4),                       # day 1, 10:30
                    alert(30, region="eu", severity=2, status="resolved"),   # day 2
                    alert(2, region="us", severity=5)])
+    with state_store.session() as s:   # rows added past the intake: counted again
+        rebuild(s)
     with state_store.session() as s:
         seen = queue_overview(s, EU, T0.date())
         everything = queue_overview(s, EVERYWHERE, T0.date())
@@ -36,7 +40,7 @@ def test_alerts_per_day_and_the_open_backlog_keep_to_the_scope(
         (day1, "high", 2), (day2, "low", 1)]
     assert [(b.severity_name, b.alerts) for b in seen.backlog] == [("high", 2)]
     assert seen.backlog[0].oldest is not None
-    assert seen.backlog[0].oldest.replace(tzinfo=dt.UTC) == T0
+    assert seen.backlog[0].oldest == T0.date()
     assert seen.open_alerts == 2 and everything.open_alerts == 3
     assert later.per_day == () and later.open_alerts == 3   # the backlog has no period
     with state_store.session() as s:
@@ -60,3 +64,44 @@ def test_sources_count_events_per_day_freshness_and_quarantine(tmp_path: Path) -
     assert sum(s.quarantined for s in found.sources) == 1
     assert found.last_commit is not None
     assert sources_overview(lake, dt.date(2011, 1, 1)).per_day == ()
+
+
+def test_coverage_names_a_source_that_stopped_and_the_people_it_misses() -> None:
+    at = dt.datetime(2010, 1, 20, 9, tzinfo=dt.UTC)
+    found = coverage_of({"fresh": at, "old": at - dt.timedelta(days=9, hours=1)},
+                        {"fresh": {"A", "B"}, "old": {"A"}}, {"A", "B", "C"})
+    by_source = {s.source: s for s in found.sources}
+    assert [s.source for s in found.stopped] == ["old"]
+    assert by_source["old"].behind_days == 9 and by_source["fresh"].behind_days == 0
+    assert [(s.people_seen, s.people_missing) for s in found.sources] == [(2, 1), (1, 2)]
+
+
+def test_coverage_of_a_lake_counts_people_without_events_of_a_source(
+        tmp_path: Path) -> None:
+    found = source_coverage(build_lake(tmp_path))
+    (cert,) = [s for s in found.sources if s.people_seen]
+    assert cert.people_seen == 2 and not cert.stopped
+    assert cert.people_missing == found.people - 2 and found.people > 2
+
+
+def test_top_people_by_risk_keep_to_the_viewers_regions_with_their_trend(
+        tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from web.world import build_world
+    ws, alerts = build_world(tmp_path / "ws", None)
+    days = [dt.date(2010, 1, d) for d in (3, 4, 5)]
+    rows = [("ACM2278", d, 10.0 * (i + 1)) for i, d in enumerate(days)] + \
+           [("REP", d, 1.0) for d in days] + [("PEER", days[-1], 0.0)]
+    ws.analysis.save({"risk_history": pa.table({
+        "user": [r[0] for r in rows], "day": [r[1] for r in rows],
+        "score": [r[2] for r in rows], "alert": [False] * len(rows),
+        "scenario": [None] * len(rows)})}, {"last_day": "2010-01-05"})
+    lee = ws.case_viewer("lee")
+    found = ws.top_people(lee, limit=5, days=30)
+    assert [(p.pseudonym, p.rank, p.score, p.trend) for p in found][:1] == [
+        (alerts.subject, 1, 30.0, (10.0, 20.0, 30.0))]
+    assert all(p.score > 0 for p in found)                  # PEER scored 0: not ranked
+    assert "ACM2278" not in repr(found)                      # pseudonyms only
+    assert ws.top_people(ws.case_viewer("audrey")) == ()     # no case content
+    ws.close_state()

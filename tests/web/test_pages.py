@@ -193,8 +193,10 @@ def test_recusal_and_roles_hold_on_pages(site: Site) -> None:
         follow_redirects=False)
     assert grouped.status_code == 403 and "recused" in grouped.text
     signed_in(site.client, "audrey")
-    for path in ("/", "/alerts", "/cases", "/rules"):
+    for path in ("/alerts", "/cases", "/rules"):
         assert site.client.get(path).status_code == 403, path
+    home = site.client.get("/", follow_redirects=False)   # an auditor's home: the trail
+    assert home.status_code == 303 and home.headers["location"] == "/audit"
 
 
 def test_the_vendored_assets_are_served_with_their_licences(site: Site) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import Grouper
 from watchkeeper.cases.model import AlertIn
+from watchkeeper.cases.rollups import Deltas, RollupKey, apply, key_of, state_of
 from watchkeeper.cases.suppression import InForce, active_suppressions, first_match
 from watchkeeper.errors import IntakeError
 from watchkeeper.store import StateStore
@@ -70,6 +71,7 @@ class _Added:
     id: int
     suppressed: bool
     joined: bool
+    rollup: tuple[RollupKey, tuple[int, int, int]]
     case_id: int | None = None
 
 
@@ -105,6 +107,7 @@ class _Batch:
         self.grouped: set[int] = set()
         self.fresh: dict[int, tuple[int, int | None]] = {}   # new, not suppressed: (id, case)
         self._rules: tuple[list[InForce], Grouper] | None = None
+        self.deltas = Deltas()   # the rollup's counts, applied once at the end
 
     def rules(self) -> tuple[list[InForce], Grouper]:
         if self._rules is None:
@@ -174,12 +177,17 @@ class _Batch:
                       for v in getattr(kids, name)]
             if values:
                 self.session.execute(insert(table), values)
-        return [_Added(index, i, row["suppressed_by"] is not None, joined, row["case_id"])
+        return [_Added(index, i, row["suppressed_by"] is not None, joined,
+                       (key_of(row["event_time"], row["severity"], row["source"],
+                               row["region"]),
+                        state_of(row["status"], row["suppressed_by"])),
+                       row["case_id"])
                 for (_, index), i, row, joined in zip(items, ids, rows, placed, strict=True)]
 
     def _count(self, added: list[_Added]) -> list[int]:
         for one in added:
             self.new.add(one.index)
+            self.deltas.add(*one.rollup)
             if one.suppressed:
                 self.suppressed.add(one.index)
             else:
@@ -199,7 +207,9 @@ class _Batch:
                                  .execution_options(synchronize_session=False))
             return
         before_fingerprint, before = row.fingerprint, snapshot(row)
+        self.deltas.alert(row, -1)
         _fill(row, alert, index)
+        self.deltas.alert(row)
         row.updated_at = self.received[index]
         now = snapshot(row)
         fields = {name: {"before": old, "after": now[name]}
@@ -254,6 +264,7 @@ def ingest_requests(session: Session,
         for key in sorted(again):   # one alert more than once in the batch
             for i in by_key[key][1:]:
                 batch.resend(again[key], alerts[i], i)
+    apply(session, batch.deltas)   # one upsert of the rollup's counts
     results, start = [], 0
     for batch_alerts, _ in requests:
         results.append(batch.result(alerts, ids, start, start + len(batch_alerts)))

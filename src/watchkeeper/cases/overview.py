@@ -1,9 +1,11 @@
 """What the dashboard's overview counts in the alert queue: alerts per day and severity,
-and the open backlog, over the alerts a caller's scope sees (`roles.Scope`).
+per source, and the open backlog with its age, over the alerts a caller's scope sees
+(`roles.Scope`).
 
-Both are aggregates over the ``alerts`` table read in one query each; the day is the
-alert's event time in UTC. Open means not suppressed and in a status still waiting for
-someone (``new``, ``in_progress``, ``unknown``, ``other``).
+All read the rollup (`store.models.rollups`, kept by `cases.rollups` as alerts are
+stored and change), not the alerts: a few hundred rows per period, whatever the queue
+holds. The day is the alert's event time in UTC. Open means not suppressed and in a
+status still waiting for someone (``new``, ``in_progress``, ``unknown``, ``other``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from watchkeeper.cases.model import Severity
+from watchkeeper.cases.rollups import OPEN_STATUSES
 from watchkeeper.security.roles import Scope
-from watchkeeper.store.models import Alert
-
-OPEN_STATUSES = ("new", "in_progress", "unknown", "other")
+from watchkeeper.store.models import Alert, AlertRollup
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,43 @@ class DayCount:
 
 @dataclass(frozen=True)
 class BacklogCount:
-    """Open alerts of one severity: how many, and when the oldest happened."""
+    """Open alerts of one severity: how many, and the day (UTC) the oldest happened."""
 
     severity: int
     severity_name: str
     alerts: int
-    oldest: dt.datetime | None
+    oldest: dt.date | None
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """Alerts of one source and severity in the period."""
+
+    source: str
+    severity: int
+    severity_name: str
+    alerts: int
+
+
+@dataclass(frozen=True)
+class AgeCount:
+    """Open alerts of one source whose event day is `age` old (`AGE_BUCKETS`)."""
+
+    source: str
+    age: str
+    alerts: int
 
 
 @dataclass(frozen=True)
 class QueueOverview:
-    """Alerts per day and severity since `since`, and the open backlog by severity."""
+    """Alerts per day and severity since `since`, the open backlog by severity (with
+    its oldest event day), alerts per source and severity, and the backlog's age."""
 
     since: dt.date
     per_day: tuple[DayCount, ...]
     backlog: tuple[BacklogCount, ...]
+    per_source: tuple[SourceCount, ...] = ()
+    ages: tuple[AgeCount, ...] = ()
 
     @property
     def open_alerts(self) -> int:
@@ -61,24 +84,59 @@ def severity_name(value: int) -> str:
         return str(value)
 
 
-def queue_overview(session: Session, seen: Scope, since: dt.date) -> QueueOverview:
-    """Per-day counts from `since` (UTC midnight) on, and the open backlog, in `seen`."""
-    start = dt.datetime.combine(since, dt.time(), dt.UTC)
-    day = func.date(Alert.event_time)   # both stores: date(ts); SQLite answers text
+def queue_overview(session: Session, seen: Scope, since: dt.date,
+                   today: dt.date | None = None) -> QueueOverview:
+    """Per-day counts from `since` on, and the open backlog (its age as of `today`), in
+    `seen`: read from the rollup (`cases.rollups`), never the alerts themselves."""
+    region = func.nullif(AlertRollup.region, "")
+    inside = seen.clause(region)
     rows = session.execute(
-        select(day.label("day"), Alert.severity, func.count())
-        .where(Alert.event_time >= start, seen.clause(Alert.region))
-        .group_by(day, Alert.severity).order_by(day, Alert.severity))
+        select(AlertRollup.day, AlertRollup.severity, func.sum(AlertRollup.alerts))
+        .where(AlertRollup.day >= since, inside)
+        .group_by(AlertRollup.day, AlertRollup.severity)
+        .having(func.sum(AlertRollup.alerts) > 0)
+        .order_by(AlertRollup.day, AlertRollup.severity))
     per_day = tuple(DayCount(_date(d), int(s), severity_name(int(s)), int(n))
                     for d, s, n in rows)
-    backlog = session.execute(
-        select(Alert.severity, func.count(), func.min(Alert.event_time))
-        .where(Alert.status.in_(OPEN_STATUSES), Alert.suppressed_by.is_(None),
-               seen.clause(Alert.region))
-        .group_by(Alert.severity).order_by(Alert.severity.desc()))
-    return QueueOverview(since, per_day, tuple(
-        BacklogCount(int(s), severity_name(int(s)), int(n), oldest)
-        for s, n, oldest in backlog))
+    open_days = session.execute(
+        select(AlertRollup.day, AlertRollup.severity, AlertRollup.source,
+               func.sum(AlertRollup.open))
+        .where(AlertRollup.open > 0, inside)
+        .group_by(AlertRollup.day, AlertRollup.severity, AlertRollup.source))
+    by_severity: dict[int, tuple[int, dt.date]] = {}
+    ages: dict[tuple[str, str], int] = {}
+    today = today or dt.datetime.now(dt.UTC).date()
+    for d, s, source, n in open_days:
+        day, count = _date(d), int(n)
+        total, oldest = by_severity.get(int(s), (0, day))
+        by_severity[int(s)] = (total + count, min(oldest, day))
+        bucket = (source, age_bucket((today - day).days))
+        ages[bucket] = ages.get(bucket, 0) + count
+    backlog = tuple(BacklogCount(s, severity_name(s), n, oldest)
+                    for s, (n, oldest) in sorted(by_severity.items(), reverse=True))
+    sources = session.execute(
+        select(AlertRollup.source, AlertRollup.severity, func.sum(AlertRollup.alerts))
+        .where(AlertRollup.day >= since, inside)
+        .group_by(AlertRollup.source, AlertRollup.severity)
+        .having(func.sum(AlertRollup.alerts) > 0)
+        .order_by(AlertRollup.source, AlertRollup.severity))
+    per_source = tuple(SourceCount(str(src), int(s), severity_name(int(s)), int(n))
+                       for src, s, n in sources)
+    return QueueOverview(since, per_day, backlog, per_source, tuple(
+        AgeCount(src, bucket, n) for (src, bucket), n in sorted(
+            ages.items(), key=lambda kv: (kv[0][0], AGE_BUCKETS.index(kv[0][1])))))
+
+
+AGE_BUCKETS = ("under 1 day", "1-7 days", "8-30 days", "over 30 days")
+
+
+def age_bucket(days: int) -> str:
+    """The backlog-age band of an open alert `days` old (by event day)."""
+    if days < 1:
+        return AGE_BUCKETS[0]
+    if days <= 7:
+        return AGE_BUCKETS[1]
+    return AGE_BUCKETS[2] if days <= 30 else AGE_BUCKETS[3]
 
 
 def last_fired(session: Session, seen: Scope) -> dict[str, dt.datetime]:
@@ -98,5 +156,15 @@ def _date(value: dt.date | dt.datetime | str) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-__all__ = ["OPEN_STATUSES", "BacklogCount", "DayCount", "QueueOverview", "last_fired",
-           "queue_overview", "severity_name"]
+__all__ = [
+    "AGE_BUCKETS",
+    "OPEN_STATUSES",
+    "AgeCount",
+    "BacklogCount",
+    "DayCount",
+    "QueueOverview",
+    "SourceCount",
+    "last_fired",
+    "queue_overview",
+    "severity_name",
+]

@@ -7,18 +7,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.facade.people import PeopleJobs
+
+
+def pa_strings(values: Sequence[str]) -> Any:
+    import pyarrow as pa
+    return pa.array(list(values), pa.string())
 
 if TYPE_CHECKING:
     from watchkeeper.cases.overview import QueueOverview
     from watchkeeper.cases.queue import AlertDetail
+    from watchkeeper.cases.rollups import RollupStats
     from watchkeeper.cases.suppression import SuppressionInfo
     from watchkeeper.cases.views import CaseView
-    from watchkeeper.lake.activity import SourcesOverview
+    from watchkeeper.lake.activity import Coverage, SourcesOverview
     from watchkeeper.security.recusal import Viewer
 
+_COVERAGE: dict[Path, tuple[tuple[int, str | None], Coverage]] = {}
 MAX_BULK = 200   # alerts one bulk action takes (a queue page holds at most 100)
 
 
@@ -39,6 +47,19 @@ class PersonProfile:
     risk: tuple[RiskDay, ...]
 
 
+@dataclass(frozen=True)
+class TopPerson:
+    """One of the riskiest people on the last analysed day, by pseudonym, with their
+    score that day and per day before it (oldest first: the trend)."""
+
+    pseudonym: str
+    rank: int
+    score: float
+    scenario: str | None
+    region: str | None
+    trend: tuple[float, ...]
+
+
 class DashboardJobs(PeopleJobs):
     """The dashboard's own jobs (`watchkeeper.web`)."""
 
@@ -47,7 +68,18 @@ class DashboardJobs(PeopleJobs):
         viewer's scope."""
         from watchkeeper.cases.overview import queue_overview
         with self.state.session() as session:
-            return queue_overview(session, viewer.scope, since)
+            return queue_overview(session, viewer.scope, since,
+                                  self.clock.now().date())
+
+    def rollups(self, *, rebuild: bool = False) -> RollupStats:
+        """The overview's rollup: its size and the alerts it counts against those
+        stored; `rebuild`: recompute it from the alerts first (one transaction)."""
+        from watchkeeper.cases import rollups
+        if rebuild:
+            with self.state.writing() as session:
+                return rollups.rebuild(session)
+        with self.state.session() as session:
+            return rollups.stats(session)
 
     def rules_last_fired(self, viewer: Viewer) -> dict[str, dt.datetime]:
         """Each rule's newest alert (event time) among those the viewer sees."""
@@ -151,6 +183,64 @@ class DashboardJobs(PeopleJobs):
         rows = mine.select(["day", "score", "alert", "scenario"]).to_pylist()[-days:]
         return tuple(RiskDay(r["day"], float(r["score"]), bool(r["alert"]), r["scenario"])
                      for r in rows)
+
+    def top_people(self, viewer: Viewer, limit: int = 10,
+                   days: int = 30) -> tuple[TopPerson, ...]:
+        """The `limit` riskiest people (score above 0) on the last analysed day whom the
+        viewer's regions cover, by pseudonym, with their last `days` scores; none for a
+        role that reads no case content or before any analysis."""
+        import pyarrow.compute as pc
+
+        from watchkeeper.security.recusal import CONTENT_ROLES
+        history = self.analysis.optional("risk_history")
+        if viewer.role not in CONTENT_ROLES or history is None or history.num_rows == 0:
+            return ()
+        last = pc.max(history["day"]).as_py()
+        recent = history.filter(pc.greater_equal(
+            history["day"], last - dt.timedelta(days=days - 1)))
+        today = recent.filter(pc.equal(recent["day"], last)).sort_by(
+            [("score", "descending"), ("user", "ascending")])
+        ranked = [r for r in today.select(["user", "score", "scenario"]).to_pylist()
+                  if r["score"] > 0][:limit * 5]
+        regions = self._regions_of([r["user"] for r in ranked])
+        chosen = [r for r in ranked if viewer.scope.allows(regions.get(r["user"]))][:limit]
+        mine = recent.filter(pc.is_in(recent["user"], value_set=pa_strings(
+            [r["user"] for r in chosen]))).sort_by("day")
+        trends: dict[str, list[float]] = {}
+        for row in mine.select(["user", "score"]).to_pylist():
+            trends.setdefault(row["user"], []).append(float(row["score"]))
+        names = self.cases.names
+        return tuple(TopPerson(names.pseudonym(r["user"]), rank, float(r["score"]),
+                               r["scenario"], regions.get(r["user"]),
+                               tuple(trends.get(r["user"], ())))
+                     for rank, r in enumerate(chosen, start=1))
+
+    def _regions_of(self, users: Sequence[str]) -> dict[str, str | None]:
+        """Each of `users`' home region from their newest people-history row."""
+        if not users or not self.lake.rows("people"):
+            return {}
+        people = self.lake.table("people")
+        rows = (people.filter(people.user.isin(list(users)))
+                .select("user", "region", "valid_from").to_pyarrow().to_pylist())
+        newest: dict[str, tuple[dt.date | None, str | None]] = {}
+        for r in rows:
+            seen = newest.get(r["user"])
+            if seen is None or (r["valid_from"] is not None
+                                and (seen[0] is None or r["valid_from"] > seen[0])):
+                newest[r["user"]] = (r["valid_from"], r["region"])
+        return {user: region for user, (_, region) in newest.items()}
+
+    def source_coverage(self) -> Coverage:
+        """Each source's newest event, whether it stopped sending, and the people it
+        has events of and none of; kept until the lake's next commit."""
+        from watchkeeper.lake.activity import source_coverage
+        commits = self.lake.manifest().commits
+        key = (len(commits), commits[-1].at if commits else None)
+        cached = _COVERAGE.get(self.lake.root)
+        if cached is None or cached[0] != key:
+            cached = (key, source_coverage(self.lake))
+            _COVERAGE[self.lake.root] = cached
+        return cached[1]
 
     def sources_overview(self, since: dt.date) -> SourcesOverview:
         """Events per source, class and day from `since`; per source the events stored,

@@ -75,4 +75,76 @@ def sources_overview(lake: Lake, since: dt.date) -> SourcesOverview:
                            sources, manifest.commits[-1].at if manifest.commits else None)
 
 
-__all__ = ["SourceDay", "SourceInfo", "SourcesOverview", "sources_overview"]
+STALE_DAYS = 2   # a source this many days behind the lake's newest event stopped sending
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    """One source's freshness and reach: its newest event, how many days that is
+    behind the lake's newest event of any source (`stopped` from `STALE_DAYS`), the
+    people it has events of, and the people it has none of."""
+
+    source: str
+    newest: dt.datetime | None
+    behind_days: int
+    stopped: bool
+    people_seen: int
+    people_missing: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Every source's freshness and reach over the `people` the lake knows."""
+
+    people: int
+    newest: dt.datetime | None
+    sources: tuple[SourceCoverage, ...]
+
+    @property
+    def stopped(self) -> tuple[SourceCoverage, ...]:
+        return tuple(s for s in self.sources if s.stopped)
+
+
+def source_coverage(lake: Lake) -> Coverage:
+    """Per source the newest event and the people with (and without) events from it:
+    one aggregation per event class stored (by source and person), one over people."""
+    newest: dict[str, dt.datetime] = {}
+    seen: dict[str, set[str]] = {}
+    for cls in EventClass:
+        if lake.rows(cls.value) == 0:
+            continue
+        t = lake.table(cls.value)
+        rows = (t.group_by(["source", "user"]).aggregate(newest=t.time.max())
+                .to_pyarrow().to_pylist())
+        for row in rows:
+            source, at = row["source"], row["newest"]
+            if at is not None and (source not in newest or at > newest[source]):
+                newest[source] = at
+            if row["user"] is not None:
+                seen.setdefault(source, set()).add(row["user"])
+            else:
+                seen.setdefault(source, set())
+    people: set[str] = set()
+    if lake.rows("people"):
+        p = lake.table("people")
+        people = {r["user"] for r in p.select("user").distinct().to_pyarrow().to_pylist()}
+    return coverage_of(newest, seen, people)
+
+
+def coverage_of(newest: dict[str, dt.datetime], seen: dict[str, set[str]],
+                people: set[str]) -> Coverage:
+    """Coverage from each source's newest event and the people it has events of."""
+    latest = max(newest.values(), default=None)
+    sources = []
+    for source in sorted(set(newest) | set(seen)):
+        at = newest.get(source)
+        behind = (latest.date() - at.date()).days if latest and at else 0
+        users = seen.get(source, set())
+        sources.append(SourceCoverage(source, at, behind, behind >= STALE_DAYS,
+                                      len(users & people) if people else len(users),
+                                      len(people - users)))
+    return Coverage(len(people), latest, tuple(sources))
+
+
+__all__ = ["STALE_DAYS", "Coverage", "SourceCoverage", "SourceDay", "SourceInfo",
+           "SourcesOverview", "coverage_of", "source_coverage", "sources_overview"]

@@ -17,9 +17,17 @@ from watchkeeper.web.render import STATIC
 
 def install(app: FastAPI) -> None:
     """Mount the pages at ``/`` and their assets at ``/static``."""
-    from watchkeeper.web import pages_cases, pages_insight, pages_login, pages_people, pages_queue
+    from watchkeeper.web import (
+        pages_audit,
+        pages_cases,
+        pages_insight,
+        pages_login,
+        pages_people,
+        pages_queue,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_login, pages_queue, pages_cases, pages_people, pages_insight):
+    for module in (pages_login, pages_queue, pages_cases, pages_people, pages_insight,
+                   pages_audit):
         app.include_router(module.router)
 
 

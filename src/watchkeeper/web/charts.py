@@ -46,6 +46,47 @@ def alerts_per_day(overview: QueueOverview) -> dict[str, Json]:
     return spec
 
 
+def alerts_per_source(overview: QueueOverview) -> dict[str, Json]:
+    values: list[dict[str, Json]] = [
+        {"source": c.source, "severity": c.severity_name, "alerts": c.alerts}
+        for c in overview.per_source]
+    spec = _base("Alerts per source in the period, stacked by severity", values,
+                 max(80, 24 * len({c.source for c in overview.per_source})))
+    spec.update({"mark": {"type": "bar", "tooltip": True}, "encoding": {
+        "y": {"field": "source", "type": "nominal", "sort": "-x", "title": None},
+        "x": {"field": "alerts", "type": "quantitative", "aggregate": "sum",
+              "title": "alerts"},
+        "color": {"field": "severity", "type": "nominal",
+                  "scale": {"domain": SEVERITY_ORDER, "range": SEVERITY_COLOURS},
+                  "sort": SEVERITY_ORDER}}})
+    return spec
+
+
+def backlog_age(overview: QueueOverview) -> dict[str, Json]:
+    from watchkeeper.cases.overview import AGE_BUCKETS
+    values: list[dict[str, Json]] = [
+        {"age": a.age, "source": a.source, "alerts": a.alerts} for a in overview.ages]
+    spec = _base("Open alerts by age (event day) and source", values, 160)
+    spec.update({"mark": {"type": "bar", "tooltip": True}, "encoding": {
+        "x": {"field": "age", "type": "ordinal", "sort": list(AGE_BUCKETS),
+              "title": "age", "axis": {"labelAngle": 0}},
+        "y": {"field": "alerts", "type": "quantitative", "aggregate": "sum",
+              "title": "open alerts"},
+        "color": {"field": "source", "type": "nominal"}}})
+    return spec
+
+
+def sparkline(values: Sequence[float], width: int = 120, height: int = 24) -> str:
+    """The ``points`` of an SVG polyline drawing `values` left to right in a
+    `width` x `height` box (drawn by the server: a table of sparklines needs no script)."""
+    if not values:
+        return ""
+    top = max(max(values), 1e-9)
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}"
+                    for i, v in enumerate(values))
+
+
 def case_timeline(timeline: Timeline) -> dict[str, Json]:
     values: list[dict[str, Json]] = [
         {"time": e.time.isoformat(), "class": e.cls, "summary": e.summary[:120],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.security.roles import Permission
@@ -26,13 +27,19 @@ def _days(days: int) -> int:
 @router.get("/")
 def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
              days: int = 30) -> Response:
+    if not actor.may(Permission.READ_CASES) and actor.may(Permission.READ_AUDIT):
+        return RedirectResponse("/audit", status_code=303)   # an auditor's home
     actor.require(Permission.READ_CASES)
     days = _days(days)
     since = workspace.clock.now().date() - dt.timedelta(days=days - 1)
     found = workspace.queue_overview(actor.viewer, since)
     return page(request, "overview.html", {
         "overview": found, "days": days, "day_choices": DAYS,
-        "chart": charts.alerts_per_day(found)})
+        "people": workspace.top_people(actor.viewer, limit=10, days=days),
+        "coverage": workspace.source_coverage(), "sparkline": charts.sparkline,
+        "chart": charts.alerts_per_day(found),
+        "source_chart": charts.alerts_per_source(found),
+        "age_chart": charts.backlog_age(found)})
 
 
 @router.get("/rules")

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from watchkeeper import __version__
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.security.roles import Permission
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -48,6 +49,7 @@ def severity(value: int) -> str:
 templates.env.filters["when"] = when
 templates.env.filters["severity"] = severity
 templates.env.globals["version"] = __version__
+templates.env.globals["Permission"] = Permission   # the nav shows what a role may open
 
 
 FLASH = "wk_flash"

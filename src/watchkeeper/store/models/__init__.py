@@ -42,6 +42,7 @@ from watchkeeper.store.models.ops import (
     TeamShift,
 )
 from watchkeeper.store.models.playbooks import PlaybookRun, PlaybookStep
+from watchkeeper.store.models.rollups import AlertRollup
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -68,6 +69,7 @@ __all__ = [
     "AlertGroup",
     "AlertHost",
     "AlertObservable",
+    "AlertRollup",
     "AlertSubject",
     "AllowProposal",
     "ApiToken",
