@@ -134,8 +134,12 @@ def test_ctrl_c_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None
                             "auto", str(sim)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, env=env)
     staging = ws / "lake" / "_staging"
-    while job.poll() is None and not [p for p in staging.iterdir() if p.name != "spill"]:
+    def staged() -> bool:   # the folder appears once the ingest starts staging
+        return staging.is_dir() and any(p.name != "spill" for p in staging.iterdir())
+
+    while job.poll() is None and not staged():
         time.sleep(0.02)   # wait until the ingest is staging files, then interrupt it
+    assert job.poll() is None, "the ingest ended before it was interrupted"
     job.send_signal(signal.SIGINT)
     _, stderr = job.communicate(timeout=120)
     assert job.returncode == 130, stderr
