@@ -135,7 +135,10 @@ def test_ctrl_c_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None
                            stderr=subprocess.PIPE, text=True, env=env)
     staging = ws / "lake" / "_staging"
     def staged() -> bool:   # the folder appears once the ingest starts staging
-        return staging.is_dir() and any(p.name != "spill" for p in staging.iterdir())
+        try:
+            return any(p.name != "spill" for p in staging.iterdir())
+        except FileNotFoundError:
+            return False
 
     while job.poll() is None and not staged():
         time.sleep(0.02)   # wait until the ingest is staging files, then interrupt it
