@@ -31,6 +31,7 @@ BENCHMARKS = {
     "event_to_queue": ["bench_event_to_queue.py", "--json"],
     "rule_stats": ["bench_rule_stats.py", "--json"],
     "intake": ["bench_intake.py", "--json"],
+    "http_floor": ["bench_http_floor.py", "--json"],
     "shifts": ["bench_shifts.py", "--days", "30", "--cases-per-day", "60", "--json"],
     "web": ["bench_web.py", "--browser", "demo-data/workspace", "--json"],
     "metrics": ["bench_metrics.py", "--json"],
