@@ -58,6 +58,7 @@ demo: install
 	@echo "  $(BIN)/watchkeeper -w $(DEMO)/workspace tokens create admin   # shown once"
 	@echo "  $(BIN)/watchkeeper -w $(DEMO)/workspace serve"
 	@echo "  curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8765/api/v1/me"
+	@echo "  then open http://127.0.0.1:8765/ and sign in as admin (the dashboard)"
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

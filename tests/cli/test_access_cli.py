@@ -3,45 +3,14 @@ output, the request id on stdout, and one-line errors that store nothing."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from access.conftest import ASSETS, make_world
+from helpers.cli import cli, narrow, ok, one_error
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("WATCHKEEPER_HOME", "WATCHKEEPER_DATABASE_URL", "WATCHKEEPER_ACCOUNT")}
-    env["COLUMNS"] = "80"
-    return subprocess.run([sys.executable, "-m", "watchkeeper", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
-
-
-def ok(*args: str | Path) -> Any:
-    done = cli(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-def one_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 1, done.stdout
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
-
-
-def narrow(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, done.stderr
-    assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
-    return done.stdout
 
 
 def test_check_request_approve_revoke(tmp_path: Path) -> None:

@@ -3,17 +3,14 @@ sync after detect, and one-line errors that store nothing."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from helpers.cli import run_cli
+from helpers.cli import cli, ok, one_error
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.schema.events import class_spec
 from watchkeeper.workspace import Workspace
@@ -22,23 +19,6 @@ FIXTURES = Path(__file__).parents[1] / "cases" / "fixtures"
 VENDOR_FILES = [FIXTURES / n for n in ("sentinel_incidents_list.json",
                                        "ocsf_detection_finding.json", "elastic_alert.json",
                                        "splunk_webhook_usb.json")]
-
-
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args, timeout=300)
-
-
-def ok(*args: str | Path) -> Any:
-    done = cli(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-def one_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 1, done.stdout
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 @pytest.fixture

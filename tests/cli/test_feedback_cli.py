@@ -4,15 +4,12 @@ one-line errors that store nothing."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from helpers.cli import run_cli
+from helpers.cli import cli, ok, one_error
 from ops.feedbackwork import hr_lake, put_alert
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.lake import Lake
@@ -22,23 +19,6 @@ __all__ = ["hr_lake"]   # fixture
 pytestmark = pytest.mark.slow
 
 RULE = "insider.exfil.file_to_removable"
-
-
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args, timeout=300)
-
-
-def ok(*args: str | Path) -> Any:
-    done = cli(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-def one_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 1, done.stdout
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 @pytest.fixture
