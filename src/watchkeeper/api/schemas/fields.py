@@ -57,9 +57,10 @@ class Request(BaseModel):
         return _storable(value)
 
 
-def storable_params(request: HttpRequest) -> None:
+async def storable_params(request: HttpRequest) -> None:
     """Refuse a path or query parameter holding text the stores cannot hold (422 naming
-    it, as a request field that does not fit its schema)."""
+    it, as a request field that does not fit its schema). Async: it does no I/O, and a
+    plain function would cost every request a hop to a worker thread."""
     given = [("path", k, v) for k, v in request.path_params.items()]
     given += [("query", k, v) for k, v in request.query_params.multi_items()]
     for where, name, value in given:
