@@ -123,10 +123,24 @@ def test_brackets_in_file_names_survive(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C while the ingest stages its files: exit 130, one line, the lake as before.
+    Ctrl-C that lands once the commit has begun is too late by design (the commit
+    finishes: exit 0, everything stored); on a loaded machine the staging can end before
+    the signal lands, so the scenario is tried again on a fresh workspace, up to 4 times,
+    and must be interrupted in time once."""
     sim = tmp_path / "sim"
     assert cli("simulate", "--users", "150", "--days", "40", "--out", str(sim),
                "--json").returncode == 0
-    ws = tmp_path / "ws"
+    outcomes = []
+    for attempt in range(4):
+        outcome = _interrupt_ingest(tmp_path / f"ws{attempt}", sim)
+        outcomes.append(outcome)
+        if outcome == 130:
+            break
+    assert 130 in outcomes, outcomes
+
+
+def _interrupt_ingest(ws: Path, sim: Path) -> int:
     assert cli("-w", str(ws), "ingest", "hr", str(sim / "hr_feed.csv")).returncode == 0
     manifest = (ws / "lake" / "manifest.json").read_bytes()
     env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
@@ -134,6 +148,7 @@ def test_ctrl_c_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None
                             "auto", str(sim)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, env=env)
     staging = ws / "lake" / "_staging"
+
     def staged() -> bool:   # the folder appears once the ingest starts staging
         try:
             return any(p.name != "spill" for p in staging.iterdir())
@@ -142,11 +157,14 @@ def test_ctrl_c_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None
 
     while job.poll() is None and not staged():
         time.sleep(0.02)   # wait until the ingest is staging files, then interrupt it
-    assert job.poll() is None, "the ingest ended before it was interrupted"
     job.send_signal(signal.SIGINT)
     _, stderr = job.communicate(timeout=120)
+    status = json.loads(cli("-w", str(ws), "status", "--json").stdout)
+    if job.returncode == 0:   # too late: the ingest finished, whole
+        assert status["events"] > 0
+        return 0
     assert job.returncode == 130, stderr
     assert stderr.strip().splitlines() == [f"error: {INTERRUPTED}"]
     assert (ws / "lake" / "manifest.json").read_bytes() == manifest
-    status = json.loads(cli("-w", str(ws), "status", "--json").stdout)
     assert status["events"] == 0
+    return 130
