@@ -144,9 +144,12 @@ def _interrupt_ingest(ws: Path, sim: Path) -> int:
     assert cli("-w", str(ws), "ingest", "hr", str(sim / "hr_feed.csv")).returncode == 0
     manifest = (ws / "lake" / "manifest.json").read_bytes()
     env = {k: v for k, v in os.environ.items() if k != "WATCHKEEPER_HOME"}
+    # a child inherits an ignored SIGINT (pytest-xdist's workers ignore it), and Python
+    # then never raises KeyboardInterrupt: give the ingest the default disposition
     job = subprocess.Popen([sys.executable, "-m", "watchkeeper", "-w", str(ws), "ingest",
                             "auto", str(sim)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, env=env)
+                           stderr=subprocess.PIPE, text=True, env=env,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     staging = ws / "lake" / "_staging"
 
     def staged() -> bool:   # the folder appears once the ingest starts staging
