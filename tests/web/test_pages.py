@@ -29,6 +29,9 @@ def test_every_page_renders_for_an_analyst(site: Site) -> None:
     overview = site.client.get("/").text
     assert "Open backlog: 3 alert(s)" in overview      # bob's regions: the eu alerts
     assert '"$schema": "https://vega.github.io/schema/vega-lite/v5.json"' in overview
+    # regression: the overview's sections once landed inside its <title> too
+    assert "<title>Overview · Watchkeeper</title>" in overview
+    assert overview.count('id="tp-h"') == overview.count('id="fr-h"') == 1
 
 
 def test_the_rules_page_counts_volume_precision_and_last_fired(site: Site) -> None:
