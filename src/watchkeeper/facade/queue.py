@@ -272,19 +272,12 @@ class QueueJobs(StateJobs):
 
     # -- the alert routes of the service ---------------------------------------------------
 
-    def alerts_receive(self, payload: bytes, fmt: str | None,
-                       received: datetime) -> IntakeResult:
-        """Normalize one posted payload (one alert or a batch, a vendor format recognized
-        or `fmt`) and store it as one batch: a bad alert stores nothing (`IntakeError`
-        naming the field). `received` dates a Splunk result without a time."""
-        from watchkeeper.cases.intake import parse_payload
-        alerts = parse_payload(payload, fmt=fmt, received=received)
-        return self.alerts_ingest(alerts, received)
-
     def alerts_receive_many(self, posts: Sequence[PostedAlerts]
                             ) -> list[IntakeResult | WatchkeeperError]:
-        """`alerts_receive` for requests that arrived together, stored in one transaction
-        (a group commit); what each request did, or why it stored nothing. A request
+        """Normalize the payloads of requests that arrived together (each one alert or a
+        batch, a vendor format recognized or its `fmt`; `received` dates a Splunk result
+        without a time) and store them in one transaction (a group commit); what each
+        request did, or why it stored nothing (`IntakeError` naming the field). A request
         with a bad alert, or a batch the store refuses, has every request stored again on
         its own, so one sender's bad alert never costs another's."""
         from functools import partial
