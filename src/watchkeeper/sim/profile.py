@@ -43,7 +43,7 @@ CLASSIC = Profile(name="classic", version=1, scenarios=(1, 2, 3, 4, 5, 6, 7, 8),
                   turnover=0.12, own_pc_share=0.93, shared_per_people=30,
                   borrow_day_prob=0.0, visit_rate=0.0, genai=False, lookalikes=False,
                   hr_noise=False)
-REALISTIC = Profile(name="realistic", version=1, scenarios=(1, 2, 3, 4, 5, 6, 7, 8, 9),
+REALISTIC = Profile(name="realistic", version=2, scenarios=(1, 2, 3, 4, 5, 6, 7, 8, 9),
                     subtle=True, turnover=0.22, own_pc_share=0.8, shared_per_people=12,
                     borrow_day_prob=0.03, visit_rate=0.06, genai=True, lookalikes=True,
                     hr_noise=True)

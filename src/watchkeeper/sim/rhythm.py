@@ -32,6 +32,17 @@ class Habits:
     personal_mail_prob: F64
 
 
+GENAI_BY_ROLE: dict[str, float] = {
+    "SoftwareEngineer": 3.0, "DataEngineer": 3.0, "Analyst": 2.5, "FraudAnalyst": 2.0,
+    "MarketingSpecialist": 2.5, "ProductManager": 2.5, "SalesRepresentative": 1.5,
+    "SupportAgent": 1.5, "LegalCounsel": 1.5, "HRSpecialist": 1.5, "SystemAdministrator": 1.5,
+    "ITAdmin": 1.5,
+}
+"""How much more of a person's browsing goes to AI assistants than their drawn taste says,
+by role (realistic profile): writing, code and analysis roles use them most, as workplace
+surveys report; other roles keep their drawn share (1)."""
+
+
 def draw_habits(rng: np.random.Generator, org: Org,
                 web: tuple[vocab.WebCategory, ...] = vocab.WEB[:-1]) -> Habits:
     """Start hour, day length, activity rates, USB habit and favourite web categories."""
@@ -47,6 +58,9 @@ def draw_habits(rng: np.random.Generator, org: Org,
     usb = np.where(rng.random(n) < np.where(admin, 0.5, 0.08), rng.uniform(0.2, 0.95, n), 0.0)
     weights = np.array([c.weight for c in web])
     prefs = rng.dirichlet(weights + 0.05, n) * (weights > 0)
+    names = [c.name for c in web]
+    if "genai" in names:   # no draw: the classic web mix is left as it was
+        prefs[:, names.index("genai")] *= [GENAI_BY_ROLE.get(r, 1.0) for r in roles]
     prefs /= prefs.sum(axis=1, keepdims=True)
     personal = np.where(rng.random(n) < 0.07, rng.uniform(0.02, 0.15, n), 0.0)
     return Habits(start, length, rng.random(n) < 0.03, rng.lognormal(np.log(20.5), 0.3, n),
