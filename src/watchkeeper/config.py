@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -293,6 +294,32 @@ class PlaybookSettings(BaseModel):
         return value
 
 
+class UebaSettings(BaseModel):
+    """Behaviour analytics (``[ueba]``): the web-category and personal-mail lists (paths
+    relative to the workspace), and domains added to the shipped categories."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: Path | None = Field(None, description="Web-category YAML replacing the "
+                                    "shipped one (watchkeeper/ueba/categories.yaml).")
+    personal_domains: Path | None = Field(None, description="Personal-mail domain list "
+                                          "replacing the shipped one, one a line.")
+    category_domains: dict[str, list[str]] = Field(
+        default_factory=dict, description="More domain suffixes per category, added to the "
+        "list's: genai = [\"llm.corp.example\"] counts an in-house assistant.")
+
+    def behaviour(self, root: Path) -> Any:
+        """The `UebaConfig` these settings give (a `watchkeeper.ueba.UebaConfig`)."""
+        from watchkeeper.ueba.config import UebaConfig
+        cfg = UebaConfig(category_domains={k: tuple(v) for k, v in
+                                           self.category_domains.items()})
+        if self.categories is not None:
+            cfg = replace(cfg, categories_path=root / self.categories)
+        if self.personal_domains is not None:
+            cfg = replace(cfg, personal_domains_path=root / self.personal_domains)
+        return cfg
+
+
 class Settings(BaseModel):
     """Everything configurable in a workspace."""
 
@@ -306,6 +333,7 @@ class Settings(BaseModel):
     access: AccessSettings = Field(default_factory=AccessSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     playbooks: PlaybookSettings = Field(default_factory=PlaybookSettings)
+    ueba: UebaSettings = Field(default_factory=UebaSettings)
 
     @staticmethod
     def load(path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -379,4 +407,10 @@ allow_days = 90
 # Playbooks run from the workspace's playbooks/ folder (docs/operations.md, "Playbooks").
 # Webhook steps call only URLs below these prefixes:
 # webhook_allow = ["https://hooks.example.com/soc/"]
+
+[ueba]
+# Behaviour analytics' lists (docs/ueba.md): a web-category YAML or personal-mail list
+# replacing the shipped one, and domains added to a shipped category.
+# categories = "categories.yaml"
+# category_domains = { genai = ["llm.corp.example"] }
 """

@@ -160,7 +160,8 @@ class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs,
         analysts' verdicts and watchlists in the state store into account."""
         from watchkeeper.analysis import analyze
         report = analyze(self.lake, self.analysis, full=full, progress=progress, wait=wait,
-                         feedback=self.risk_feedback())
+                         feedback=self.risk_feedback(),
+                         behaviour_config=self.settings.ueba.behaviour(self.root))
         self._queue_own_alerts("analyze")
         return report
 

@@ -126,6 +126,8 @@ def _day_lines(d: AnomalousDay, everything: bool) -> list[str]:
 
 
 def _deviation(f: Deviation) -> str:
+    if f.words:
+        return f"{f.feature}: {f.words}"
     return (f"{f.feature} {_num(f.value)} (usual {_num(f.self_baseline)}, "
             f"peers {_num(f.peer_baseline)})")
 

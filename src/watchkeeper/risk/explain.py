@@ -23,6 +23,7 @@ from watchkeeper.risk.alerts import top_reasons, weighed_events
 from watchkeeper.risk.config import Source
 from watchkeeper.risk.entity import decay_rate
 from watchkeeper.risk.score import Behaviour, RiskResult
+from watchkeeper.ueba.exfil import describe
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Deviation:
     peer_baseline: float | None
     z: float
     family: str
+    words: str | None = None    # the deviation in a sentence, where one is written
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,9 @@ def _top_anomalies(behaviour: Behaviour | None, user: str, day: dt.date,
     return tuple(AnomalousDay(
         x["day"], x["score"],
         tuple(Deviation(f["feature"], f["value"], f.get("self_baseline"),
-                        f.get("peer_baseline"), f["z"], f.get("family") or "")
+                        f.get("peer_baseline"), f["z"], f.get("family") or "",
+                        describe(f["feature"], f["value"], f.get("self_baseline"),
+                                 f.get("peer_baseline")))
               for f in x.get("top_features") or []),
         tuple(Evidence(e["class"], e["filter"]) for e in x.get("evidence") or []))
         for x in rows)

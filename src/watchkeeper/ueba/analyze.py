@@ -28,6 +28,7 @@ from watchkeeper.ueba.detectors import (
     surprise,
     weighted_sum,
 )
+from watchkeeper.ueba.exfil import LONGEST_WINDOW, add_windows
 from watchkeeper.ueba.explain import EVIDENCE_TYPE, TOP_TYPE, explanations
 from watchkeeper.ueba.features import FeatureSet, FeatureState, build_features
 from watchkeeper.ueba.weekly import week_deviations
@@ -60,7 +61,8 @@ def lookback_days(cfg: UebaConfig) -> int:
     have started `model_block_days` - 1 days earlier), and each of those rows needs its
     own self window and week history."""
     return (cfg.model_block_days - 1 + cfg.model_history_days
-            + max(cfg.window_days + cfg.baseline_step_days, cfg.week_history_days + 7) + 1)
+            + max(cfg.window_days + cfg.baseline_step_days, cfg.week_history_days + 7) + 1
+            + LONGEST_WINDOW - 1)   # and each of those rows its exfiltration windows
 
 
 def analyze_behaviour(lake: Lake, *, since: date | None = None,
@@ -119,8 +121,8 @@ def _with_lookback(fs: FeatureSet, earlier: pa.Table, since: date,
     window = earlier.filter(pc.and_(
         pc.greater_equal(day, pa.scalar(since - timedelta(days=lookback), pa.date32())),
         pc.less(day, pa.scalar(since, pa.date32()))))
-    table = pa.concat_tables([window.cast(fs.table.schema), fs.table]).sort_by(
-        [("user", "ascending"), ("day", "ascending")])
+    table = add_windows(pa.concat_tables([window.cast(fs.table.schema), fs.table]).sort_by(
+        [("user", "ascending"), ("day", "ascending")]))
     return replace(fs, table=table)
 
 

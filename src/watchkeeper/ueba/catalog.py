@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.ueba.categories import Categories
+from watchkeeper.ueba.exfil import EXFIL_CLASS, EXFIL_COLUMNS, GENAI_COLUMNS
 from watchkeeper.ueba.families_comm import SENSITIVITIES
 from watchkeeper.ueba.firsts import FIRST_FLAGS
 from watchkeeper.ueba.timeclass import TIME_CLASSES
@@ -35,6 +36,8 @@ class Catalog:
 
     def event_class(self, column: str) -> str:
         family = self.family_of(column)
+        if family == "exfil":
+            return EXFIL_CLASS
         return FIRST_CLASS[column] if family == "first_time" else FAMILY_CLASS[family]
 
 
@@ -54,7 +57,7 @@ def catalog(categories: Categories) -> Catalog:
                   "email_attachments", "email_attachments_external", "email_size_mb",
                   "email_personal_attachments", "email_personal_other_users_pc"),
         "web": ("web_visits", *_tc("web_visits"), "web_uploads", "web_downloads", *web_cats,
-                "web_cloud_uploads", "web_domains"),
+                "web_cloud_uploads", "web_domains", *GENAI_COLUMNS),
         "datastore": ("ds_queries", "ds_records", *_tc("ds_records"), "ds_records_read",
                       "ds_records_exported", "ds_exports", "ds_other_region_records",
                       "ds_other_region_exported", "ds_no_ticket_records",
@@ -63,4 +66,5 @@ def catalog(categories: Categories) -> Catalog:
                       "ds_sensitive_no_ticket_queries", "ds_sensitive_no_ticket_reads",
                       "ds_no_purpose_queries", "ds_sensitive_no_purpose_reads"),
         "first_time": FIRST_FLAGS,
+        "exfil": EXFIL_COLUMNS,
     })

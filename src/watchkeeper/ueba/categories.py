@@ -66,8 +66,10 @@ class Categories:
         return functools.reduce(operator.or_, hits)
 
 
-def load_categories(path: Path) -> Categories:
-    """Read a category file; a malformed file raises `ConfigError` naming it."""
+def load_categories(path: Path, extra: dict[str, tuple[str, ...]] | None = None
+                    ) -> Categories:
+    """Read a category file, with the `extra` domain suffixes added to its categories; a
+    malformed file or an extra category it lacks raises `ConfigError` naming it."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -85,4 +87,10 @@ def load_categories(path: Path) -> Categories:
         domains = tuple(str(d).lower() for d in spec.get("domains") or ())
         keywords = tuple(str(k).lower() for k in spec.get("keywords") or ())
         items.append(Category(str(name), domains, keywords))
-    return Categories(tuple(items))
+    unknown = sorted(set(extra or {}) - {c.name for c in items})
+    if unknown:
+        raise ConfigError(f"ueba.category_domains: {unknown[0]!r} is not a category of "
+                          f"{path} ({', '.join(c.name for c in items)})")
+    return Categories(tuple(
+        Category(c.name, c.domains + tuple(d.lower() for d in (extra or {}).get(c.name, ())),
+                 c.keywords) for c in items))

@@ -34,6 +34,7 @@ class UebaConfig:
     min_peers: int = 5                  # smaller peer groups fall back a level
     first_time_min_history_days: int = 14  # first-time flags need this much earlier history
     categories_path: Path = DEFAULT_CATEGORIES
+    category_domains: dict[str, tuple[str, ...]] = field(default_factory=dict)  # added
     personal_domains_path: Path = DEFAULT_PERSONAL_DOMAINS
     company_domains: tuple[str, ...] = ("dtaa.com", "corp.example")
     z_clip: float = 20.0

@@ -155,7 +155,7 @@ def build_context(lake: Lake, cfg: UebaConfig, start: date | None,
         lake=lake, cfg=cfg, span=span, start=start, present=present,
         persons=ibis.memtable(lake.ibis().to_pyarrow(persons(lake))),  # small: read once
         regions=region_days(lake, span),
-        categories=load_categories(cfg.categories_path),
+        categories=load_categories(cfg.categories_path, cfg.category_domains),
         personal_domains=read_personal_domains(cfg.personal_domains_path),
         has_devices=lake.rows("devices") > 0, has_people=lake.rows("people") > 0)
 

@@ -10,6 +10,8 @@ import pyarrow as pa
 
 from watchkeeper.ueba.catalog import Catalog
 from watchkeeper.ueba.config import UebaConfig
+from watchkeeper.ueba.exfil import LONGEST_WINDOW, window_days
+from watchkeeper.ueba.exfil import predicate as exfil_predicate
 from watchkeeper.ueba.grid import Floats
 from watchkeeper.ueba.timeclass import offset_changes
 
@@ -66,6 +68,9 @@ _PREFIX = {"logon": "activity = 'logon'", "session": "activity IN ('logon', 'log
 
 def predicate(feature: str, family: str) -> str:
     """What to filter the feature's event class on, beyond user and day."""
+    exfil = exfil_predicate(feature)
+    if exfil is not None:
+        return exfil
     if feature in _SPECIFIC:
         pred = _SPECIFIC[feature]
     elif family == "web" and feature not in ("web_visits", "web_domains") \
@@ -108,6 +113,14 @@ class DayBounds:
                                f"time < TIMESTAMP '{hi:%Y-%m-%d %H:%M:%S}+00'")
         return self.cache[key]
 
+    def span(self, region: str, day: date, days: int) -> str:
+        """The bounds of the `days` local days to `day` (one day: `text`)."""
+        if days <= 1:
+            return self.text(region, day)
+        first = self.text(region, day - timedelta(days=days - 1))
+        last = self.text(region, day)
+        return first.split(" AND ")[0] + " AND " + last.split(" AND ")[1]
+
 
 def top_features(z: Floats, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Indices of the k largest values per row (descending) and which of them are > 0."""
@@ -137,13 +150,15 @@ def explanations(cat: Catalog, columns: tuple[str, ...], users: list[str], days:
         pa.array(z[rows, feats].astype(np.float64)),
         pa.array([families[i] for i in feats], pa.string()),
     ], fields=list(TOP_TYPE))
-    bounds = DayBounds(cfg, min(days), max(days)) if days else None
+    bounds = DayBounds(cfg, min(days) - timedelta(days=LONGEST_WINDOW),
+                       max(days)) if days else None
     classes, filters = [], []
     for r, f in zip(rows.tolist(), feats.tolist(), strict=True):
         user, day, col = users[r], days[r], columns[f]
         classes.append(event_classes[f])
         pred = predicate(col, families[f])
-        where = f"user = '{user}' AND {bounds.text(zones.get(user, ''), day)}" if bounds else ""
+        when = bounds.span(zones.get(user, ""), day, window_days(col)) if bounds else ""
+        where = f"user = '{user}' AND {when}" if bounds else ""
         filters.append(f"{where} AND {pred}" if pred else where)
     evidence = pa.StructArray.from_arrays(
         [pa.array(classes, pa.string()), pa.array(filters, pa.string())],

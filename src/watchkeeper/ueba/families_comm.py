@@ -6,6 +6,7 @@ import ibis
 from ibis.expr.types import ArrayValue, BooleanValue, IntegerValue, StringValue, Table
 
 from watchkeeper.ueba.context import Context
+from watchkeeper.ueba.exfil import genai_aggregates
 from watchkeeper.ueba.families import KEYS, by_time_class, on_others_pc, with_owners
 
 SENSITIVITIES = ("low", "medium", "high", "restricted")
@@ -75,6 +76,7 @@ def web_family(ctx: Context, web: Table) -> Table:
         web_cloud_uploads=ev.count(where=upload & ev.wk_is_cloud) if "cloud" in cats.names
         else ibis.literal(0),
         web_domains=ev.domain.nunique(),
+        **genai_aggregates(ev, cats),
     )
 
 

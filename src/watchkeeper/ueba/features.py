@@ -15,6 +15,7 @@ from watchkeeper.lake import Lake
 from watchkeeper.ueba.catalog import FAMILY_CLASS, FIRST_CLASS, Catalog, catalog
 from watchkeeper.ueba.config import UebaConfig
 from watchkeeper.ueba.context import Context, build_context, host_owners
+from watchkeeper.ueba.exfil import add_windows
 from watchkeeper.ueba.families import (
     KEYS,
     file_family,
@@ -218,7 +219,7 @@ def build_features(lake: Lake, cfg: UebaConfig | None = None,
     if old is not None or start is None:
         new_state = feature_state(ctx, tables, hours, old)
     expr = combine(family_tables(ctx, tables, new_state), cat.columns)
-    table = lake.ibis().to_pyarrow(expr.order_by(*KEYS[:1], "day"))
+    table = add_windows(lake.ibis().to_pyarrow(expr.order_by(*KEYS[:1], "day")))
     zones_t = lake.ibis().to_pyarrow(ctx.persons.select("user", "region"))
     zones = {u: r or "" for u, r in zip(zones_t["user"].to_pylist(),
                                         zones_t["region"].to_pylist(), strict=True)}
@@ -227,7 +228,7 @@ def build_features(lake: Lake, cfg: UebaConfig | None = None,
 
 def empty_features(cfg: UebaConfig) -> FeatureSet:
     from watchkeeper.ueba.categories import load_categories
-    cat = catalog(load_categories(cfg.categories_path))
+    cat = catalog(load_categories(cfg.categories_path, cfg.category_domains))
     schema = pa.schema([("user", pa.string()), ("day", pa.date32()),
                         *[(c, pa.float64()) for c in cat.columns]])
     skipped = {f: "no events in the lake" for f in cat.families}

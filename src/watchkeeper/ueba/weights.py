@@ -8,6 +8,8 @@ lot from day to day. Relevant features weigh 1; the rest weigh `UebaConfig.defau
 
 from __future__ import annotations
 
+from watchkeeper.ueba.exfil import WEIGHTS as EXFIL_WEIGHTS
+
 RELEVANT: dict[str, float] = {
     # logons and sessions away from one's own desk and hours
     "logon_after_hours": 1.0, "logon_weekend": 1.0, "logon_other_users_pc": 1.0,
@@ -31,6 +33,8 @@ RELEVANT: dict[str, float] = {
     # first-time flags
     "first_usb": 1.0, "first_after_hours_logon": 1.0, "first_new_machine": 0.5,
     "first_other_region_dataset": 1.0,
+    # generative-AI uploads and pastes, cumulative exfiltration (`exfil`)
+    **EXFIL_WEIGHTS,
 }
 
 
