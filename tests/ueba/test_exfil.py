@@ -86,6 +86,8 @@ def test_cumulative_windows_sum_every_channel_over_calendar_days(tmp_path: Path)
            content="id name email\n" * 100),                                  # day 20: 1
         ev("datastore", "u", at(31), "export", dataset="p", record_count=10),  # day 31: 1
         ev("datastore", "u", at(36), "read", dataset="p", record_count=10),    # day 36: 0
+        ev("file", "u", at(36), "print", path="c.doc"),
+        ev("file", "u", at(36), "print", path="d.doc"),                       # day 36: 2
     ]
     lake = make_lake(tmp_path, events, [person("u", "US")])
     table = build_features(lake).table
@@ -94,7 +96,7 @@ def test_cumulative_windows_sum_every_channel_over_calendar_days(tmp_path: Path)
         9: (1, 4, 6, 3),      # the week (days 3..9) keeps day 3's mail
         20: (1, 1, 7, 4),
         31: (1, 1, 6, 4),     # days 2..31: mail, cloud, paste, export; day 0 has left
-        36: (0, 1, 3, 3),     # days 7..36: cloud, paste, export
+        36: (2, 3, 5, 4),     # days 7..36: cloud, paste, export, two print jobs
     }
     for k, (moves, week, month, channels) in want.items():
         row = row_of(table, "u", date(2025, 1, 6) + timedelta(days=k))
@@ -119,13 +121,15 @@ def test_add_windows_is_per_person_and_recomputes() -> None:
 def test_explanation_words_and_evidence() -> None:
     text = describe("exfil_moves_30d", 37.0, 4.0, 3.0)
     assert text == ("37 moves of data out in the 30 days to the day (USB files, attachments "
-                    "mailed home, cloud uploads, AI pastes, exports) (usually 4; peers 3)")
+                    "mailed home, cloud uploads, AI pastes, exports, print jobs) (usually 4; "
+                    "peers 3)")
     assert describe("web_genai_pastes", 3.0, 0.0, None) == (
         "3 pastes of 1,000+ characters into a generative-AI site on the day "
         "(usually 0; peers ?)")
     assert describe("web_visits", 3.0, 1.0, 1.0) is None
     pred = predicate("exfil_moves_7d")
-    assert pred is not None and "(data-store exports))" in pred and pred.startswith("((files")
+    assert pred is not None and "(print jobs))" in pred and pred.startswith("((files")
+    assert predicate("file_print") == "activity = 'print'"
     assert describe("web_genai_pastes", 1.0, 0.0, 0.0) == (
         "1 paste of 1,000+ characters into a generative-AI site on the day "
         "(usually 0; peers 0)")
@@ -141,7 +145,7 @@ def test_risk_explain_prints_the_sentence() -> None:
     from watchkeeper.cli.explain import _deviation
     from watchkeeper.risk.explain import Deviation
     words = describe("exfil_channels_30d", 4.0, 1.0, 1.0)
-    assert words == ("4 of 5 exfiltration channels used in the 30 days to the day "
+    assert words == ("4 of 6 exfiltration channels used in the 30 days to the day "
                      "(usually 1; peers 1)")
     line = _deviation(Deviation("exfil_channels_30d", 4.0, 1.0, 1.0, 3.2, "exfil", words))
     assert line == f"exfil_channels_30d: {words}"

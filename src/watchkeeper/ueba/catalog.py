@@ -50,7 +50,7 @@ def catalog(categories: Categories) -> Catalog:
                     "session_after_hours_minutes"),
         "usb": ("usb_connects", *_tc("usb_connects"), "usb_minutes", "usb_hosts"),
         "file": ("file_ops", *_tc("file_ops"), "file_open", "file_write", "file_copy",
-                 "file_delete", "file_to_removable", "file_from_removable",
+                 "file_delete", "file_print", "file_to_removable", "file_from_removable",
                  "file_to_removable_after_hours"),
         "email": ("email_sent", *_tc("email_sent"), "email_recipients",
                   "email_external_recipients", "email_personal_recipients", "email_bcc",

@@ -9,11 +9,9 @@ time over many of them. Each person-day counts its *moves* per channel (`CHANNEL
 - ``cloud``: uploads to personal cloud storage (`web_cloud_uploads`);
 - ``genai``: pastes into a generative-AI site or app (`web_genai_pastes`: uploads whose
   post holds at least `PASTE_CHARS` characters);
-- ``export``: data-store exports (`ds_exports`).
-
-Print jobs would count where logged, but the lake has no print event class and no
-source maps print jobs yet (docs/ueba.md): the channel joins `CHANNELS` with its first
-source.
+- ``export``: data-store exports (`ds_exports`);
+- ``print``: print jobs where logged (`file_print`: file events with
+  ``activity = 'print'``; no shipped source logs printing, a mapping can).
 
 `exfil_moves` is the day's sum; `exfil_moves_7d` and `exfil_moves_30d` sum it over the 7
 and 30 calendar days to the day, `exfil_channels_30d` counts the channels used in those
@@ -50,6 +48,7 @@ CHANNELS: dict[str, str] = {
     "cloud": "web_cloud_uploads",
     "genai": "web_genai_pastes",
     "export": "ds_exports",
+    "print": "file_print",
 }
 """Channel -> the daily feature counting its moves."""
 
@@ -59,11 +58,13 @@ CHANNEL_WORDS: dict[str, str] = {
     "cloud": "uploads to cloud storage",
     "genai": f"pastes of {PASTE_CHARS:,}+ characters into a generative-AI site",
     "export": "data-store exports",
+    "print": "print jobs",
 }
 
 CHANNEL_SHORT: dict[str, str] = {
     "usb": "USB files", "personal_mail": "attachments mailed home",
     "cloud": "cloud uploads", "genai": "AI pastes", "export": "exports",
+    "print": "print jobs",
 }
 
 WINDOWS = {"exfil_moves_7d": 7, "exfil_moves_30d": 30}
@@ -128,6 +129,8 @@ def add_windows(table: pa.Table) -> pa.Table:
 def predicate(feature: str) -> str | None:
     """The evidence filter of an exfiltration column (beyond user and time), in words a
     person can check against the events; None for other columns."""
+    if feature == "file_print":
+        return "activity = 'print'"
     if feature.startswith("web_genai_"):
         base = f"activity = 'upload' AND category = '{GENAI}'"
         return (f"{base} AND length(content) >= {PASTE_CHARS}"

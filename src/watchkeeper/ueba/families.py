@@ -106,6 +106,7 @@ def file_family(files: Table) -> Table:
         file_write=files.count(where=act == "write"),
         file_copy=files.count(where=act == "copy"),
         file_delete=files.count(where=act == "delete"),
+        file_print=files.count(where=act == "print"),   # print jobs, where a source logs them
         file_to_removable=files.count(where=to_rem),
         file_from_removable=files.count(where=from_rem),
         file_to_removable_after_hours=files.count(where=to_rem & (files.wk_tc != WORK)),
