@@ -29,10 +29,17 @@ class Api:
     def ws(self) -> Workspace:
         return self.world.ws
 
-    def call(self, method: str, path: str, who: str, body: object = None,
-             params: dict[str, str] | None = None) -> Response:
-        return self.client.request(method, f"/api/v1{path}", json=body, params=params,
-                                   headers=bearer(self.tokens[who]))
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: str,
+        body: object = None,
+        params: dict[str, str] | None = None,
+    ) -> Response:
+        return self.client.request(
+            method, f"/api/v1{path}", json=body, params=params, headers=bearer(self.tokens[who])
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -42,8 +49,12 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     seeded = add_accounts(made.ws)
     accounts = made.ws.accounts()
     accounts.users.add("lee", "lead", ["soc-eu"])
-    tokens = {"alice": seeded.admin, "bob": seeded.analyst, "audrey": seeded.auditor,
-              "lee": accounts.tokens.create("lee", "t").token}
+    tokens = {
+        "alice": seeded.admin,
+        "bob": seeded.analyst,
+        "audrey": seeded.auditor,
+        "lee": accounts.tokens.create("lee", "t").token,
+    }
     for account, person in (("lee", "leo"), ("alice", "ana")):
         made.ws.set_account_person(account, person, actor="test")
     with TestClient(create_app(made.ws)) as client:
@@ -62,25 +73,33 @@ def test_a_campaign_over_the_api(api: Api) -> None:
     shown = api.call("GET", f"/access/reviews/{rid}", "lee").json()
     (item,) = shown["items"]
     assert (item["principal"], item["grant_id"], item["unused"]) == ("ana", grant, True)
-    own = api.call("POST", f"/access/reviews/{rid}/items/{item['id']}/decide", "alice",
-                   {"outcome": "keep"})
+    own = api.call(
+        "POST", f"/access/reviews/{rid}/items/{item['id']}/decide", "alice", {"outcome": "keep"}
+    )
     assert own.status_code == 422 and own.json()["error"]["field"] == "reviewer"
-    done = api.call("POST", f"/access/reviews/{rid}/items/{item['id']}/decide", "lee",
-                    {"outcome": "revoke", "reason": "unused"})
+    done = api.call(
+        "POST",
+        f"/access/reviews/{rid}/items/{item['id']}/decide",
+        "lee",
+        {"outcome": "revoke", "reason": "unused"},
+    )
     assert done.status_code == 200, done.text
     assert (done.json()["reviewer"], done.json()["effect"]) == ("leo", f"grant {grant} revoked")
     closed = api.call("POST", f"/access/reviews/{rid}/close", "lee")
     assert closed.json()["status"] == "closed"
-    assert [r["id"] for r in api.call("GET", "/access/reviews", "lee",
-                                      params={"status": "closed"}).json()] == [rid]
+    assert [
+        r["id"]
+        for r in api.call("GET", "/access/reviews", "lee", params={"status": "closed"}).json()
+    ] == [rid]
 
 
 def test_entitlements_and_report_are_for_auditors(api: Api) -> None:
     assert api.call("GET", "/access/entitlements", "lee").status_code == 403
     got = api.call("GET", "/access/entitlements", "audrey", params={"region": "US"})
     assert got.status_code == 200, got.text
-    assert [(e["principal"], e["resource"]) for e in got.json()["entitlements"]] == \
-        [("sam", "us-users")]
+    assert [(e["principal"], e["resource"]) for e in got.json()["entitlements"]] == [
+        ("sam", "us-users")
+    ]
     report = api.call("GET", "/access/report", "audrey", params={"period": "2026-06"})
     assert report.status_code == 200, report.text
     assert report.json()["period"] == "2026-06"

@@ -113,8 +113,8 @@ class Regions:
             return UNKNOWN
         i = bisect.bisect_right(self._starts[user], day) - 1
         if i < 0:
-            return spans[0][2]      # before their first row: the region they start in
-        start, end, region = spans[i]
+            return spans[0][2]  # before their first row: the region they start in
+        _, end, region = spans[i]
         return region if end is None or day < end else spans[-1][2]
 
 
@@ -142,10 +142,20 @@ def event_days(lake: Lake, start: datetime, end: datetime) -> list[dict[str, Any
     return rows.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 
 
-def build(session: Session, regions: Regions, asset_regions: Mapping[str, str],
-          days: Sequence[Mapping[str, Any]], found: Sequence[Violation],
-          resolved: set[str], period: str, start: datetime, end: datetime,
-          open_start: bool, open_end: bool, now: datetime) -> TransparencyReport:
+def build(
+    session: Session,
+    regions: Regions,
+    asset_regions: Mapping[str, str],
+    days: Sequence[Mapping[str, Any]],
+    found: Sequence[Violation],
+    resolved: set[str],
+    period: str,
+    start: datetime,
+    end: datetime,
+    open_start: bool,
+    open_end: bool,
+    now: datetime,
+) -> TransparencyReport:
     """Count everything of [start, end) by region pair."""
     acc: dict[Pair, _Acc] = defaultdict(_Acc)
     cross: set[str] = set()
@@ -161,12 +171,22 @@ def build(session: Session, regions: Regions, asset_regions: Mapping[str, str],
 
     purposes: dict[tuple[str, str, str], _Acc] = defaultdict(_Acc)
     for who, resource, purpose, decision, last, n in session.execute(
-            select(AccessDecision.principal, AccessDecision.resource,
-                   AccessDecision.purpose, AccessDecision.decision,
-                   func.max(AccessDecision.at), func.count())
-            .where(AccessDecision.at >= start, AccessDecision.at < end)
-            .group_by(AccessDecision.principal, AccessDecision.resource,
-                      AccessDecision.purpose, AccessDecision.decision)):
+        select(
+            AccessDecision.principal,
+            AccessDecision.resource,
+            AccessDecision.purpose,
+            AccessDecision.decision,
+            func.max(AccessDecision.at),
+            func.count(),
+        )
+        .where(AccessDecision.at >= start, AccessDecision.at < end)
+        .group_by(
+            AccessDecision.principal,
+            AccessDecision.resource,
+            AccessDecision.purpose,
+            AccessDecision.decision,
+        )
+    ):
         pair = (regions.on(who, last.date()), data(resource))
         acc[pair].n["allowed" if decision == "allow" else "denied"] += n
         if decision == "allow":
@@ -175,23 +195,39 @@ def build(session: Session, regions: Regions, asset_regions: Mapping[str, str],
             p.n["decisions"] += n
             p.employees.add(who)
     for who, resource, status, made in session.execute(
-            select(AccessRequest.principal, AccessRequest.resource, AccessRequest.status,
-                   AccessRequest.created_at)
-            .where(AccessRequest.created_at >= start, AccessRequest.created_at < end)):
+        select(
+            AccessRequest.principal,
+            AccessRequest.resource,
+            AccessRequest.status,
+            AccessRequest.created_at,
+        ).where(AccessRequest.created_at >= start, AccessRequest.created_at < end)
+    ):
         pair = (regions.on(who, made.date()), data(resource))
         acc[pair].n["requests"] += 1
         acc[pair].n["requests_denied" if status == "denied" else status] += 1
-    for row in session.scalars(select(AccessGrant).where(or_(
-            AccessGrant.starts_at.between(start, end), AccessGrant.expires_at.between(
-                start, end), AccessGrant.revoked_at.between(start, end)))):
+    for row in session.scalars(
+        select(AccessGrant).where(
+            or_(
+                AccessGrant.starts_at.between(start, end),
+                AccessGrant.expires_at.between(start, end),
+                AccessGrant.revoked_at.between(start, end),
+            )
+        )
+    ):
         pair = (_region(row.principal_region), data(row.resource))
         if start <= row.starts_at < end:
             purposes[(*pair, row.purpose)].n["grants"] += 1
-        if row.revoked_at is not None and start <= row.revoked_at < end \
-                and row.revoked_at < row.expires_at:
+        if (
+            row.revoked_at is not None
+            and start <= row.revoked_at < end
+            and row.revoked_at < row.expires_at
+        ):
             acc[pair].n["grants_revoked"] += 1
-        elif start <= row.expires_at < end and row.expires_at <= now and (
-                row.revoked_at is None or row.revoked_at >= row.expires_at):
+        elif (
+            start <= row.expires_at < end
+            and row.expires_at <= now
+            and (row.revoked_at is None or row.revoked_at >= row.expires_at)
+        ):
             acc[pair].n["grants_expired"] += 1
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for v in found:
@@ -203,21 +239,48 @@ def build(session: Session, regions: Regions, asset_regions: Mapping[str, str],
             acc[pair].n["violations_resolved"] += 1
             kinds[v.kind][1] += 1
     return TransparencyReport(
-        period, None if open_start else start, None if open_end else end, now, len(cross),
+        period,
+        None if open_start else start,
+        None if open_end else end,
+        now,
+        len(cross),
         tuple(_pair(k, a) for k, a in sorted(acc.items())),
-        tuple(PurposeCounts(f, t, p, a.n["decisions"], len(a.employees), a.n["grants"])
-              for (f, t, p), a in sorted(purposes.items())),
-        tuple(KindCounts(k, n[0], n[1]) for k, n in sorted(kinds.items())))
+        tuple(
+            PurposeCounts(f, t, p, a.n["decisions"], len(a.employees), a.n["grants"])
+            for (f, t, p), a in sorted(purposes.items())
+        ),
+        tuple(KindCounts(k, n[0], n[1]) for k, n in sorted(kinds.items())),
+    )
 
 
 def _pair(key: Pair, a: _Acc) -> PairCounts:
     n = a.n
-    return PairCounts(key[0], key[1], key[0] != key[1], len(a.employees), n["events"],
-                      len(a.decided), n["allowed"], n["denied"], n["requests"],
-                      n["approved"], n["requests_denied"], n["pending"],
-                      n["grants_expired"], n["grants_revoked"], n["violations"],
-                      n["violations_resolved"])
+    return PairCounts(
+        key[0],
+        key[1],
+        key[0] != key[1],
+        len(a.employees),
+        n["events"],
+        len(a.decided),
+        n["allowed"],
+        n["denied"],
+        n["requests"],
+        n["approved"],
+        n["requests_denied"],
+        n["pending"],
+        n["grants_expired"],
+        n["grants_revoked"],
+        n["violations"],
+        n["violations_resolved"],
+    )
 
 
-__all__ = ["KindCounts", "PairCounts", "PurposeCounts", "Regions", "TransparencyReport",
-           "build", "event_days"]
+__all__ = [
+    "KindCounts",
+    "PairCounts",
+    "PurposeCounts",
+    "Regions",
+    "TransparencyReport",
+    "build",
+    "event_days",
+]

@@ -19,13 +19,20 @@ from dataclasses import asdict, fields
 
 from watchkeeper.access.report import PairCounts, TransparencyReport
 
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"   # an identifier, never fetched
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, never fetched
 CSV_HEAD = ("section", "from_region", "to_region", "key", "measure", "value")
-_PAIR_MEASURES = tuple(f.name for f in fields(PairCounts)
-                       if f.name not in ("from_region", "to_region", "cross_region"))
+_PAIR_MEASURES = tuple(
+    f.name for f in fields(PairCounts) if f.name not in ("from_region", "to_region", "cross_region")
+)
 # the measures the chart shows, in its legend's order
-CHART_MEASURES = ("employees", "approved", "requests_denied", "grants_expired",
-                  "violations", "violations_resolved")
+CHART_MEASURES = (
+    "employees",
+    "approved",
+    "requests_denied",
+    "grants_expired",
+    "violations",
+    "violations_resolved",
+)
 
 
 def to_csv(report: TransparencyReport) -> str:
@@ -37,8 +44,7 @@ def to_csv(report: TransparencyReport) -> str:
             out.writerow(("pair", p.from_region, p.to_region, "", m, getattr(p, m)))
     for q in report.purposes:
         for m in ("decisions", "employees", "grants"):
-            out.writerow(("purpose", q.from_region, q.to_region, q.purpose, m,
-                          getattr(q, m)))
+            out.writerow(("purpose", q.from_region, q.to_region, q.purpose, m, getattr(q, m)))
     for k in report.violations:
         out.writerow(("violations", "", "", k.kind, "found", k.found))
         out.writerow(("violations", "", "", k.kind, "resolved", k.resolved))
@@ -48,44 +54,72 @@ def to_csv(report: TransparencyReport) -> str:
 def chart(report: TransparencyReport) -> dict[str, object]:
     """Grouped bars: per region pair, the people who reached the data, the requests
     approved and denied, the grants that expired, the violations found and resolved."""
-    values = [{"pair": f"{p.from_region} -> {p.to_region}", "measure": m,
-               "count": getattr(p, m)}
-              for p in report.pairs for m in CHART_MEASURES]
+    values = [
+        {"pair": f"{p.from_region} -> {p.to_region}", "measure": m, "count": getattr(p, m)}
+        for p in report.pairs
+        for m in CHART_MEASURES
+    ]
     return {
-        "$schema": SCHEMA, "width": "container", "height": 260,
+        "$schema": SCHEMA,
+        "width": "container",
+        "height": 260,
         "description": f"Access to user data by region pair, {report.period}",
         "data": {"values": values},
         "mark": {"type": "bar", "tooltip": True},
         "encoding": {
-            "x": {"field": "pair", "type": "nominal", "title": "employee region -> "
-                  "data region", "axis": {"labelAngle": 0}},
+            "x": {
+                "field": "pair",
+                "type": "nominal",
+                "title": "employee region -> data region",
+                "axis": {"labelAngle": 0},
+            },
             "xOffset": {"field": "measure", "sort": list(CHART_MEASURES)},
             "y": {"field": "count", "type": "quantitative", "title": "count"},
-            "color": {"field": "measure", "type": "nominal",
-                      "sort": list(CHART_MEASURES)}}}
+            "color": {"field": "measure", "type": "nominal", "sort": list(CHART_MEASURES)},
+        },
+    }
 
 
 def to_html(report: TransparencyReport, scripts: Sequence[str]) -> str:
     """One self-contained page (`scripts`: vega, vega-lite, vega-embed, in order)."""
     spec = json.dumps(chart(report), sort_keys=True).replace("</", "<\\/")
-    inline = "\n".join("<script>" + s.replace("</script", "<\\/script") + "</script>"
-                       for s in scripts)
+    inline = "\n".join(
+        "<script>" + s.replace("</script", "<\\/script") + "</script>" for s in scripts
+    )
     return _PAGE.format(
         title=html.escape(f"Transparency report {report.period}"),
         period=html.escape(report.period),
         span=html.escape(_span(report)),
         generated=report.generated_at.isoformat(timespec="seconds"),
         cross=report.cross_region_employees,
-        pairs=_table(("employee region", "data region", *_PAIR_MEASURES),
-                     [(p.from_region, p.to_region, *(getattr(p, m) for m in _PAIR_MEASURES))
-                      for p in report.pairs]),
-        purposes=_table(("employee region", "data region", "purpose", "allowing decisions",
-                         "employees", "grants approved"),
-                        [(q.from_region, q.to_region, q.purpose, q.decisions, q.employees,
-                          q.grants) for q in report.purposes]),
-        violations=_table(("kind", "found", "resolved"),
-                          [(k.kind, k.found, k.resolved) for k in report.violations]),
-        scripts=inline, spec=spec)
+        pairs=_table(
+            ("employee region", "data region", *_PAIR_MEASURES),
+            [
+                (p.from_region, p.to_region, *(getattr(p, m) for m in _PAIR_MEASURES))
+                for p in report.pairs
+            ],
+        ),
+        purposes=_table(
+            (
+                "employee region",
+                "data region",
+                "purpose",
+                "allowing decisions",
+                "employees",
+                "grants approved",
+            ),
+            [
+                (q.from_region, q.to_region, q.purpose, q.decisions, q.employees, q.grants)
+                for q in report.purposes
+            ],
+        ),
+        violations=_table(
+            ("kind", "found", "resolved"),
+            [(k.kind, k.found, k.resolved) for k in report.violations],
+        ),
+        scripts=inline,
+        spec=spec,
+    )
 
 
 def to_json(report: TransparencyReport) -> dict[str, object]:
@@ -102,8 +136,9 @@ def _table(heads: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     if not rows:
         return "<p>None.</p>"
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r)
-                   + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -27,7 +27,10 @@ from watchkeeper.access.schema import ACTIONS
 
 # the activities of a data-store event that use each action's entitlement
 ACTIVITIES: Mapping[str, tuple[str, ...]] = {
-    "read": ("read", "query"), "export": ("export",), "delete": ("delete",)}
+    "read": ("read", "query"),
+    "export": ("export",),
+    "delete": ("delete",),
+}
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,13 @@ class UnusedGrant:
     revoked: bool
 
 
-def policy_entitlements(bundle: PolicyBundle, directory: Directory, now: datetime,
-                        risk: Callable[[str], str],
-                        purposes: Sequence[str]) -> list[Entitlement]:
+def policy_entitlements(
+    bundle: PolicyBundle,
+    directory: Directory,
+    now: datetime,
+    risk: Callable[[str], str],
+    purposes: Sequence[str],
+) -> list[Entitlement]:
     """What the policies alone allow each person who has not left (no grant in the
     context), asking with no purpose and with each purpose code."""
     people = [e for e in directory.employees.values() if e.status != "left"]
@@ -117,26 +124,37 @@ def policy_entitlements(bundle: PolicyBundle, directory: Directory, now: datetim
         key = (directory.key("e", e.id), risk(e.id)) if bundle.by_attributes else (e.id,)
         groups[key].append(e.id)
     assets = sorted(directory.assets)
-    queries = [Query(members[0], action, asset, purpose)
-               for members in groups.values() for asset in assets for action in ACTIONS
-               for purpose in ("", *purposes)]
-    allowed: dict[str, dict[tuple[str, str], set[str]]] = defaultdict(
-        lambda: defaultdict(set))
+    queries = [
+        Query(members[0], action, asset, purpose)
+        for members in groups.values()
+        for asset in assets
+        for action in ACTIONS
+        for purpose in ("", *purposes)
+    ]
+    allowed: dict[str, dict[tuple[str, str], set[str]]] = defaultdict(lambda: defaultdict(set))
     for d in decide(bundle, directory, queries, now, {}, risk):
         if d.allowed:
             allowed[d.principal][(d.action, d.resource)].update(d.policies)
-    out = []
+    out: list[Entitlement] = []
     for members in groups.values():
         for (action, asset), ids in allowed.get(members[0], {}).items():
             region = directory.assets[asset].region
-            out.extend(Entitlement(person, directory.employees[person].region, action,
-                                   asset, region, "policy", tuple(sorted(ids)))
-                       for person in members)
+            out.extend(
+                Entitlement(
+                    person,
+                    directory.employees[person].region,
+                    action,
+                    asset,
+                    region,
+                    "policy",
+                    tuple(sorted(ids)),
+                )
+                for person in members
+            )
     return sorted(out, key=_order)
 
 
-def grant_entitlements(directory: Directory, grants: Iterable[GrantInfo]
-                       ) -> list[Entitlement]:
+def grant_entitlements(directory: Directory, grants: Iterable[GrantInfo]) -> list[Entitlement]:
     """The grants in force as entitlements (regions as of the directory's day)."""
     out = []
     for g in grants:
@@ -144,9 +162,20 @@ def grant_entitlements(directory: Directory, grants: Iterable[GrantInfo]
             continue
         person = directory.employees.get(g.principal)
         asset = directory.assets.get(g.resource)
-        out.append(Entitlement(
-            g.principal, person.region if person else "", g.action, g.resource,
-            asset.region if asset else "", "grant", (), g.id, g.purpose, g.expires_at))
+        out.append(
+            Entitlement(
+                g.principal,
+                person.region if person else "",
+                g.action,
+                g.resource,
+                asset.region if asset else "",
+                "grant",
+                (),
+                g.id,
+                g.purpose,
+                g.expires_at,
+            )
+        )
     return sorted(out, key=_order)
 
 
@@ -154,8 +183,9 @@ def _order(e: Entitlement) -> tuple[str, str, str, str, int]:
     return (e.principal, e.resource, e.action, e.via, e.grant_id or 0)
 
 
-def reach(directory: Directory, entitlements: Iterable[Entitlement],
-          rule: PeerRule | None = None) -> list[Reach]:
+def reach(
+    directory: Directory, entitlements: Iterable[Entitlement], rule: PeerRule | None = None
+) -> list[Reach]:
     """Each person's reach (people with none count as 0) against their peer group's."""
     rule = rule or PeerRule()
     pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -182,10 +212,25 @@ def reach(directory: Directory, entitlements: Iterable[Entitlement],
         median, scale = _spread([len(pairs[m]) for m in group])
         mine = len(pairs[p.id])
         z = (mine - median) / scale
-        out.append(Reach(p.id, p.region, p.team, p.role, label, len(group), mine,
-                         len(by_via[(p.id, "policy")]), len(by_via[(p.id, "grant")]),
-                         len({r for _, r in pairs[p.id]}), tuple(sorted(regions[p.id])),
-                         median, scale, round(z, 3), z > rule.cutoff))
+        out.append(
+            Reach(
+                p.id,
+                p.region,
+                p.team,
+                p.role,
+                label,
+                len(group),
+                mine,
+                len(by_via[(p.id, "policy")]),
+                len(by_via[(p.id, "grant")]),
+                len({r for _, r in pairs[p.id]}),
+                tuple(sorted(regions[p.id])),
+                median,
+                scale,
+                round(z, 3),
+                z > rule.cutoff,
+            )
+        )
     return sorted(out, key=lambda r: (-r.z, r.principal))
 
 
@@ -199,8 +244,11 @@ def _spread(values: Sequence[int]) -> tuple[float, float]:
     return median, max(scale, 1.0)
 
 
-def unused_grants(windows: Iterable[GrantWindow], decided: set[int],
-                  events: Iterable[tuple[str, str, str, datetime]]) -> list[UnusedGrant]:
+def unused_grants(
+    windows: Iterable[GrantWindow],
+    decided: set[int],
+    events: Iterable[tuple[str, str, str, datetime]],
+) -> list[UnusedGrant]:
     """Grants whose id no allowing decision carries (`decided`) and that no event
     (user, activity, dataset, time) falls under: same person, an activity of the
     grant's action (`ACTIVITIES`), same asset, inside the grant's window."""
@@ -216,10 +264,22 @@ def unused_grants(windows: Iterable[GrantWindow], decided: set[int],
         times = seen.get((w.principal, w.action, w.resource), ())
         if any(w.start <= t < w.end for t in times):
             continue
-        out.append(UnusedGrant(w.grant_id, w.principal, w.action, w.resource, w.purpose,
-                               w.start, w.end, w.revoked))
+        out.append(
+            UnusedGrant(
+                w.grant_id, w.principal, w.action, w.resource, w.purpose, w.start, w.end, w.revoked
+            )
+        )
     return sorted(out, key=lambda u: u.grant_id)
 
 
-__all__ = ["ACTIVITIES", "Entitlement", "PeerRule", "Reach", "UnusedGrant",
-           "grant_entitlements", "policy_entitlements", "reach", "unused_grants"]
+__all__ = [
+    "ACTIVITIES",
+    "Entitlement",
+    "PeerRule",
+    "Reach",
+    "UnusedGrant",
+    "grant_entitlements",
+    "policy_entitlements",
+    "reach",
+    "unused_grants",
+]

@@ -75,30 +75,55 @@ class ReviewDetail:
     items: tuple[ReviewItem, ...]
 
 
-def start(session: Session, name: str, scope: str, found: Sequence[Entitlement],
-          unused: Collection[int], outliers: Collection[str], actor: str,
-          now: datetime) -> ReviewSummary:
+def start(
+    session: Session,
+    name: str,
+    scope: str,
+    found: Sequence[Entitlement],
+    unused: Collection[int],
+    outliers: Collection[str],
+    actor: str,
+    now: datetime,
+) -> ReviewSummary:
     """Store a campaign over `found`; items are flagged unused (their grant id is in
     `unused`) and outlier (their person is in `outliers`)."""
     if not found:
         raise GrantError("scope", f"{scope}: no entitlement to review")
-    row = AccessReview(name=_text("name", name), scope=scope, status="open",
-                       started_at=now, started_by=actor)
+    row = AccessReview(
+        name=_text("name", name), scope=scope, status="open", started_at=now, started_by=actor
+    )
     session.add(row)
     session.flush()
-    session.add_all(AccessReviewItem(
-        review_id=row.id, principal=e.principal, principal_region=e.principal_region,
-        action=e.action, resource=e.resource, resource_region=e.resource_region,
-        via=e.via, grant_id=e.grant_id, policies=" ".join(e.policies),
-        unused=e.grant_id is not None and e.grant_id in unused,
-        outlier=e.principal in outliers) for e in found)
+    session.add_all(
+        AccessReviewItem(
+            review_id=row.id,
+            principal=e.principal,
+            principal_region=e.principal_region,
+            action=e.action,
+            resource=e.resource,
+            resource_region=e.resource_region,
+            via=e.via,
+            grant_id=e.grant_id,
+            policies=" ".join(e.policies),
+            unused=e.grant_id is not None and e.grant_id in unused,
+            outlier=e.principal in outliers,
+        )
+        for e in found
+    )
     session.flush()
     return summary(session, row)
 
 
-def decide(session: Session, review_id: int, item_id: int, outcome: str, reviewer: str,
-           reviewed_by: str, reason: str, now: datetime
-           ) -> tuple[ReviewItem, grants.GrantInfo | None]:
+def decide(
+    session: Session,
+    review_id: int,
+    item_id: int,
+    outcome: str,
+    reviewer: str,
+    reviewed_by: str,
+    reason: str,
+    now: datetime,
+) -> tuple[ReviewItem, grants.GrantInfo | None]:
     """Record `reviewer`'s outcome for one item; a revoked grant's entitlement revokes
     the grant (returned). Nobody reviews their own entitlements."""
     if outcome not in OUTCOMES:
@@ -106,27 +131,34 @@ def decide(session: Session, review_id: int, item_id: int, outcome: str, reviewe
     review = _open(session, review_id)
     item = session.get(AccessReviewItem, item_id, with_for_update=True)
     if item is None or item.review_id != review.id:
-        raise NotFoundError(f"review {review_id}: no item {item_id} (see `access review "
-                            f"show {review_id}`)")
+        raise NotFoundError(
+            f"review {review_id}: no item {item_id} (see `access review show {review_id}`)"
+        )
     if item.principal == reviewer:
-        raise GrantError("reviewer", f"{reviewer} may not review their own entitlement "
-                         f"(item {item_id}): someone else must")
+        raise GrantError(
+            "reviewer",
+            f"{reviewer} may not review their own entitlement (item {item_id}): someone else must",
+        )
     if item.outcome is not None:
-        raise ConflictError(f"review {review_id} item {item_id}: {item.outcome} already "
-                            f"(by {item.reviewer})")
+        raise ConflictError(
+            f"review {review_id} item {item_id}: {item.outcome} already (by {item.reviewer})"
+        )
     why = _text("reason", reason, required=outcome == "revoke")
     revoked = None
     effect = None
     if outcome == "revoke" and item.grant_id is not None:
         try:
-            revoked = grants.revoke(session, item.grant_id, reviewed_by,
-                                    f"access review {review_id}: {why}", now)
+            revoked = grants.revoke(
+                session, item.grant_id, reviewed_by, f"access review {review_id}: {why}", now
+            )
             effect = f"grant {item.grant_id} revoked"
         except ConflictError as exc:
             effect = f"nothing to revoke: {exc}"
     elif outcome == "revoke":
-        effect = (f"policy change needed: {item.policies or 'the policy'} allows "
-                  f"{item.principal} to {item.action} {item.resource}")
+        effect = (
+            f"policy change needed: {item.policies or 'the policy'} allows "
+            f"{item.principal} to {item.action} {item.resource}"
+        )
     item.outcome, item.effect, item.reason = outcome, effect, why or None
     item.reviewer, item.reviewed_by, item.decided_at = reviewer, reviewed_by, now
     session.flush()
@@ -136,11 +168,16 @@ def decide(session: Session, review_id: int, item_id: int, outcome: str, reviewe
 def close(session: Session, review_id: int, actor: str, now: datetime) -> ReviewSummary:
     """Close a campaign whose every item has an outcome."""
     review = _open(session, review_id)
-    left = session.scalar(select(func.count()).select_from(AccessReviewItem).where(
-        AccessReviewItem.review_id == review_id, AccessReviewItem.outcome.is_(None)))
+    left = session.scalar(
+        select(func.count())
+        .select_from(AccessReviewItem)
+        .where(AccessReviewItem.review_id == review_id, AccessReviewItem.outcome.is_(None))
+    )
     if left:
-        raise ConflictError(f"review {review_id}: {left} item(s) not reviewed yet (see "
-                            f"`access review show {review_id} --pending`)")
+        raise ConflictError(
+            f"review {review_id}: {left} item(s) not reviewed yet (see "
+            f"`access review show {review_id} --pending`)"
+        )
     review.status, review.closed_at, review.closed_by = "closed", now, actor
     session.flush()
     return summary(session, review)
@@ -156,8 +193,7 @@ def list_reviews(session: Session, status: str | None = None) -> tuple[ReviewSum
 def show(session: Session, review_id: int, *, pending: bool = False) -> ReviewDetail:
     review = session.get(AccessReview, review_id)
     if review is None:
-        raise NotFoundError(f"review {review_id}: no such review (see `access review "
-                            "list`)")
+        raise NotFoundError(f"review {review_id}: no such review (see `access review list`)")
     query = select(AccessReviewItem).where(AccessReviewItem.review_id == review_id)
     if pending:
         query = query.where(AccessReviewItem.outcome.is_(None))
@@ -168,20 +204,30 @@ def show(session: Session, review_id: int, *, pending: bool = False) -> ReviewDe
 def summary(session: Session, row: AccessReview) -> ReviewSummary:
     state = func.coalesce(AccessReviewItem.outcome, "pending")
     counts: dict[str, int] = {}
-    for name, n in session.execute(select(state, func.count()).where(
-            AccessReviewItem.review_id == row.id).group_by(state)):
+    for name, n in session.execute(
+        select(state, func.count()).where(AccessReviewItem.review_id == row.id).group_by(state)
+    ):
         counts[str(name)] = int(n)
-    return ReviewSummary(row.id, row.name, row.scope, row.status, row.started_at,
-                         row.started_by, row.closed_at, row.closed_by,
-                         sum(counts.values()), counts.get("keep", 0),
-                         counts.get("revoke", 0), counts.get("pending", 0))
+    return ReviewSummary(
+        row.id,
+        row.name,
+        row.scope,
+        row.status,
+        row.started_at,
+        row.started_by,
+        row.closed_at,
+        row.closed_by,
+        sum(counts.values()),
+        counts.get("keep", 0),
+        counts.get("revoke", 0),
+        counts.get("pending", 0),
+    )
 
 
 def _open(session: Session, review_id: int) -> AccessReview:
     row = session.get(AccessReview, review_id, with_for_update=True)
     if row is None:
-        raise NotFoundError(f"review {review_id}: no such review (see `access review "
-                            "list`)")
+        raise NotFoundError(f"review {review_id}: no such review (see `access review list`)")
     if row.status != "open":
         raise ConflictError(f"review {review_id}: closed already")
     return row
@@ -195,11 +241,35 @@ def _text(field: str, value: str, required: bool = True) -> str:
 
 
 def _item(r: AccessReviewItem) -> ReviewItem:
-    return ReviewItem(r.id, r.principal, r.principal_region, r.action, r.resource,
-                      r.resource_region, r.via, r.grant_id, tuple(r.policies.split()),
-                      r.unused, r.outlier, r.outcome, r.effect, r.reviewer,
-                      r.reviewed_by, r.reason, r.decided_at)
+    return ReviewItem(
+        r.id,
+        r.principal,
+        r.principal_region,
+        r.action,
+        r.resource,
+        r.resource_region,
+        r.via,
+        r.grant_id,
+        tuple(r.policies.split()),
+        r.unused,
+        r.outlier,
+        r.outcome,
+        r.effect,
+        r.reviewer,
+        r.reviewed_by,
+        r.reason,
+        r.decided_at,
+    )
 
 
-__all__ = ["OUTCOMES", "ReviewDetail", "ReviewItem", "ReviewSummary", "close", "decide",
-           "list_reviews", "show", "start"]
+__all__ = [
+    "OUTCOMES",
+    "ReviewDetail",
+    "ReviewItem",
+    "ReviewSummary",
+    "close",
+    "decide",
+    "list_reviews",
+    "show",
+    "start",
+]

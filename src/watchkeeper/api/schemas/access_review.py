@@ -34,8 +34,9 @@ class ReachPublic(Public):
     region: str
     team: str
     role: str
-    peer_group: str = Field(description="team / role, role, or everyone: the smallest "
-                            "with enough peers.")
+    peer_group: str = Field(
+        description="team / role, role, or everyone: the smallest with enough peers."
+    )
     peers: int
     entitlements: int
     via_policy: int

@@ -43,14 +43,14 @@ class AccessReviewItem(Base):
     """One entitlement of a campaign and, once reviewed, the outcome and who gave it."""
 
     __tablename__ = "access_review_items"
-    __table_args__ = (Index(None, "review_id", "principal"),
-                      CheckConstraint(_one_of("via", VIA), name="via"),
-                      CheckConstraint("outcome IS NULL OR " + _one_of("outcome", OUTCOMES),
-                                      name="outcome"))
+    __table_args__ = (
+        Index(None, "review_id", "principal"),
+        CheckConstraint(_one_of("via", VIA), name="via"),
+        CheckConstraint("outcome IS NULL OR " + _one_of("outcome", OUTCOMES), name="outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("access_reviews.id",
-                                                      ondelete="CASCADE"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("access_reviews.id", ondelete="CASCADE"))
     principal: Mapped[str] = mapped_column(String(200))
     principal_region: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(16))

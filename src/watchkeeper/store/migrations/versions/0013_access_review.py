@@ -32,8 +32,7 @@ def upgrade() -> None:
         sa.Column("started_by", sa.String(length=200), nullable=False),
         sa.Column("closed_at", TIME, nullable=True),
         sa.Column("closed_by", sa.String(length=200), nullable=True),
-        sa.CheckConstraint("status IN ('open', 'closed')",
-                           name=op.f("ck_access_reviews_status")),
+        sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_access_reviews_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_reviews")),
     )
     op.create_index("ix_access_reviews_status", "access_reviews", ["status"])
@@ -57,17 +56,25 @@ def upgrade() -> None:
         sa.Column("reviewed_by", sa.String(length=200), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("decided_at", TIME, nullable=True),
-        sa.CheckConstraint("via IN ('policy', 'grant')",
-                           name=op.f("ck_access_review_items_via")),
-        sa.CheckConstraint("outcome IS NULL OR outcome IN ('keep', 'revoke')",
-                           name=op.f("ck_access_review_items_outcome")),
-        sa.ForeignKeyConstraint(["review_id"], ["access_reviews.id"],
-                                name=op.f("fk_access_review_items_review_id_access_reviews"),
-                                ondelete="CASCADE"),
+        sa.CheckConstraint("via IN ('policy', 'grant')", name=op.f("ck_access_review_items_via")),
+        sa.CheckConstraint(
+            "outcome IS NULL OR outcome IN ('keep', 'revoke')",
+            name=op.f("ck_access_review_items_outcome"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["access_reviews.id"],
+            name=op.f("fk_access_review_items_review_id_access_reviews"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_review_items")),
     )
-    op.create_index("ix_access_review_items_review_id_principal", "access_review_items",
-                    ["review_id", "principal"], unique=False)
+    op.create_index(
+        "ix_access_review_items_review_id_principal",
+        "access_review_items",
+        ["review_id", "principal"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
