@@ -2,8 +2,9 @@
 
 - `policy_entitlements`: what the Cedar policies allow each employee with no grant, for
   any stated purpose (or none): every action on every asset of the catalogue is asked,
-  once per distinct (employee attributes, risk level, asset attributes) when no policy
-  names an entity by id, else once per person and asset. Nothing is logged: these are
+  once per distinct (employee attributes and risk level) x (asset attributes) when no
+  policy names an entity by id (the policies cannot tell such people, or such assets,
+  apart), else once per person and asset. Nothing is logged: these are
   questions about reach, not accesses.
 - `grant_entitlements`: what the grants in force add.
 - `reach`: per person, the distinct (action, asset) pairs they can reach, set against
@@ -123,11 +124,13 @@ def policy_entitlements(
     for e in people:
         key = (directory.key("e", e.id), risk(e.id)) if bundle.by_attributes else (e.id,)
         groups[key].append(e.id)
-    assets = sorted(directory.assets)
+    kinds: dict[tuple[object, ...], list[str]] = defaultdict(list)
+    for a in sorted(directory.assets):
+        kinds[directory.key("a", a) if bundle.by_attributes else (a,)].append(a)
     queries = [
-        Query(members[0], action, asset, purpose)
+        Query(members[0], action, assets[0], purpose)
         for members in groups.values()
-        for asset in assets
+        for assets in kinds.values()
         for action in ACTIONS
         for purpose in ("", *purposes)
     ]
@@ -135,20 +138,22 @@ def policy_entitlements(
     for d in decide(bundle, directory, queries, now, {}, risk):
         if d.allowed:
             allowed[d.principal][(d.action, d.resource)].update(d.policies)
+    same = {assets[0]: assets for assets in kinds.values()}
     out: list[Entitlement] = []
     for members in groups.values():
-        for (action, asset), ids in allowed.get(members[0], {}).items():
-            region = directory.assets[asset].region
+        for (action, first), ids in allowed.get(members[0], {}).items():
+            policies = tuple(sorted(ids))
             out.extend(
                 Entitlement(
                     person,
                     directory.employees[person].region,
                     action,
                     asset,
-                    region,
+                    directory.assets[asset].region,
                     "policy",
-                    tuple(sorted(ids)),
+                    policies,
                 )
+                for asset in same[first]
                 for person in members
             )
     return sorted(out, key=_order)
