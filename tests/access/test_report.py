@@ -219,3 +219,29 @@ def test_a_bad_period_is_named(text: str) -> None:
 
     with pytest.raises(PeriodError, match="--period"):
         Period.parse(text, "--period")
+
+
+def test_people_are_placed_by_the_region_hr_had_for_them_that_day() -> None:
+    from datetime import date
+
+    from watchkeeper.access.report import Regions
+
+    regions = Regions(
+        [
+            {
+                "user": "eve",
+                "valid_from": date(2020, 1, 1),
+                "valid_to": date(2026, 6, 3),
+                "region": "eu",
+            },
+            {"user": "eve", "valid_from": date(2026, 6, 3), "valid_to": None, "region": "US"},
+            {"user": "nil", "valid_from": date(2020, 1, 1), "valid_to": None, "region": None},
+        ]
+    )
+    assert regions.on("eve", date(2019, 5, 1)) == "EU"  # before HR knew her: where she began
+    assert regions.on("eve", date(2026, 6, 2)) == "EU"
+    assert regions.on("eve", date(2026, 6, 3)) == "US"
+    assert (regions.on("nil", date(2026, 1, 1)), regions.on("who", date(2026, 1, 1))) == (
+        "unknown",
+        "unknown",
+    )
