@@ -31,13 +31,17 @@ from bench_ingest import machine
 def people_csv(path: Path, n: int, teams: int) -> list[str]:
     users = [f"U{i:05d}" for i in range(n)]
     with path.open("w") as fh:
-        fh.write("id,name,email,department,team,role,manager,region,country,hire_date,"
-                 "notice_date,end_date,watchlists\n")
+        fh.write(
+            "id,name,email,department,team,role,manager,region,country,hire_date,"
+            "notice_date,end_date,watchlists\n"
+        )
         for i, user in enumerate(users):
             region, role = REGIONS[i % 3], ROLES[i % len(ROLES)]
             left = ",2020-06-01,2020-06-30" if i % 97 == 0 else ",,"
-            fh.write(f"{user},{user},{user}@corp.example,Ops,T{i % teams},{role},,{region},"
-                     f"XX,2019-01-01{left},\n")
+            fh.write(
+                f"{user},{user},{user}@corp.example,Ops,T{i % teams},{role},,{region},"
+                f"XX,2019-01-01{left},\n"
+            )
     return users
 
 
@@ -63,8 +67,12 @@ def main() -> None:
     from watchkeeper.ops.period import Period
     from watchkeeper.workspace import Workspace
 
-    out: dict[str, Any] = {"benchmark": "entitlements", "machine": machine(),
-                           "load_average": os.getloadavg()[0], **vars(args)}
+    out: dict[str, Any] = {
+        "benchmark": "entitlements",
+        "machine": machine(),
+        "load_average": os.getloadavg()[0],
+        **vars(args),
+    }
     out.pop("json")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
@@ -78,31 +86,46 @@ def main() -> None:
         staff = [u for i, u in enumerate(users) if i % 97]
         for _ in range(args.grants):
             who = rng.choice(staff)
-            made = ws.access_request(RequestNew(
-                who, rng.choice(("read", "export")), rng.choice(assets), "investigation",
-                "benchmark", parse_duration("30d")), requester=who, actor="bench")
-            for approver in [a for a in approvers if a != who][:made.approvals_needed]:
+            made = ws.access_request(
+                RequestNew(
+                    who,
+                    rng.choice(("read", "export")),
+                    rng.choice(assets),
+                    "investigation",
+                    "benchmark",
+                    parse_duration("30d"),
+                ),
+                requester=who,
+                actor="bench",
+            )
+            for approver in [a for a in approvers if a != who][: made.approvals_needed]:
                 ws.access_approve(made.id, approver=approver, actor="bench")
-        asked = [Query(rng.choice(users), rng.choice(("read", "read", "export")),
-                       rng.choice(assets), rng.choice(PURPOSES))
-                 for _ in range(args.decisions)]
+        asked = [
+            Query(
+                rng.choice(users),
+                rng.choice(("read", "read", "export")),
+                rng.choice(assets),
+                rng.choice(PURPOSES),
+            )
+            for _ in range(args.decisions)
+        ]
         for i in range(0, len(asked), 1000):
-            ws.authorize_batch(asked[i:i + 1000], caller="bench")
+            ws.authorize_batch(asked[i : i + 1000], caller="bench")
         ws.access_policies()
         view = timed("entitlements", out, ws.access_entitlements)
         out["entitlements"] = len(view.entitlements)
         out["outliers"] = sum(r.outlier for r in view.reach)
         out["unused_grants"] = len(view.unused)
-        made = timed("review_start", out,
-                     lambda: ws.access_review_start("bench", actor="bench"))
+        made = timed("review_start", out, lambda: ws.access_review_start("bench", actor="bench"))
         out["review_items"] = made.items
         today = ws.clock.now().strftime("%Y-%m")
         report = timed("report", out, lambda: ws.access_report(Period.parse(today)))
         out["report_pairs"] = len(report.pairs)
         ws.close_state()
         ws.lake.close()
-    out["entitlements_per_cpu_s"] = round(out["entitlements"] /
-                                          max(out["entitlements_cpu_seconds"], 1e-9))
+    out["entitlements_per_cpu_s"] = round(
+        out["entitlements"] / max(out["entitlements_cpu_seconds"], 1e-9)
+    )
     if args.json:
         print(json.dumps(out))
     else:
