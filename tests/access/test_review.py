@@ -99,7 +99,10 @@ def test_reach_beyond_peers_is_a_robust_z_over_the_peer_group() -> None:
 
 
 def test_small_groups_fall_back_to_role_then_everyone(world: World) -> None:
-    groups = {r.principal: r.peer_group for r in world.ws.access_entitlements().reach}
+    steps: list[tuple[int, int, str]] = []
+    view = world.ws.access_entitlements(progress=lambda *a: steps.append(a))
+    assert [s[0] for s in steps] == [0, 1, 2, 3, 4] and steps[-1] == (4, 4, "done")
+    groups = {r.principal: r.peer_group for r in view.reach}
     assert set(groups.values()) == {"everyone"}  # 7 people, no team or role of 5
 
 

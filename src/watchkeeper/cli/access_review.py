@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.access import JsonOpt, _actor, _table
-from watchkeeper.cli.render import emit_json, err, out
+from watchkeeper.cli.render import emit_json, err, out, progress_bar
 
 if TYPE_CHECKING:
     from watchkeeper.access.review_store import ReviewItem, ReviewSummary
@@ -49,7 +49,8 @@ def entitlements(
       watchkeeper -w ws access entitlements --region EU --json
     """
     ws = ctx.obj.open(create=False)
-    view = ws.access_entitlements(region=region)
+    with progress_bar("entitlements", enabled=not json) as step:
+        view = ws.access_entitlements(region=region, progress=step)
     if json:
         emit_json(asdict(view))
         return
@@ -110,7 +111,10 @@ def start(
       watchkeeper -w ws access review start "EU grants" --scope grants --region EU
     """
     ws = ctx.obj.open(create=False)
-    made = ws.access_review_start(name, actor=_actor(), scope=scope, region=region)
+    with progress_bar("entitlements", enabled=not json) as step:
+        made = ws.access_review_start(
+            name, actor=_actor(), scope=scope, region=region, progress=step
+        )
     if json:
         emit_json(asdict(made))
         return

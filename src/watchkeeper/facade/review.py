@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from watchkeeper.access.report import TransparencyReport
     from watchkeeper.access.review import Entitlement, Reach, UnusedGrant
     from watchkeeper.access.review_store import ReviewDetail, ReviewItem, ReviewSummary
+    from watchkeeper.ingest import ProgressFn
     from watchkeeper.ops.period import Period
     from watchkeeper.security.changes import ChangeAudit
 
@@ -47,11 +48,15 @@ class ReviewJobs(AccessJobs):
     # -- entitlements ---------------------------------------------------------------------
 
     def access_entitlements(
-        self, *, now: datetime | None = None, region: str | None = None
+        self,
+        *,
+        now: datetime | None = None,
+        region: str | None = None,
+        progress: ProgressFn | None = None,
     ) -> Entitlements:
         """Every entitlement as of `now` (of people in `region` when given), everyone's
         reach against their peers' (peers: the whole workspace), the grants in force
-        never used."""
+        never used; `progress` hears of each of the four steps."""
         from watchkeeper.access.grants import list_grants
         from watchkeeper.access.review import (
             grant_entitlements,
@@ -59,7 +64,9 @@ class ReviewJobs(AccessJobs):
             reach,
         )
 
+        step = progress or (lambda done, total, label: None)
         when = now or self.clock.now()
+        step(0, 4, "asking the policies")
         directory = self.access_directory(when.date())
         levels = self.access_risk_levels(when.date())
         found = policy_entitlements(
@@ -69,11 +76,15 @@ class ReviewJobs(AccessJobs):
             lambda p: levels.get(p, "unknown"),
             tuple(self.settings.access.purposes),
         )
+        step(1, 4, "reading the grants")
         with self.state.session() as session:
             granted = list_grants(session, when)
         found += grant_entitlements(directory, granted)
+        step(2, 4, "reach against peers")
         everyone = reach(directory, found)
+        step(3, 4, "unused grants")
         unused = self.access_unused_grants(active_at=when)
+        step(4, 4, "done")
         if region is not None:
             wanted = region.upper()
             found = [e for e in found if e.principal_region.upper() == wanted]
@@ -136,6 +147,7 @@ class ReviewJobs(AccessJobs):
         scope: str = "all",
         region: str | None = None,
         now: datetime | None = None,
+        progress: ProgressFn | None = None,
     ) -> ReviewSummary:
         """Snapshot the entitlements (`scope` ``grants``: only grants') of people in
         `region` (None: all) into a new campaign. Audited ``access.review.start``."""
@@ -145,7 +157,7 @@ class ReviewJobs(AccessJobs):
         if scope not in SCOPES:
             raise GrantError("scope", f"{scope!r}: expected all or grants")
         when = now or self.clock.now()
-        view = self.access_entitlements(now=when, region=region)
+        view = self.access_entitlements(now=when, region=region, progress=progress)
         items = [e for e in view.entitlements if scope == "all" or e.via == "grant"]
         text = scope + (f" region={region.upper()}" if region else "")
         with self.state.session() as session:
