@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from watchkeeper.store.models import AccessDecision, AccessGrant, AccessRequest
+from watchkeeper.store.models import AccessDecision, AccessGrant, AccessRequest, Alert, Case
 
 if TYPE_CHECKING:
     from watchkeeper.access.violations_store import Violation
@@ -140,6 +140,24 @@ def event_days(lake: Lake, start: datetime, end: datetime) -> list[dict[str, Any
     j = j.mutate(store=ibis.coalesce(j.asset_region, j.data_region).upper())
     rows = j.group_by(["user", "day", "store"]).aggregate(n=j.count())
     return rows.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+
+
+def resolved_violations(session: Session, ids: Sequence[str], source: str) -> set[str]:
+    """Of the violations `ids`, those whose alert (`source`, the violation id as its
+    reference) is resolved or archived, or sits in a case resolved or closed."""
+    done: set[str] = set()
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Alert.source_ref, Alert.status, Case.status)
+            .outerjoin(Case, Case.id == Alert.case_id)
+            .where(Alert.source == source, Alert.source_ref.in_(ids[i : i + 500]))
+        )
+        done.update(
+            ref
+            for ref, alert, case in rows
+            if alert in ("resolved", "archived") or case in ("resolved", "closed")
+        )
+    return done
 
 
 def build(
@@ -283,4 +301,5 @@ __all__ = [
     "TransparencyReport",
     "build",
     "event_days",
+    "resolved_violations",
 ]

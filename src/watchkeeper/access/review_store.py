@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from watchkeeper.access import grants
 from watchkeeper.access.review import Entitlement
 from watchkeeper.errors import ConflictError, GrantError, NotFoundError
-from watchkeeper.store.models import AccessReview, AccessReviewItem
+from watchkeeper.store.models import AccessDecision, AccessReview, AccessReviewItem
 
 OUTCOMES = ("keep", "revoke")
 MAX_TEXT = 2000
@@ -187,6 +187,25 @@ def close(session: Session, review_id: int, actor: str, now: datetime) -> Review
     return summary(session, review)
 
 
+def used_grant_ids(session: Session, ids: Sequence[int]) -> set[int]:
+    """Of the grants `ids`, those an allowing decision in the log carries."""
+    used: set[int] = set()
+    for i in range(0, len(ids), 500):
+        used.update(
+            g
+            for g in session.scalars(
+                select(AccessDecision.grant_id)
+                .where(
+                    AccessDecision.decision == "allow",
+                    AccessDecision.grant_id.in_(ids[i : i + 500]),
+                )
+                .distinct()
+            )
+            if g is not None
+        )
+    return used
+
+
 def list_reviews(session: Session, status: str | None = None) -> tuple[ReviewSummary, ...]:
     query = select(AccessReview).order_by(AccessReview.id)
     if status is not None:
@@ -276,4 +295,5 @@ __all__ = [
     "list_reviews",
     "show",
     "start",
+    "used_grant_ids",
 ]

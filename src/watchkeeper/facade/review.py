@@ -97,29 +97,16 @@ class ReviewJobs(AccessJobs):
         """Grants overlapping `period` (None: all; `active_at`: those in force then)
         under which no allowing decision was logged and no data-store event of the
         person's matches their action and asset inside their window."""
-        from sqlalchemy import select
-
         from watchkeeper.access.grants import grant_windows
         from watchkeeper.access.review import ACTIVITIES, unused_grants
-        from watchkeeper.store.models import AccessDecision
+        from watchkeeper.access.review_store import used_grant_ids
 
         since, until = (period.start, period.end) if period is not None else (None, None)
         with self.state.session() as session:
             windows = grant_windows(session, since, until)
             if active_at is not None:
                 windows = tuple(w for w in windows if w.start <= active_at < w.end)
-            ids = [w.grant_id for w in windows]
-            decided = (
-                set(
-                    session.scalars(
-                        select(AccessDecision.grant_id)
-                        .where(AccessDecision.decision == "allow", AccessDecision.grant_id.in_(ids))
-                        .distinct()
-                    )
-                )
-                if ids
-                else set()
-            )
+            decided = used_grant_ids(session, [w.grant_id for w in windows])
         if not windows:
             return ()
         ev = self.lake.table("datastore")
@@ -135,7 +122,7 @@ class ReviewJobs(AccessJobs):
         events = zip(
             *(rows[c].to_pylist() for c in ("user", "activity", "dataset", "time")), strict=True
         )
-        return tuple(unused_grants(windows, {d for d in decided if d is not None}, events))
+        return tuple(unused_grants(windows, decided, events))
 
     # -- campaigns ------------------------------------------------------------------------
 
@@ -274,7 +261,8 @@ class ReviewJobs(AccessJobs):
     def access_report(self, period: Period, *, now: datetime | None = None) -> TransparencyReport:
         """Counts by region pair over `period` (docs/access.md); no person is named."""
         from watchkeeper.access import violations_store
-        from watchkeeper.access.report import Regions, build, event_days
+        from watchkeeper.access.report import Regions, build, event_days, resolved_violations
+        from watchkeeper.cases.intake.own import DETECT
 
         when = now or self.clock.now()
         start, end = period.closed(when)
@@ -298,7 +286,7 @@ class ReviewJobs(AccessJobs):
             if datetime.combine(v.day, time(), UTC) < end
         ]
         with self.state.session() as session:
-            resolved = _resolved(session, [v.id for v in found])
+            resolved = resolved_violations(session, [v.id for v in found], DETECT)
             return build(
                 session,
                 Regions(people),
@@ -354,29 +342,6 @@ def _write(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(path, exc.strerror or type(exc).__name__) from None
-
-
-def _resolved(session: Session, ids: list[str]) -> set[str]:
-    """The violations (by id) whose alert is resolved or archived, or whose alert's case
-    is resolved or closed."""
-    from sqlalchemy import select
-
-    from watchkeeper.cases.intake.own import DETECT
-    from watchkeeper.store.models import Alert, Case
-
-    done: set[str] = set()
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        rows = session.execute(
-            select(Alert.source_ref, Alert.status, Case.status)
-            .outerjoin(Case, Case.id == Alert.case_id)
-            .where(Alert.source == DETECT, Alert.source_ref.in_(chunk))
-        )
-        done.update(
-            ref
-            for ref, alert, case in rows
-            if alert in ("resolved", "archived") or case in ("resolved", "closed")
-        )
-    return done
 
 
 __all__ = ["SCOPES", "Entitlements", "ReviewJobs"]
