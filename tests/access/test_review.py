@@ -73,6 +73,18 @@ def test_a_grant_is_unused_until_a_decision_or_an_event_uses_it(world: World) ->
     assert [u.grant_id for u in world.ws.access_entitlements().unused] == [idle]
 
 
+def test_ended_grants_never_used_are_listed_by_period(world: World) -> None:
+    from watchkeeper.ops.period import Period
+
+    short = ask(world, "ana", "eu-users", action="export", duration="1h")
+    gid = world.ws.access_approve(short, approver="leo", actor="cli:t").grant_id
+    world.clock.advance(timedelta(hours=2))
+    assert world.ws.access_entitlements().unused == ()  # not in force any more
+    (u,) = world.ws.access_unused_grants(Period.parse("2026-06"))
+    assert (u.grant_id, u.principal, u.revoked) == (gid, "ana", False)
+    assert world.ws.access_unused_grants(Period.parse("2026-05")) == ()
+
+
 def _directory(reaches: dict[str, int]) -> tuple[Directory, list[Entitlement]]:
     people = {u: Employee(u, "EU", "Agent", "T1") for u in reaches}
     assets = {f"a{i}": Asset(f"a{i}", "EU") for i in range(max(reaches.values()))}

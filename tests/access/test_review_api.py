@@ -100,6 +100,8 @@ def test_entitlements_and_report_are_for_auditors(api: Api) -> None:
     assert [(e["principal"], e["resource"]) for e in got.json()["entitlements"]] == [
         ("sam", "us-users")
     ]
+    assert api.call("GET", "/access/unused-grants", "audrey").json() == []
+    assert api.call("GET", "/access/unused-grants", "lee").status_code == 403
     report = api.call("GET", "/access/report", "audrey", params={"period": "2026-06"})
     assert report.status_code == 200, report.text
     assert report.json()["period"] == "2026-06"

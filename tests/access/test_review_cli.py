@@ -27,6 +27,7 @@ def ws(tmp_path: Path) -> Path:
 def test_every_new_command_has_examples() -> None:
     for args in (
         ("entitlements",),
+        ("unused-grants",),
         ("report",),
         ("review",),
         ("review", "start"),
@@ -48,6 +49,10 @@ def test_entitlements_and_a_campaign(ws: Path) -> None:
         ("sam", "us-users"),
     }
     narrow(cli("-w", ws, "access", "entitlements"))
+    # the 1-hour export grant of ana was never used; her cross-region read was
+    (unused,) = ok("-w", ws, "access", "unused-grants", "--period", "2026-06")
+    assert (unused["principal"], unused["action"]) == ("ana", "export")
+    assert "ana" in narrow(cli("-w", ws, "access", "unused-grants"))
     assert "same-region-read" in narrow(cli("-w", ws, "access", "entitlements", "--for", "ana"))
     made = ok("-w", ws, "access", "review", "start", "Q4", "--region", "US")
     rid = str(made["id"])

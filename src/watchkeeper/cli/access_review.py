@@ -1,5 +1,6 @@
-"""`watchkeeper access entitlements`, `access review start|list|show|decide|close` and
-`access report` (docs/access.md, "Entitlement review", "Transparency report")."""
+"""`watchkeeper access entitlements`, `access unused-grants`, `access review
+start|list|show|decide|close` and `access report` (docs/access.md, "Entitlement
+review", "Transparency report")."""
 
 from __future__ import annotations
 
@@ -93,6 +94,44 @@ def entitlements(
             f"{u.start:%Y-%m-%d}",
         )
     out.print(unused)
+
+
+def unused_grants(
+    ctx: typer.Context,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            metavar="PERIOD",
+            help="Grants overlapping 2025-03, 2025-Q1 or FROM..TO (default: all).",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Grants never used: no allowing decision, no matching data-store event.
+
+    Example: watchkeeper -w ws access unused-grants
+      watchkeeper -w ws access unused-grants --period 2026-Q2 --json
+    """
+    from watchkeeper.ops.period import parse_period
+
+    chosen = parse_period(period, "--period")
+    ws = ctx.obj.open(create=False)
+    found = ws.access_unused_grants(chosen)
+    if json:
+        emit_json([asdict(u) for u in found])
+        return
+    table = _table("Grants never used", ("grant", "for", "action", "resource", "from", "to"))
+    for u in found:
+        table.add_row(
+            str(u.grant_id),
+            escape(u.principal),
+            u.action,
+            escape(u.resource),
+            f"{u.start:%Y-%m-%d}",
+            f"{u.end:%Y-%m-%d}" + (" (revoked)" if u.revoked else ""),
+        )
+    out.print(table)
 
 
 @review_app.command("start")
@@ -303,7 +342,9 @@ def report(
 
 
 def register(access: typer.Typer) -> None:
-    """Add `entitlements`, `report` and the `review` group to `access`."""
+    """Add `entitlements`, `unused-grants`, `report` and the `review` group to
+    `access`."""
     access.command("entitlements")(entitlements)
     access.command("report")(report)
+    access.command("unused-grants")(unused_grants)
     access.add_typer(review_app)

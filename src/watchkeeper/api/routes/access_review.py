@@ -22,6 +22,7 @@ from watchkeeper.api.schemas.access_review import (
     ReviewItemPublic,
     ReviewPublic,
     TransparencyReportPublic,
+    UnusedGrantPublic,
 )
 from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
 from watchkeeper.api.schemas.fields import PathId
@@ -40,6 +41,22 @@ def entitlements(
     """Who can reach which user data now, through which policy or grant; each person's
     reach against their peers'; the grants in force never used."""
     return EntitlementsPublic.model_validate(workspace.access_entitlements(region=region))
+
+
+@router.get("/access/unused-grants", response_model=list[UnusedGrantPublic], responses=responses())
+def unused(
+    _: Auditor,
+    workspace: WorkspaceDep,
+    period: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="2025-03, 2025-Q1 or FROM..TO.")
+    ] = None,
+) -> list[UnusedGrantPublic]:
+    """Grants (overlapping `period`; default all) never used: no allowing decision and
+    no matching data-store event inside their window."""
+    from watchkeeper.ops.period import parse_period
+
+    found = workspace.access_unused_grants(parse_period(period, "period"))
+    return [UnusedGrantPublic.model_validate(u) for u in found]
 
 
 @router.get("/access/report", response_model=TransparencyReportPublic, responses=responses())
