@@ -38,6 +38,7 @@ BENCHMARKS = {
     "replay": ["bench_replay.py", "--json"],
     "authorize": ["bench_authorize.py", "--json"],
     "violations": ["bench_violations.py", "--json"],
+    "entitlements": ["bench_entitlements.py", "--json"],
     "playbook_triggers": ["bench_playbook_triggers.py", "--json"],
 }
 

@@ -27,6 +27,7 @@ from watchkeeper.facade.people import PeopleJobs
 from watchkeeper.facade.playbooks import PlaybookJobs
 from watchkeeper.facade.queue import QueueJobs
 from watchkeeper.facade.retention import RetentionJobs
+from watchkeeper.facade.review import ReviewJobs
 from watchkeeper.facade.shifts import ShiftJobs
 from watchkeeper.facade.upkeep import LakeJobs
 from watchkeeper.facade.violations import ViolationJobs
@@ -81,7 +82,7 @@ class Status:
 
 
 class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, PlaybookJobs,
-                QueueJobs, LakeJobs, OpsJobs, RetentionJobs, ViolationJobs):
+                QueueJobs, LakeJobs, OpsJobs, RetentionJobs, ViolationJobs, ReviewJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:

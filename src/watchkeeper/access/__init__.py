@@ -13,4 +13,8 @@ Modules (imported where used, so that loading settings stays light):
 - `violations`, `violations_store`: violation checks over the lake's data-store access
   events (Ibis), stored as OCSF Data Security Findings.
 - `holds`: legal holds, which retention (`lake.retention`) never purges.
+- `review`, `review_store`: entitlements (who reaches what, through a policy or a
+  grant), unused grants, reach against peers; review campaigns in the store.
+- `report`, `report_render`: the transparency report (counts per region pair), as CSV
+  and as one offline HTML page.
 """

@@ -19,6 +19,7 @@ import typer
 
 from watchkeeper import __version__
 from watchkeeper.cli import access as access_cmd
+from watchkeeper.cli import access_review as access_review_cmd
 from watchkeeper.cli import access_violations as access_violations_cmd
 from watchkeeper.cli import alerts as alerts_cmd
 from watchkeeper.cli import analyze as analyze_cmd
@@ -167,6 +168,7 @@ sla_cmd.register(app)
 metrics_cmd.register(app)
 access_cmd.register(app)
 access_violations_cmd.register(access_cmd.app)   # access violations, detect-violations
+access_review_cmd.register(access_cmd.app)   # access entitlements, report, review …
 holds_cmd.register(app)    # holds add|list|release, lake purge
 playbooks_cmd.register(app)
 

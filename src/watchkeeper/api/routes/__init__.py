@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from watchkeeper.api.routes import (
     access,
+    access_review,
     alerts,
     cases,
     events,
@@ -38,6 +39,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     sla.notifications,
     metrics.router,
     access.router,
+    access_review.router,
     playbooks.router,
     playbooks.case_runs,
 )

@@ -6,6 +6,7 @@ from watchkeeper.store.models.access import (
     AccessGrant,
     AccessRequest,
 )
+from watchkeeper.store.models.access_review import AccessReview, AccessReviewItem
 from watchkeeper.store.models.alerts import (
     Alert,
     AlertChange,
@@ -62,6 +63,8 @@ __all__ = [
     "AccessDecision",
     "AccessGrant",
     "AccessRequest",
+    "AccessReview",
+    "AccessReviewItem",
     "Account",
     "Alert",
     "AlertChange",
