@@ -126,8 +126,9 @@ def _day_lines(d: AnomalousDay, everything: bool) -> list[str]:
 
 
 def _deviation(f: Deviation) -> str:
-    return (f"{f.feature} {_num(f.value)} (usual {_num(f.self_baseline)}, "
+    line = (f"{f.feature} {_num(f.value)} (usual {_num(f.self_baseline)}, "
             f"peers {_num(f.peer_baseline)})")
+    return f"{line}: {f.words}" if f.words else line
 
 
 def _num(value: float | None) -> str:

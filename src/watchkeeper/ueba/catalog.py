@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.ueba.categories import Categories
+from watchkeeper.ueba.change import CHANGE_CLASS, CHANGE_COLUMNS
 from watchkeeper.ueba.families_comm import SENSITIVITIES
 from watchkeeper.ueba.firsts import FIRST_FLAGS
 from watchkeeper.ueba.timeclass import TIME_CLASSES
@@ -35,6 +36,8 @@ class Catalog:
 
     def event_class(self, column: str) -> str:
         family = self.family_of(column)
+        if family == "change":
+            return CHANGE_CLASS[column]
         return FIRST_CLASS[column] if family == "first_time" else FAMILY_CLASS[family]
 
 
@@ -63,4 +66,5 @@ def catalog(categories: Categories) -> Catalog:
                       "ds_sensitive_no_ticket_queries", "ds_sensitive_no_ticket_reads",
                       "ds_no_purpose_queries", "ds_sensitive_no_purpose_reads"),
         "first_time": FIRST_FLAGS,
+        "change": CHANGE_COLUMNS,
     })
