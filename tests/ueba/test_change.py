@@ -67,6 +67,18 @@ def test_new_hour_days_and_shift_by_hand() -> None:
     assert out["change_logon_hour_js"][3] == 0.0
 
 
+def test_hours_shift_by_hand() -> None:
+    cols = _person(105, 100)
+    users, days = np.zeros(105, np.int64), np.arange(105, dtype=np.int64)
+    out = change_columns(users, days, cols, recent=7, trailing=30, min_active=5)
+    # the windows 20-23, 21-24, 22-01 hold 22:00: k = 5 of 7 after 0 of 30, as above
+    p = 1 / 32
+    tail = sum(math.comb(7, j) * p ** j * (1 - p) ** (7 - j) for j in range(5, 8))
+    assert out["change_logon_hours_shift"][104] == pytest.approx(-math.log10(tail))
+    # day 95: 09:00 on 7 of 7 days after 30 of 30, p = 31/32: P(X >= 7) = (31/32)^7
+    assert out["change_logon_hours_shift"][95] == pytest.approx(-7 * math.log10(31 / 32))
+
+
 def test_windows_do_not_cross_people() -> None:
     a, b = _person(40, 10), _person(40, 100)
     cols = {k: np.concatenate([a[k], b[k]]) for k in a}
@@ -106,6 +118,9 @@ def test_words_say_what_to_check() -> None:
     assert describe("change_logon_new_hour_days", rows, day, 7, 30) == (
         "logged on between 22:00-23:00 on 5 of the last 7 days; before: 0 of 30 active "
         "days in the 30 days before")
+    assert describe("change_logon_hours_shift", rows, day, 7, 30) == (
+        "logged on between 20:00 and 23:00 on 5 of the last 7 days (7 active days); "
+        "before: 0 of 30 active days in the 30 days before")
     assert describe("change_logon_hour_js", rows, day, 7, 30).startswith(
         "logon hours of the last 7 days differ from the 30 days before (Jensen-Shannon ")
     assert describe("logon_count", rows, day, 7, 30) == ""

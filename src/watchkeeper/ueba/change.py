@@ -12,6 +12,10 @@ that window (the trailing window), for the same person:
   value is ``-log10 P(X >= k)`` for ``X ~ Binomial(n, p)`` with ``p = (t + 1) / (m + 2)``
   (Laplace's rule of succession: the person's own rate, never 0 or 1). It is set only on
   days the indicator happened, so it points at days with events to check.
+- **hours shift** ``change_logon_hours_shift`` / ``change_email_hours_shift``: the shift
+  indicator of "a logon (a sent mail) between h:00 and h+`HOURS_SPAN`:00", for the
+  window of hours holding one of the day's events where it is largest: the evenings
+  somebody starts to work, however their working hours were learned.
 - **new-habit indicator** ``change_logon_new_hour_days``: on days with a logon in an
   hour of day the person used on none of the trailing window's days, the number of
   recent days with such a logon.
@@ -46,6 +50,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 HOUR_MASKS = ("chg_logon_hours", "chg_email_hours")
+HOURS_SPAN = 3    # hours of day pooled by the hours shift (see docs/ueba.md)
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,10 @@ SHIFTS: dict[str, Shift] = {
     "change_email_after_hours_shift": Shift("email_sent_after_hours",
                                             "sent mail outside their working hours"),
 }
+HOURS_SHIFTS = {"change_logon_hours_shift": "chg_logon_hours",
+                "change_email_hours_shift": "chg_email_hours"}
 CHANGE_COLUMNS = ("email_new_contacts", "change_logon_new_hour_days",
-                  "change_logon_hour_js", "change_email_hour_js", *SHIFTS)
+                  "change_logon_hour_js", "change_email_hour_js", *HOURS_SHIFTS, *SHIFTS)
 # the event class behind each change column, for the explanations' evidence
 CHANGE_CLASS = {c: "email" if "email" in c or "contact" in c or "mail" in c or "attach" in c
                 else "authentication" for c in CHANGE_COLUMNS}
@@ -184,6 +191,9 @@ def change_columns(users: I64, days: I64, cols: dict[str, F64], recent: int,
         k = w.total(cum, w.mid, w.hi)
         t = w.total(cum, w.trailing_lo, w.mid)
         out[name] = np.where(ready & (x > 0), binomial_surprise(k, n, t, m), 0.0)
+    for name, mask in HOURS_SHIFTS.items():
+        best = hours_shift(bits(cols.get(mask, np.zeros(n_rows))), w, n, m)[0]
+        out[name] = np.where(ready, best, 0.0)
     for mask, js_name in (("chg_logon_hours", "change_logon_hour_js"),
                           ("chg_email_hours", "change_email_hour_js")):
         b = bits(cols.get(mask, np.zeros(n_rows)))
@@ -195,6 +205,32 @@ def change_columns(users: I64, days: I64, cols: dict[str, F64], recent: int,
             out["change_logon_new_hour_days"] = np.where(
                 ready, _new_hour_days(b, old > 0, users, days, recent), 0.0)
     return out
+
+
+def span_hits(b: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """(rows, 24): 1 where a row has an hour in [h, h + HOURS_SPAN) (mod 24)."""
+    hit = np.zeros(b.shape, dtype=np.int64)
+    for d in range(HOURS_SPAN):
+        hit |= np.roll(b, -d, axis=1).astype(np.int64)
+    return hit
+
+
+def hours_shift(b: npt.NDArray[np.int32], w: Windows, n: I64, m: I64
+                ) -> tuple[F64, I64]:
+    """Per row the largest shift indicator over the hour windows holding one of its
+    hours, and the first hour of that window."""
+    hit = span_hits(b)
+    best = np.zeros(len(n))
+    start = np.zeros(len(n), dtype=np.int64)
+    cum = _cum(hit)
+    for h in range(24):
+        k = cum[w.hi, h] - cum[w.mid, h]
+        t = cum[w.mid, h] - cum[w.trailing_lo, h]
+        s = np.where(hit[:, h] > 0, binomial_surprise(k, n, t, m), 0.0)
+        better = s > best
+        best = np.where(better, s, best)
+        start = np.where(better, h, start)
+    return best, start
 
 
 def _new_hour_days(b: npt.NDArray[np.int32], known: npt.NDArray[np.bool_], users: I64,

@@ -14,7 +14,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from watchkeeper.ueba.change import SHIFTS, bits, js_divergence
+from watchkeeper.ueba.change import (
+    HOURS_SHIFTS,
+    HOURS_SPAN,
+    SHIFTS,
+    bits,
+    hours_shift,
+    js_divergence,
+    span_hits,
+    windows,
+)
 
 
 def hour_ranges(hours: list[int]) -> str:
@@ -64,6 +73,8 @@ def describe(feature: str, rows: pa.Table, day: date, recent: int, trailing: int
         t = int((_col(old, s.column) > 0).sum())
         return (f"{s.words} on {k} of the last {recent} days ({rec.num_rows} active days); "
                 f"before: {t} of {old.num_rows} active days in {before}")
+    if feature in HOURS_SHIFTS:
+        return _hours_words(feature, rows, day, rec, old, recent, trailing)
     if feature == "change_logon_new_hour_days":
         known = _hours(old, "chg_logon_hours") > 0
         b = bits(_col(rec, "chg_logon_hours")).astype(bool) & ~known
@@ -93,3 +104,27 @@ def _top(counts: np.ndarray) -> str:
     if counts.max(initial=0) <= 0:
         return "no hours"
     return hour_ranges([h for h in range(24) if counts[h] >= counts.max() / 2])
+
+
+def _hours_words(feature: str, rows: pa.Table, day: date, rec: pa.Table, old: pa.Table,
+                 recent: int, trailing: int) -> str:
+    """The hour window the shift indicator picked on `day`, and its counts."""
+    both = pa.concat_tables([old, rec])
+    mask = HOURS_SHIFTS[feature]
+    b = bits(_col(both, mask))
+    days = np.asarray(both["day"].cast(pa.int32()).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+    users = np.zeros(len(days), dtype=np.int64)
+    w = windows(users, days, recent, trailing)
+    n = w.hi - w.mid
+    m = w.mid - w.trailing_lo
+    _, start = hours_shift(b, w, n, m)
+    h = int(start[-1]) if len(start) else 0
+    hit = span_hits(b)[:, h] > 0
+    k = int(hit[old.num_rows:].sum())
+    t = int(hit[:old.num_rows].sum())
+    verb = "logged on" if feature == "change_logon_hours_shift" else "sent mail"
+    return (f"{verb} between {h:02d}:00 and {(h + HOURS_SPAN) % 24:02d}:00 on {k} of the "
+            f"last {recent} days ({rec.num_rows} active days); before: {t} of "
+            f"{old.num_rows} active days in the {trailing} days before")
+

@@ -32,7 +32,8 @@ RELEVANT: dict[str, float] = {
     "first_usb": 1.0, "first_after_hours_logon": 1.0, "first_new_machine": 0.5,
     "first_other_region_dataset": 1.0,
     # change against the person's own past (`change`)
-    "change_after_hours_shift": 1.0, "change_weekend_shift": 1.0,
+    "change_after_hours_shift": 1.0, "change_logon_hours_shift": 1.0,
+    "change_email_hours_shift": 1.0, "change_weekend_shift": 1.0,
     "change_other_pc_shift": 1.0, "change_new_machine_shift": 0.5,
     "change_new_contact_shift": 1.0, "change_ext_attach_shift": 1.0,
     "change_personal_mail_shift": 1.0, "change_email_after_hours_shift": 1.0,
