@@ -147,3 +147,26 @@ def test_first_time_contacts_need_history() -> None:
         {"user": "u1", "wk_day": D0 + timedelta(days=30), "email_new_contacts": 1.0}]
     later = new_contacts(firsts, 14, D0 + timedelta(days=25))
     assert later["email_new_contacts"].to_pylist() == [1.0]
+
+
+def test_risk_explain_says_change_features_in_words() -> None:
+    from dataclasses import dataclass
+
+    from watchkeeper.cli.explain import _deviation
+    from watchkeeper.risk.explain import Deviation, _change_words
+
+    @dataclass(frozen=True)
+    class Behaviour:
+        features: pa.Table
+        anomalies: pa.Table
+
+    rows = _table(_person(120, 100), 120)   # default windows: 14 recent, 90 before
+    words = _change_words(Behaviour(rows, rows), "u1")
+    day = D0 + timedelta(days=110)
+    said = words("change_after_hours_shift", day)
+    assert said == ("logged on outside their working hours on 11 of the last 14 days "
+                    "(14 active days); before: 0 of 90 active days in the 90 days before")
+    assert words("logon_count", day) == ""
+    line = _deviation(Deviation("change_after_hours_shift", 9.1, 0.0, 0.0, 6.0, "change",
+                                said))
+    assert line.endswith(": " + said)

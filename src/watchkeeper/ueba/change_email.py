@@ -28,7 +28,8 @@ def contact_firsts(tables: dict[str, Table]) -> list[Table]:
         return []
     m = tables["email"]
     sent = m.filter((m.activity == "send") & m.recipients.notnull())
-    pairs = sent.select("user", "wk_day", wk_to=sent.recipients.unnest().lower())
+    pairs = sent.select("user", "wk_day", wk_to=sent.recipients.unnest())
+    pairs = pairs.mutate(wk_to=pairs.wk_to.lower())   # Spark: no generator inside lower()
     pairs = pairs.filter(pairs.wk_to.notnull() & (pairs.wk_to != ""))
     first = pairs.group_by("user", "wk_to").aggregate(wk_first=pairs.wk_day.min())
     return [first.select(flag=ibis.literal(FIRST_CONTACT), user="user", key="wk_to",
