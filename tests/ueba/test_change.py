@@ -170,3 +170,12 @@ def test_risk_explain_says_change_features_in_words() -> None:
     line = _deviation(Deviation("change_after_hours_shift", 9.1, 0.0, 0.0, 6.0, "change",
                                 said))
     assert line.endswith(": " + said)
+
+
+def test_first_time_contacts_in_words() -> None:
+    counts = np.zeros(30)
+    counts[[20, 29]] = [3.0, 1.0]
+    rows = _table({"email_new_contacts": counts}, 30)
+    assert describe("email_new_contacts", rows, D0 + timedelta(days=29), 14, 90) == (
+        "mailed 1 address never mailed before on this day; first-time contacts on 2 of "
+        "the last 14 days")

@@ -94,7 +94,8 @@ def describe(feature: str, rows: pa.Table, day: date, recent: int, trailing: int
         today = _window(rows, day - timedelta(days=1), day)
         n = int(_col(today, "email_new_contacts").sum())
         k = int((_col(rec, "email_new_contacts") > 0).sum())
-        return (f"mailed {n} addresses never mailed before on this day; first-time "
+        return (f"mailed {n} address{'es' if n != 1 else ''} never mailed before on this "
+                f"day; first-time "
                 f"contacts on {k} of the last {recent} days")
     return ""
 
