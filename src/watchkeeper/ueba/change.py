@@ -114,17 +114,30 @@ def bits(mask: F64) -> npt.NDArray[np.int32]:
 
 
 def binomial_surprise(k: I64, n: I64, t: I64, m: I64) -> F64:
-    """``-log10 P(X >= k)``, ``X ~ Binomial(n, (t + 1) / (m + 2))``; 0 where k = 0."""
-    p = (t + 1.0) / (m + 2.0)
-    top = int(n.max(initial=0))
+    """``-log10 P(X >= k)``, ``X ~ Binomial(n, (t + 1) / (m + 2))``; 0 where k = 0.
+
+    Computed once per distinct (k, n, t, m): the counts are small, so rows repeat."""
+    if len(k) == 0:
+        return np.zeros(0)
+    k, n, t, m = (np.asarray(x, dtype=np.int64) for x in (k, n, t, m))
+    base = [int(x.max()) + 1 for x in (n, t, m)]
+    key = ((k * base[0] + n) * base[1] + t) * base[2] + m
+    uniq, inverse = np.unique(key, return_inverse=True)
+    um = uniq % base[2]
+    ut = uniq // base[2] % base[1]
+    un = uniq // (base[2] * base[1]) % base[0]
+    uk = uniq // (base[2] * base[1] * base[0])
+    p = (ut + 1.0) / (um + 2.0)
+    top = int(un.max(initial=0))
     table = np.asarray([[comb(x, j) for j in range(top + 1)] for x in range(top + 1)],
                        dtype=np.float64)
-    tail = np.zeros(len(k))
+    tail = np.zeros(len(uk))
     for j in range(top + 1):
-        term = table[n, j] * p ** j * (1.0 - p) ** np.maximum(n - j, 0)
-        tail += np.where((j >= k) & (j <= n), term, 0.0)
+        term = table[un, j] * p ** j * (1.0 - p) ** np.maximum(un - j, 0)
+        tail += np.where((j >= uk) & (j <= un), term, 0.0)
     out = -np.log10(np.clip(tail, 1e-300, 1.0))
-    return np.where(k > 0, np.maximum(out, 0.0), 0.0)
+    values = np.where(uk > 0, np.maximum(out, 0.0), 0.0)
+    return np.asarray(values[inverse.reshape(-1)])
 
 
 def js_divergence(a: F64, b: F64) -> F64:
