@@ -19,10 +19,11 @@ from watchkeeper.ueba.analyze import lookback_days
 D0 = datetime(2025, 1, 6, 14)
 DAYS = 120
 CUT = 80
-# short windows, so the look-back (lookback_days: 49) is shorter than the history
+# short windows, so the look-back (lookback_days: 77) is shorter than the history
 CFG = UebaConfig(window_days=7, warmup_active_days=3, week_gap_days=7, week_history_days=21,
                  week_warmup=2, model_block_days=7, model_history_days=14,
-                 first_time_min_history_days=7, min_peers=3)
+                 first_time_min_history_days=7, min_peers=3, change_recent_days=7,
+                 change_trailing_days=21, change_min_active_days=5)
 
 
 def _events() -> list[dict[str, Any]]:

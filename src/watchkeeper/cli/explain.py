@@ -126,10 +126,11 @@ def _day_lines(d: AnomalousDay, everything: bool) -> list[str]:
 
 
 def _deviation(f: Deviation) -> str:
-    if f.words:
+    if f.family == "exfil" and f.words:     # its sentence carries usual and peers
         return f"{f.feature}: {f.words}"
-    return (f"{f.feature} {_num(f.value)} (usual {_num(f.self_baseline)}, "
+    line = (f"{f.feature} {_num(f.value)} (usual {_num(f.self_baseline)}, "
             f"peers {_num(f.peer_baseline)})")
+    return f"{line}: {f.words}" if f.words else line
 
 
 def _num(value: float | None) -> str:

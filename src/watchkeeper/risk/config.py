@@ -95,6 +95,11 @@ DEFAULT_INDICATORS: dict[str, str] = {
 }
 
 DEFAULT_FEATURE_KINDS: dict[str, str] = {
+    "change_after_hours_shift": "after_hours", "change_logon_new_hour_days": "after_hours",
+    "change_logon_hours_shift": "after_hours",
+    "change_email_after_hours_shift": "after_hours", "change_other_pc_shift": "other_pc",
+    "change_new_machine_shift": "other_pc", "change_personal_mail_shift": "personal_email",
+    "change_ext_attach_shift": "external_email",
     "first_after_hours_logon": "after_hours",
     "logon_after_hours": "after_hours",
     "first_usb": "usb",

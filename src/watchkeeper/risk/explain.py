@@ -11,6 +11,7 @@ capped at the source's cap; `events` lists those events with their weight on the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from difflib import get_close_matches
 from typing import Any
@@ -23,7 +24,10 @@ from watchkeeper.risk.alerts import top_reasons, weighed_events
 from watchkeeper.risk.config import Source
 from watchkeeper.risk.entity import decay_rate
 from watchkeeper.risk.score import Behaviour, RiskResult
-from watchkeeper.ueba.exfil import describe
+from watchkeeper.ueba.change import CHANGE_COLUMNS
+from watchkeeper.ueba.change_words import describe
+from watchkeeper.ueba.config import UebaConfig
+from watchkeeper.ueba.exfil import describe as describe_exfil
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class Deviation:
     peer_baseline: float | None
     z: float
     family: str
-    words: str | None = None    # the deviation in a sentence, where one is written
+    words: str = ""     # the deviation in a sentence where one is written
+    # (change features: `ueba.change_words`; exfiltration: `ueba.exfil.describe`)
 
 
 @dataclass(frozen=True)
@@ -270,12 +275,28 @@ def _top_anomalies(behaviour: Behaviour | None, user: str, day: dt.date,
                    pc.and_(pc.greater_equal(a["day"], since),
                            pc.less_equal(a["day"], pa.scalar(day, pa.date32()))))
     rows = sorted(a.filter(mask).to_pylist(), key=lambda x: -x["score"])[:5]
+    words = _change_words(behaviour, user)
     return tuple(AnomalousDay(
         x["day"], x["score"],
         tuple(Deviation(f["feature"], f["value"], f.get("self_baseline"),
                         f.get("peer_baseline"), f["z"], f.get("family") or "",
-                        describe(f["feature"], f["value"], f.get("self_baseline"),
-                                 f.get("peer_baseline")))
+                        words(f["feature"], x["day"])
+                        or describe_exfil(f["feature"], f["value"], f.get("self_baseline"),
+                                          f.get("peer_baseline")) or "")
               for f in x.get("top_features") or []),
         tuple(Evidence(e["class"], e["filter"]) for e in x.get("evidence") or []))
         for x in rows)
+
+
+def _change_words(behaviour: Behaviour, user: str) -> Callable[[str, dt.date], str]:
+    """Words for the change features of `user` (windows of the default `UebaConfig`)."""
+    cfg = UebaConfig()
+    feats = behaviour.features
+    rows = feats.filter(pc.equal(feats["user"], user)) if feats.num_rows else feats
+
+    def words(feature: str, day: dt.date) -> str:
+        if feature not in CHANGE_COLUMNS or rows.num_rows == 0:
+            return ""
+        return describe(feature, rows, day, cfg.change_recent_days, cfg.change_trailing_days)
+
+    return words

@@ -20,6 +20,7 @@ from watchkeeper.ueba.baselines import (
     peer_groups,
 )
 from watchkeeper.ueba.catalog import Catalog
+from watchkeeper.ueba.change import with_change
 from watchkeeper.ueba.config import UebaConfig
 from watchkeeper.ueba.detectors import (
     model_score,
@@ -62,7 +63,8 @@ def lookback_days(cfg: UebaConfig) -> int:
     own self window and week history."""
     return (cfg.model_block_days - 1 + cfg.model_history_days
             + max(cfg.window_days + cfg.baseline_step_days, cfg.week_history_days + 7) + 1
-            + LONGEST_WINDOW - 1)   # and each of those rows its exfiltration windows
+            + max(LONGEST_WINDOW - 1,   # and each of those rows its exfiltration windows
+                  cfg.change_recent_days + cfg.change_trailing_days))   # change windows
 
 
 def analyze_behaviour(lake: Lake, *, since: date | None = None,
@@ -91,6 +93,12 @@ def analyze_behaviour(lake: Lake, *, since: date | None = None,
     if fs is None:
         start = since - timedelta(days=lookback_days(cfg)) if since is not None else None
         fs = build_features(lake, cfg, start)
+        incremental = False
+    else:
+        incremental = True
+    fs = replace(fs, table=with_change(fs.table, cfg.change_recent_days,
+                                       cfg.change_trailing_days, cfg.change_min_active_days,
+                                       since if incremental else None))
     timings["features"] = time.perf_counter() - t0
     keep = None
     if since is not None:

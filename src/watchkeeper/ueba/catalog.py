@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchkeeper.ueba.categories import Categories
+from watchkeeper.ueba.change import CHANGE_CLASS, CHANGE_COLUMNS
 from watchkeeper.ueba.exfil import EXFIL_CLASS, EXFIL_COLUMNS, GENAI_COLUMNS
 from watchkeeper.ueba.families_comm import SENSITIVITIES
 from watchkeeper.ueba.firsts import FIRST_FLAGS
@@ -38,6 +39,8 @@ class Catalog:
         family = self.family_of(column)
         if family == "exfil":
             return EXFIL_CLASS
+        if family == "change":
+            return CHANGE_CLASS[column]
         return FIRST_CLASS[column] if family == "first_time" else FAMILY_CLASS[family]
 
 
@@ -67,4 +70,5 @@ def catalog(categories: Categories) -> Catalog:
                       "ds_no_purpose_queries", "ds_sensitive_no_purpose_reads"),
         "first_time": FIRST_FLAGS,
         "exfil": EXFIL_COLUMNS,
+        "change": CHANGE_COLUMNS,
     })

@@ -53,6 +53,9 @@ class UebaConfig:
     robust_scale: float = 10.0          # robust = 1 - exp(-sum / scale)
     surprise_floor: float = 2.0         # −log10 tail probability that counts as nothing
     score_scale: float = 5.0            # score = 1 - exp(-(day + week surprise) / scale)
+    change_recent_days: int = 14        # change features: recent window (incl. the day)
+    change_trailing_days: int = 90      # ... against this many days before it
+    change_min_active_days: int = 20    # ... with at least this many active days there
     seed: int = 7
 
 

@@ -13,6 +13,8 @@ from ibis.expr.types import Table
 
 from watchkeeper.lake import Lake
 from watchkeeper.ueba.catalog import FAMILY_CLASS, FIRST_CLASS, Catalog, catalog
+from watchkeeper.ueba.change import HOUR_MASKS, change_families
+from watchkeeper.ueba.change_email import contact_firsts, new_contacts
 from watchkeeper.ueba.config import UebaConfig
 from watchkeeper.ueba.context import Context, build_context, host_owners
 from watchkeeper.ueba.exfil import add_windows
@@ -142,7 +144,8 @@ def feature_state(ctx: Context, tables: dict[str, Table], hours: Hours,
                   old: FeatureState | None) -> FeatureState:
     """First days over the events read (and the stored state's), and learned hours."""
     raw = [ctx.events(n) for n in sorted(ctx.present)]
-    new = ctx.lake.ibis().to_pyarrow(first_days(tables, raw))
+    new = ctx.lake.ibis().to_pyarrow(ibis.union(first_days(tables, raw),
+                                                *contact_firsts(tables)))
     return FeatureState(hours.learned, earliest(new, old.firsts if old else None),
                         hours.pending)
 
@@ -162,7 +165,8 @@ def family_tables(ctx: Context, full: dict[str, Table], state: FeatureState) -> 
     tables = [make(cut[FAMILY_CLASS[f]]) for f, make in makers.items()
               if FAMILY_CLASS[f] in cut]
     flags = first_flags(state.firsts, ctx.cfg.first_time_min_history_days, ctx.start)
-    return [*tables, ibis.memtable(flags)]
+    contacts = new_contacts(state.firsts, ctx.cfg.first_time_min_history_days, ctx.start)
+    return [*tables, *change_families(cut), ibis.memtable(flags), ibis.memtable(contacts)]
 
 
 def combine(tables: list[Table], columns: tuple[str, ...]) -> Table:
@@ -218,7 +222,7 @@ def build_features(lake: Lake, cfg: UebaConfig | None = None,
     tables = prepared_tables(ctx, hours.learned)
     if old is not None or start is None:
         new_state = feature_state(ctx, tables, hours, old)
-    expr = combine(family_tables(ctx, tables, new_state), cat.columns)
+    expr = combine(family_tables(ctx, tables, new_state), (*cat.columns, *HOUR_MASKS))
     table = add_windows(lake.ibis().to_pyarrow(expr.order_by(*KEYS[:1], "day")))
     zones_t = lake.ibis().to_pyarrow(ctx.persons.select("user", "region"))
     zones = {u: r or "" for u, r in zip(zones_t["user"].to_pylist(),
@@ -230,6 +234,6 @@ def empty_features(cfg: UebaConfig) -> FeatureSet:
     from watchkeeper.ueba.categories import load_categories
     cat = catalog(load_categories(cfg.categories_path, cfg.category_domains))
     schema = pa.schema([("user", pa.string()), ("day", pa.date32()),
-                        *[(c, pa.float64()) for c in cat.columns]])
+                        *[(c, pa.float64()) for c in (*cat.columns, *HOUR_MASKS)]])
     skipped = {f: "no events in the lake" for f in cat.families}
     return FeatureSet(schema.empty_table(), cat.columns, cat.families, skipped)

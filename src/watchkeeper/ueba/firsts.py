@@ -84,7 +84,7 @@ def first_flags(firsts: pa.Table, min_history: int, start: date | None) -> pa.Ta
     active = firsts.filter(pc.equal(firsts["flag"], ACTIVE))
     since = dict(zip(active["user"].to_pylist(), active["wk_day"].to_pylist(), strict=True))
     hits: dict[tuple[str, date], set[str]] = {}
-    rest = firsts.filter(pc.not_equal(firsts["flag"], ACTIVE))
+    rest = firsts.filter(pc.is_in(firsts["flag"], pa.array(FIRST_FLAGS)))
     for flag, user, day in zip(rest["flag"].to_pylist(), rest["user"].to_pylist(),
                                rest["wk_day"].to_pylist(), strict=True):
         first = since.get(user)

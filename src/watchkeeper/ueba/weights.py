@@ -35,6 +35,14 @@ RELEVANT: dict[str, float] = {
     "first_other_region_dataset": 1.0,
     # generative-AI uploads and pastes, cumulative exfiltration (`exfil`)
     **EXFIL_WEIGHTS,
+    # change against the person's own past (`change`)
+    "change_after_hours_shift": 1.0, "change_logon_hours_shift": 1.0,
+    "change_email_hours_shift": 1.0, "change_weekend_shift": 1.0,
+    "change_other_pc_shift": 1.0, "change_new_machine_shift": 0.5,
+    "change_new_contact_shift": 1.0, "change_ext_attach_shift": 1.0,
+    "change_personal_mail_shift": 1.0, "change_email_after_hours_shift": 1.0,
+    "change_logon_new_hour_days": 1.0, "change_logon_hour_js": 0.5,
+    "change_email_hour_js": 0.5, "email_new_contacts": 0.5,
 }
 
 
