@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.facade.dashboard import DashboardJobs
+from watchkeeper.facade.evaluation import EvaluationJobs
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.metrics import MetricsJobs
 from watchkeeper.facade.ops import OpsJobs
@@ -80,7 +81,8 @@ class Status:
         return asdict(self)
 
 
-class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, PlaybookJobs,
+class Workspace(DashboardJobs, PeopleJobs, EvaluationJobs, FeedbackJobs, MetricsJobs,
+                ShiftJobs, PlaybookJobs,
                 QueueJobs, LakeJobs, OpsJobs, RetentionJobs, ViolationJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
@@ -203,7 +205,8 @@ class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs,
         step(1, 3, "reading people")
         people = self.lake.table("people").to_pyarrow()
         step(2, 3, "scoring")
-        report = evaluate(history, answers, people, dataset)
+        features = self.analysis.optional("features")
+        report = evaluate(history, answers, people, dataset, features)
         step(3, 3, "done")
         return report
 
