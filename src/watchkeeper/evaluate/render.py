@@ -33,10 +33,10 @@ def render_markdown(r: EvaluationReport) -> str:
         f"| risk alerts (false) | {r.alerts} ({r.false_alerts}) |",
         f"| false alerts per day per 1,000 people | {_f(r.false_alerts_per_day_per_1000)} |",
         f"| leavers: people / ROC AUC | {r.leavers} / {_f(r.leavers_auc)} |",
-        f"| warned before start (forecast >= 0.5) | {_f(r.warned_before_start, True)} |",
+        f"| warned >= 1 day before start | {_f(r.warned_before_start, True)} |",
         f"| median warning lead (days) | {_f(r.median_lead_days)} |",
         "",
-        "| scenario | incidents | person AUC | AP | top 5% | alerted <= 3 d | <= 7 d "
+        "| scenario | incidents | AUC | AP | top 5% | alerted <= 3 d | <= 7 d "
         "| median delay |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -56,9 +56,10 @@ def render_markdown(r: EvaluationReport) -> str:
 def render_warning(w: EarlyWarning) -> list[str]:
     """The early-warning tables: per scenario, then the forecast's reliability."""
     from watchkeeper.evaluate.warning import WARNINGS_PER_1000
-    lines = [f"Early warning ({WARNINGS_PER_1000} per 1,000 a day): {w.warnings} warnings, "
-             f"{w.false_warnings} false, "
-             f"{_f(w.false_warnings_per_day_per_1000)} false per day per 1,000 people",
+    lines = [f"Early warning (a daily list of {WARNINGS_PER_1000} per 1,000 people): "
+             f"{w.warnings} warnings,",
+             f"{w.false_warnings} false: {_f(w.false_warnings_per_day_per_1000)} "
+             "false per day per 1,000 people",
              "", "| scenario | incidents | warned >= 1 d | >= 7 d | median lead (d) |",
              "|---|---|---|---|---|"]
     rows = [("all", w.overall), *sorted(w.per_scenario.items(), key=lambda kv: _key(kv[0]))]
