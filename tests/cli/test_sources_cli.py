@@ -20,6 +20,7 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def ok(*args: str | Path) -> object:
     import json
+
     done = cli(*args, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -44,8 +45,14 @@ def test_by_source_json_runs_and_changes(partial: tuple[Path, Path]) -> None:
     assert isinstance(doc, dict)
     runs = {r["run"]: r for r in doc["runs"]}
     assert doc["base"] == ["logons", "directory"]
-    assert list(runs) == ["all sources", "- logons", "- LDAP/HR", "- email",
-                          "base: logons + LDAP/HR", "base + email"]
+    assert list(runs) == [
+        "all sources",
+        "- logons",
+        "- LDAP/HR",
+        "- email",
+        "base: logons + LDAP/HR",
+        "base + email",
+    ]
     everything, without = runs["all sources"], runs["- email"]
     assert everything["families"] == ["logons", "directory", "email"]
     assert runs["base + email"]["families"] == ["logons", "directory", "email"]
@@ -66,8 +73,7 @@ def test_by_source_table_and_progress(partial: tuple[Path, Path]) -> None:
     assert "base + email" in text and "- LDAP/HR" in text
 
 
-def test_sources_value_needs_an_analysis_then_shares_add_up(
-        partial: tuple[Path, Path]) -> None:
+def test_sources_value_needs_an_analysis_then_shares_add_up(partial: tuple[Path, Path]) -> None:
     ws, _ = partial
     assert "analyze" in one_error(cli("-w", str(ws), "sources", "value"))
     assert cli("-w", str(ws), "analyze", "--json").returncode == 0

@@ -27,28 +27,46 @@ def _day(n: int) -> dt.date:
 
 
 def _incident(user: str, scenario: str, start: int, end: int) -> Incident:
-    return Incident("s", scenario, "d", user, dt.datetime.combine(_day(start), dt.time(9)),
-                    dt.datetime.combine(_day(end), dt.time(17)))
+    return Incident(
+        "s",
+        scenario,
+        "d",
+        user,
+        dt.datetime.combine(_day(start), dt.time(9)),
+        dt.datetime.combine(_day(end), dt.time(17)),
+    )
 
 
 WARNED = {"AAA": {2, 3, 4, 8, 9}, "BBB": {13}, "CCC": {5, 6, 12}, "DDD": {5}}
 ALERTS = {"AAA": 10, "CCC": 12, "DDD": 6}
-INCIDENTS = [_incident("AAA", "1", 10, 11), _incident("BBB", "2", 15, 16),
-             _incident("DDD", "2", 5, 5)]
+INCIDENTS = [
+    _incident("AAA", "1", 10, 11),
+    _incident("BBB", "2", 15, 16),
+    _incident("DDD", "2", 5, 5),
+]
 
 
 def _history() -> pa.Table:
-    rows = [{"user": u, "day": _day(n), "score": 0.1, "alert": ALERTS.get(u) == n,
-             "scenario": None, "p_alert_14d": 0.9 if n in WARNED[u] else 0.0}
-            for u in WARNED for n in range(DAYS)]
+    rows = [
+        {
+            "user": u,
+            "day": _day(n),
+            "score": 0.1,
+            "alert": ALERTS.get(u) == n,
+            "scenario": None,
+            "p_alert_14d": 0.9 if n in WARNED[u] else 0.0,
+        }
+        for u in WARNED
+        for n in range(DAYS)
+    ]
     return pa.Table.from_pylist(rows)
 
 
 def test_leads_and_onsets() -> None:
     assert onsets([_day(2), _day(3), _day(4), _day(8)]) == [_day(2), _day(8)]
     assert lead_days(INCIDENTS[0], [_day(2), _day(8)]) == 8
-    assert lead_days(INCIDENTS[2], [_day(5)]) == 0          # on the start day: lead 0
-    assert lead_days(INCIDENTS[1], [_day(0)]) is None       # more than 14 days before
+    assert lead_days(INCIDENTS[2], [_day(5)]) == 0  # on the start day: lead 0
+    assert lead_days(INCIDENTS[1], [_day(0)]) is None  # more than 14 days before
 
 
 def test_early_warning_figures() -> None:
@@ -90,26 +108,40 @@ def test_daily_list_keeps_the_highest_per_1000() -> None:
     assert mask[:400].sum() == 2 and mask[398] and mask[399]
     assert mask[400:].sum() == 1 and mask[-1]
     tied = warned_mask(np.zeros(4, dtype=np.int64), np.array([0.2, 0.5, 0.5, 0.1]), 5)
-    assert tied.tolist() == [False, True, True, False]      # ties at the cut: both
+    assert tied.tolist() == [False, True, True, False]  # ties at the cut: both
 
 
 def test_alert_episode_days_are_no_warning() -> None:
     users = ["A", "A", "A", "A", "B"]
     days = [_day(0), _day(1), _day(15), _day(16), _day(1)]
     assert in_episode(users, days, [False, True, False, False, False]).tolist() == [
-        False, True, True, False, False]
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_no_forecast_column_gives_none() -> None:
-    assert early_warning(_history().drop_columns(["p_alert_14d"]), INCIDENTS, 4, DAYS) \
-        is None
+    assert early_warning(_history().drop_columns(["p_alert_14d"]), INCIDENTS, 4, DAYS) is None
 
 
 def _features() -> pa.Table:
-    rows = [("AAA", 0, 1, 0), ("AAA", 1, 2, 3), ("BBB", 0, 1, 0), ("CCC", 0, 3, 0),
-            ("CCC", 1, 0, 1), ("DDD", 0, 0, 0)]
-    return pa.Table.from_pylist([{"user": u, "day": _day(d), "logon_after_hours": a,
-                                  "logon_weekend": w} for u, d, a, w in rows])
+    rows = [
+        ("AAA", 0, 1, 0),
+        ("AAA", 1, 2, 3),
+        ("BBB", 0, 1, 0),
+        ("CCC", 0, 3, 0),
+        ("CCC", 1, 0, 1),
+        ("DDD", 0, 0, 0),
+    ]
+    return pa.Table.from_pylist(
+        [
+            {"user": u, "day": _day(d), "logon_after_hours": a, "logon_weekend": w}
+            for u, d, a, w in rows
+        ]
+    )
 
 
 def test_after_hours_baseline_counts_weekends() -> None:

@@ -7,8 +7,9 @@ import typer
 from watchkeeper.cli.render import emit_json, out
 from watchkeeper.cli.risk import JsonOpt
 
-app = typer.Typer(help="Source families: what each one brings to the analysis.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Source families: what each one brings to the analysis.", no_args_is_help=True
+)
 
 
 @app.command("value")
@@ -20,6 +21,7 @@ def value(ctx: typer.Context, json: JsonOpt = False) -> None:
       watchkeeper -w ws sources value --json
     """
     from watchkeeper.evaluate.render_sources import render_value
+
     workspace = ctx.obj.open(create=False)
     report = workspace.sources_value()
     if json:

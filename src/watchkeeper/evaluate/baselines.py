@@ -52,15 +52,20 @@ def _auc(users: list[str], scores: dict[str, float], positives: set[str]) -> flo
     return roc_auc(y, np.array([scores.get(u, 0.0) for u in users]))
 
 
-def baselines(features: pa.Table | None, users: list[str], insiders: set[str],
-              leavers: list[str]) -> list[Baseline]:
+def baselines(
+    features: pa.Table | None, users: list[str], insiders: set[str], leavers: list[str]
+) -> list[Baseline]:
     """The two baselines (the after-hours one only when features are given)."""
     left = {u: 1.0 for u in leavers}
-    out = [Baseline("left the company", _auc(users, left, insiders),
-                    _auc(leavers, left, insiders))]
+    out = [Baseline("left the company", _auc(users, left, insiders), _auc(leavers, left, insiders))]
     if features is not None:
         hours = after_hours_max(features)
-        out.insert(0, Baseline("max after-hours logons in a day",
-                               _auc(users, hours, insiders),
-                               _auc(leavers, hours, insiders)))
+        out.insert(
+            0,
+            Baseline(
+                "max after-hours logons in a day",
+                _auc(users, hours, insiders),
+                _auc(leavers, hours, insiders),
+            ),
+        )
     return out

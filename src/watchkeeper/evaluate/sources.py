@@ -24,10 +24,10 @@ from watchkeeper.risk.sources import BASE, FAMILIES, LABELS
 
 
 class RunKind(StrEnum):
-    ALL = "all"            # every family present
-    BASE = "base"          # the base set
-    WITHOUT = "without"    # every family but `family`
-    WITH = "with"          # the base set plus `family`
+    ALL = "all"  # every family present
+    BASE = "base"  # the base set
+    WITHOUT = "without"  # every family but `family`
+    WITH = "with"  # the base set plus `family`
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,22 @@ class FilteredLake(Lake):
     """
 
     def __init__(self, lake: Lake, families: Collection[str]) -> None:
-        super().__init__(lake.root, memory_limit=lake.memory_limit, threads=lake.threads,
-                         engine=lake.engine, compression=lake.compression)
-        self.hidden = frozenset(t for f, tables in FAMILIES.items() if f not in families
-                                for t in tables)
+        super().__init__(
+            lake.root,
+            memory_limit=lake.memory_limit,
+            threads=lake.threads,
+            engine=lake.engine,
+            compression=lake.compression,
+        )
+        self.hidden = frozenset(
+            t for f, tables in FAMILIES.items() if f not in families for t in tables
+        )
 
     def manifest(self) -> Manifest:
         full = super().manifest()
-        return replace(full, tables={t: fs for t, fs in full.tables.items()
-                                     if t not in self.hidden})
+        return replace(
+            full, tables={t: fs for t, fs in full.tables.items() if t not in self.hidden}
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class RunResult:
     families: tuple[str, ...]
     metrics: dict[str, float | None]
     change: dict[str, float | None]
-    cpu_seconds: float   # process CPU time of the run (analysis and scoring)
+    cpu_seconds: float  # process CPU time of the run (analysis and scoring)
 
 
 @dataclass(frozen=True)
@@ -108,15 +115,18 @@ class BySourceReport:
 
     def to_dict(self) -> dict[str, object]:
         from dataclasses import asdict
+
         return asdict(self)
 
     def to_text(self) -> str:
         from watchkeeper.evaluate.render_sources import render_by_source
+
         return render_by_source(self)
 
 
-def change(metrics: dict[str, float | None], reference: dict[str, float | None]
-           ) -> dict[str, float | None]:
+def change(
+    metrics: dict[str, float | None], reference: dict[str, float | None]
+) -> dict[str, float | None]:
     """metric - reference metric, per metric (None when either is missing)."""
     out: dict[str, float | None] = {}
     for name, value in metrics.items():

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from watchkeeper.evaluate.answers import Incident
 
-WARNINGS_PER_1000 = 5    # people on the daily early-warning list per 1,000 (capacity)
+WARNINGS_PER_1000 = 5  # people on the daily early-warning list per 1,000 (capacity)
 WARNING_HORIZON_DAYS = 14
 WARNING_AFTER_END_DAYS = 7
 BINS = 10
@@ -40,8 +40,8 @@ class WarningMetrics:
     """Early warning of one set of incidents."""
 
     incidents: int
-    warned_1d: float | None      # share warned >= 1 day before the start
-    warned_7d: float | None      # share warned >= 7 days before the start
+    warned_1d: float | None  # share warned >= 1 day before the start
+    warned_7d: float | None  # share warned >= 7 days before the start
     median_lead_days: float | None  # over the incidents warned >= 1 day before
 
 
@@ -53,8 +53,8 @@ class ReliabilityBin:
     high: float
     days: int
     mean_forecast: float | None
-    alerted_within: float | None    # share followed by a risk alert within the horizon
-    incident_within: float | None   # share followed by an incident start within it
+    alerted_within: float | None  # share followed by a risk alert within the horizon
+    incident_within: float | None  # share followed by an incident start within it
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def warned_mask(days: np.ndarray, probs: np.ndarray, per_1000: float) -> np.ndar
     starts = np.r_[0, np.flatnonzero(d[1:] != d[:-1]) + 1]
     sizes = np.diff(np.r_[starts, len(d)])
     k = np.maximum(1, np.ceil(sizes * per_1000 / 1000)).astype(np.int64)
-    cut = p[starts + k - 1]                       # the k-th highest forecast of each day
+    cut = p[starts + k - 1]  # the k-th highest forecast of each day
     mask = np.zeros(len(d), dtype=bool)
     mask[order] = (p >= np.repeat(cut, sizes)) & (p > 0)
     return mask
@@ -98,10 +98,12 @@ def in_episode(users: list[str], days: list[dt.date], alerts: list[bool]) -> np.
 
 def _warned_days(history: pa.Table) -> dict[str, list[dt.date]]:
     days = np.asarray(history["day"].to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    probs = np.nan_to_num(history["p_alert_14d"].to_numpy(zero_copy_only=False)
-                          .astype(np.float64))
-    probs[in_episode(history["user"].to_pylist(), history["day"].to_pylist(),
-                     history["alert"].to_pylist())] = 0.0
+    probs = np.nan_to_num(history["p_alert_14d"].to_numpy(zero_copy_only=False).astype(np.float64))
+    probs[
+        in_episode(
+            history["user"].to_pylist(), history["day"].to_pylist(), history["alert"].to_pylist()
+        )
+    ] = 0.0
     mask = warned_mask(days.astype(np.int64), probs, WARNINGS_PER_1000)
     out: dict[str, list[dt.date]] = defaultdict(list)
     users, when = history["user"].to_pylist(), history["day"].to_pylist()
@@ -117,15 +119,16 @@ def lead_days(incident: Incident, warned: list[dt.date]) -> int | None:
     return (incident.start_day - hits[0]).days if hits else None
 
 
-def warning_metrics(incidents: list[Incident], warned: dict[str, list[dt.date]]
-                    ) -> WarningMetrics:
+def warning_metrics(incidents: list[Incident], warned: dict[str, list[dt.date]]) -> WarningMetrics:
     leads = [lead_days(i, warned.get(i.user, [])) for i in incidents]
     ahead = [x for x in leads if x is not None and x >= 1]
     n = len(incidents)
     return WarningMetrics(
-        n, len(ahead) / n if n else None,
+        n,
+        len(ahead) / n if n else None,
         sum(x >= 7 for x in ahead) / n if n else None,
-        float(np.median(ahead)) if ahead else None)
+        float(np.median(ahead)) if ahead else None,
+    )
 
 
 def onsets(days: list[dt.date]) -> list[dt.date]:
@@ -134,12 +137,15 @@ def onsets(days: list[dt.date]) -> list[dt.date]:
 
 
 def _is_true_warning(day: dt.date, incidents: list[Incident]) -> bool:
-    return any(i.start_day - dt.timedelta(days=WARNING_HORIZON_DAYS) <= day
-               <= i.end_day + dt.timedelta(days=WARNING_AFTER_END_DAYS) for i in incidents)
+    return any(
+        i.start_day - dt.timedelta(days=WARNING_HORIZON_DAYS)
+        <= day
+        <= i.end_day + dt.timedelta(days=WARNING_AFTER_END_DAYS)
+        for i in incidents
+    )
 
 
-def _reliability(history: pa.Table, by_user: dict[str, list[Incident]]
-                 ) -> list[ReliabilityBin]:
+def _reliability(history: pa.Table, by_user: dict[str, list[Incident]]) -> list[ReliabilityBin]:
     users, days = history["user"].to_pylist(), history["day"].to_pylist()
     probs = history["p_alert_14d"].to_numpy(zero_copy_only=False).astype(np.float64)
     alerts = history["alert"].to_pylist()
@@ -152,11 +158,10 @@ def _reliability(history: pa.Table, by_user: dict[str, list[Incident]]
     keep, alerted, started = [], [], []
     for k, (user, day) in enumerate(zip(users, days, strict=True)):
         if day + horizon > last:
-            continue   # its horizon is not fully observed
+            continue  # its horizon is not fully observed
         keep.append(k)
         alerted.append(any(day < a <= day + horizon for a in alert_days.get(user, ())))
-        started.append(any(day < i.start_day <= day + horizon
-                           for i in by_user.get(user, ())))
+        started.append(any(day < i.start_day <= day + horizon for i in by_user.get(user, ())))
     p = probs[keep] if keep else np.zeros(0)
     a, s = np.array(alerted, dtype=bool), np.array(started, dtype=bool)
     which = np.minimum((p * BINS).astype(np.int64), BINS - 1)
@@ -164,14 +169,22 @@ def _reliability(history: pa.Table, by_user: dict[str, list[Incident]]
     for b in range(BINS):
         mask = which == b
         n = int(mask.sum())
-        out.append(ReliabilityBin(
-            b / BINS, (b + 1) / BINS, n, float(p[mask].mean()) if n else None,
-            float(a[mask].mean()) if n else None, float(s[mask].mean()) if n else None))
+        out.append(
+            ReliabilityBin(
+                b / BINS,
+                (b + 1) / BINS,
+                n,
+                float(p[mask].mean()) if n else None,
+                float(a[mask].mean()) if n else None,
+                float(s[mask].mean()) if n else None,
+            )
+        )
     return out
 
 
-def early_warning(history: pa.Table, incidents: list[Incident], people: int,
-                  n_days: int) -> EarlyWarning | None:
+def early_warning(
+    history: pa.Table, incidents: list[Incident], people: int, n_days: int
+) -> EarlyWarning | None:
     """The early-warning figures; None when the history has no forecast."""
     if "p_alert_14d" not in history.column_names:
         return None
@@ -186,6 +199,8 @@ def early_warning(history: pa.Table, incidents: list[Incident], people: int,
     return EarlyWarning(
         warning_metrics(incidents, warned),
         {k: warning_metrics(v, warned) for k, v in by_scenario.items()},
-        len(starts), false,
+        len(starts),
+        false,
         false / n_days / (people / 1000) if n_days and people else None,
-        _reliability(history, by_user))
+        _reliability(history, by_user),
+    )

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 class EvaluationJobs(FeedbackJobs):
     """`evaluate --by-source` and `sources value`."""
 
-    def evaluate_by_source(self, answers: Path, dataset: str | None = None, *,
-                           progress: ProgressFn | None = None) -> BySourceReport:
+    def evaluate_by_source(
+        self, answers: Path, dataset: str | None = None, *, progress: ProgressFn | None = None
+    ) -> BySourceReport:
         """Analyse the lake again with each source family left out and each added to the
         base set (`evaluate.sources.plan`), score every run against the answer key and
         report each metric's change. Nothing is stored: the runs read the lake through a
@@ -37,6 +38,7 @@ class EvaluationJobs(FeedbackJobs):
             present_families,
         )
         from watchkeeper.risk.sources import BASE
+
         step = progress or (lambda done, total, label: None)
         runs = plan(present_families(self.lake))
         people = self.lake.table("people").to_pyarrow()
@@ -51,20 +53,28 @@ class EvaluationJobs(FeedbackJobs):
             if run.kind in (RunKind.ALL, RunKind.BASE):
                 reference[run.kind] = metrics
             ref = reference.get(RunKind.ALL if run.kind is RunKind.WITHOUT else RunKind.BASE)
-            results.append(RunResult(
-                run.label, run.kind, run.family, run.families, metrics,
-                change(metrics, ref) if ref is not None and run.kind in
-                (RunKind.WITHOUT, RunKind.WITH) else {},
-                round(time.process_time() - started, 1)))
+            results.append(
+                RunResult(
+                    run.label,
+                    run.kind,
+                    run.family,
+                    run.families,
+                    metrics,
+                    change(metrics, ref)
+                    if ref is not None and run.kind in (RunKind.WITHOUT, RunKind.WITH)
+                    else {},
+                    round(time.process_time() - started, 1),
+                )
+            )
         step(len(runs), len(runs), "done")
         return BySourceReport(BASE, results)
 
-    def _analyse_only(self, run: SourceRun, feedback: Feedback
-                      ) -> tuple[pa.Table, pa.Table]:
+    def _analyse_only(self, run: SourceRun, feedback: Feedback) -> tuple[pa.Table, pa.Table]:
         """Behaviour and risk over the families of `run`: the risk history and features."""
         from watchkeeper.evaluate.sources import FilteredLake
         from watchkeeper.risk.inputs import score_lake
         from watchkeeper.ueba import analyze_behaviour
+
         lake = FilteredLake(self.lake, run.families)
         try:
             behaviour = analyze_behaviour(lake)
@@ -84,12 +94,13 @@ class EvaluationJobs(FeedbackJobs):
             deviating_features,
             source_value,
         )
+
         stored = self.analysis
         config = RiskConfig.model_validate((stored.meta() or {}).get("risk_config", {}))
         alerts = stored.table("risk_alerts")
-        evidence = alert_evidence(stored.table("risk_events"), alerts,
-                                  config.half_life_days)
+        evidence = alert_evidence(stored.table("risk_events"), alerts, config.half_life_days)
         deviations = deviating_features(stored.table("anomalies"), config.anomaly_min_z)
         rows = {f: sum(self.lake.rows(t) for t in tables) for f, tables in FAMILIES.items()}
-        return SourcesValue(source_value(evidence, deviations, rows), alerts.num_rows,
-                            sum(deviations.values()))
+        return SourcesValue(
+            source_value(evidence, deviations, rows), alerts.num_rows, sum(deviations.values())
+        )

@@ -41,16 +41,33 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "findings": ("events/finding",),
 }
 BASE = ("logons", "directory")
-LABELS = {"logons": "logons", "directory": "LDAP/HR", "devices": "device inventory",
-          "email": "email", "usb": "USB", "file": "file", "web": "web",
-          "datastore": "data stores", "process": "processes",
-          "psychometric": "psychometric", "findings": "rule findings/alerts",
-          "unattributed": "unattributed"}
-CLASS_FAMILY = {t.split("/", 1)[1]: f for f, ts in FAMILIES.items() for t in ts
-                if t.startswith("events/")}
+LABELS = {
+    "logons": "logons",
+    "directory": "LDAP/HR",
+    "devices": "device inventory",
+    "email": "email",
+    "usb": "USB",
+    "file": "file",
+    "web": "web",
+    "datastore": "data stores",
+    "process": "processes",
+    "psychometric": "psychometric",
+    "findings": "rule findings/alerts",
+    "unattributed": "unattributed",
+}
+CLASS_FAMILY = {
+    t.split("/", 1)[1]: f for f, ts in FAMILIES.items() for t in ts if t.startswith("events/")
+}
 # feature name prefixes of features not (yet) in the catalog's families
-_PREFIX = (("logon", "logons"), ("session", "logons"), ("usb", "usb"), ("file", "file"),
-           ("email", "email"), ("web", "web"), ("ds_", "datastore"))
+_PREFIX = (
+    ("logon", "logons"),
+    ("session", "logons"),
+    ("usb", "usb"),
+    ("file", "file"),
+    ("email", "email"),
+    ("web", "web"),
+    ("ds_", "datastore"),
+)
 EVIDENCE_DAYS = 14
 UNATTRIBUTED = "unattributed"
 
@@ -61,7 +78,7 @@ class SourceValue:
 
     family: str
     label: str
-    rows: int                 # rows stored in the lake for it
+    rows: int  # rows stored in the lake for it
     alert_share: float
     deviation_share: float
 
@@ -108,9 +125,13 @@ def _event_weights(events: pa.Table) -> dict[str, list[tuple[dt.date, float, dic
     """Per person: (day, score, share per family) of every risk event counted."""
     out: dict[str, list[tuple[dt.date, float, dict[str, float]]]] = defaultdict(list)
     for user, day, sid, score, refs in zip(
-            events["user"].to_pylist(), events["day"].to_pylist(),
-            events["signal_id"].to_pylist(), events["score"].to_pylist(),
-            events["refs"].to_pylist(), strict=True):
+        events["user"].to_pylist(),
+        events["day"].to_pylist(),
+        events["signal_id"].to_pylist(),
+        events["score"].to_pylist(),
+        events["refs"].to_pylist(),
+        strict=True,
+    ):
         if sid.startswith("scenario:") or not score:
             continue
         fams = ref_families(refs) or [UNATTRIBUTED]
@@ -121,8 +142,7 @@ def _event_weights(events: pa.Table) -> dict[str, list[tuple[dt.date, float, dic
     return out
 
 
-def alert_evidence(events: pa.Table, alerts: pa.Table, half_life_days: float
-                   ) -> dict[str, float]:
+def alert_evidence(events: pa.Table, alerts: pa.Table, half_life_days: float) -> dict[str, float]:
     """Each family's decayed risk-event weight behind the alerts (not normalised)."""
     by_user = _event_weights(events)
     total: dict[str, float] = defaultdict(float)
@@ -144,21 +164,31 @@ def deviating_features(anomalies: pa.Table, min_z: float) -> dict[str, int]:
     tops = pc.list_flatten(anomalies["top_features"])
     z = pc.fill_null(pc.abs(pc.struct_field(tops, "z")), 0.0)
     kept = pc.filter(tops, pc.greater_equal(z, min_z))
-    pairs = pa.table({"feature": pc.struct_field(kept, "feature"),
-                      "family": pc.struct_field(kept, "family")})
-    for row in pairs.group_by(["feature", "family"]).aggregate([("feature", "count")]
-                                                               ).to_pylist():
+    pairs = pa.table(
+        {"feature": pc.struct_field(kept, "feature"), "family": pc.struct_field(kept, "family")}
+    )
+    for row in pairs.group_by(["feature", "family"]).aggregate([("feature", "count")]).to_pylist():
         counts[feature_family(row["feature"], row["family"])] += int(row["feature_count"])
     return dict(counts)
 
 
-def source_value(evidence: dict[str, float], deviations: dict[str, int],
-                 rows: dict[str, int]) -> list[SourceValue]:
+def source_value(
+    evidence: dict[str, float], deviations: dict[str, int], rows: dict[str, int]
+) -> list[SourceValue]:
     """One row per family stored or contributing, largest alert share first."""
     ev_total = sum(evidence.values()) or 1.0
     dev_total = sum(deviations.values()) or 1
-    names = [f for f in (*FAMILIES, UNATTRIBUTED)
-             if rows.get(f) or evidence.get(f) or deviations.get(f)]
-    out = [SourceValue(f, LABELS.get(f, f), rows.get(f, 0), evidence.get(f, 0.0) / ev_total,
-                       deviations.get(f, 0) / dev_total) for f in names]
+    names = [
+        f for f in (*FAMILIES, UNATTRIBUTED) if rows.get(f) or evidence.get(f) or deviations.get(f)
+    ]
+    out = [
+        SourceValue(
+            f,
+            LABELS.get(f, f),
+            rows.get(f, 0),
+            evidence.get(f, 0.0) / ev_total,
+            deviations.get(f, 0) / dev_total,
+        )
+        for f in names
+    ]
     return sorted(out, key=lambda v: (-v.alert_share, -v.deviation_share, v.family))
