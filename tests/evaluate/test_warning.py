@@ -70,7 +70,7 @@ def test_leads_and_onsets() -> None:
 
 
 def test_early_warning_figures() -> None:
-    w = early_warning(_history(), INCIDENTS, people=4, n_days=DAYS)
+    w = early_warning(_history(), INCIDENTS, people=4, n_days=DAYS, per_1000=500)
     assert w is not None
     # AAA lead 8, BBB lead 2, DDD warned on its start day only (lead 0: not warned)
     assert w.overall.warned_1d == pytest.approx(2 / 3)
@@ -85,7 +85,7 @@ def test_early_warning_figures() -> None:
 
 
 def test_reliability_table() -> None:
-    w = early_warning(_history(), INCIDENTS, people=4, n_days=DAYS)
+    w = early_warning(_history(), INCIDENTS, people=4, n_days=DAYS, per_1000=500)
     assert w is not None
     bins = {b.low: b for b in w.reliability}
     # days 0..5 have a whole horizon (day + 14 <= 19): 24 person-days
@@ -107,8 +107,19 @@ def test_daily_list_keeps_the_highest_per_1000() -> None:
     # day 0: 400 people -> the 2 highest; day 1: only one nonzero forecast
     assert mask[:400].sum() == 2 and mask[398] and mask[399]
     assert mask[400:].sum() == 1 and mask[-1]
-    tied = warned_mask(np.zeros(4, dtype=np.int64), np.array([0.2, 0.5, 0.5, 0.1]), 5)
-    assert tied.tolist() == [False, True, True, False]  # ties at the cut: both
+    fit = warned_mask(np.zeros(4, dtype=np.int64), np.array([0.2, 0.5, 0.5, 0.1]), 500)
+    assert fit.tolist() == [False, True, True, False]  # two tied at the cut, two places
+
+
+def test_a_tie_that_overfills_the_list_is_left_off() -> None:
+    # regression: ties at the cut were all warned; with the people table hidden
+    # (`--by-source`, "- LDAP/HR") most forecasts were equal and 17 false warnings a day
+    # per 1,000 came out of a list of 5
+    days = np.zeros(1000, dtype=np.int64)
+    probs = np.r_[np.full(997, 0.04), [0.5, 0.6, 0.7]]
+    assert np.flatnonzero(warned_mask(days, probs, per_1000=5)).tolist() == [997, 998, 999]
+    same = warned_mask(days, np.full(1000, 0.04), per_1000=5)
+    assert not same.any()
 
 
 def test_alert_episode_days_are_no_warning() -> None:

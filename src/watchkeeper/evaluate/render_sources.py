@@ -19,7 +19,7 @@ COLUMNS = (
     ("warned_1d", "warn", True),
     ("false_warnings_per_day_per_1000", "FW/d", False),
 )
-LABEL = 22
+LABEL = 24
 WIDTH = 7
 
 

@@ -2,7 +2,8 @@
 
 A person is *warned* on a day when their forecast is among the day's `WARNINGS_PER_1000`
 highest per 1,000 people (the early-warning list an analyst can follow up each day; ties
-at the cut are all warned, a zero forecast never is). The forecast is a calibrated
+at the cut are warned when they all fit in the list, else none of them; a zero
+forecast never is). The forecast is a calibrated
 probability of an alert within 14 days; alerts are rare, so the people most likely to be
 alerted seldom reach even 0.5, and a fixed level would warn by the base rate of alerts
 rather than by the analysts' capacity. A warning counts
@@ -71,15 +72,20 @@ class EarlyWarning:
 
 def warned_mask(days: np.ndarray, probs: np.ndarray, per_1000: float) -> np.ndarray:
     """True for the rows whose forecast is among the `per_1000` highest per 1,000 rows
-    of their day (at least one a day; ties at the cut included; zero never)."""
+    of their day (at least one a day; zero never). Rows tied at the cut are all on the
+    list when they fit in it, else none of them: a tie that would overfill the list
+    (everyone at the prior's value, say) says nothing about who to warn."""
     order = np.lexsort((-probs, days))
     d, p = days[order], probs[order]
     starts = np.r_[0, np.flatnonzero(d[1:] != d[:-1]) + 1]
     sizes = np.diff(np.r_[starts, len(d)])
     k = np.maximum(1, np.ceil(sizes * per_1000 / 1000)).astype(np.int64)
-    cut = p[starts + k - 1]  # the k-th highest forecast of each day
+    cut = np.repeat(p[starts + k - 1], sizes)  # the k-th highest forecast of each day
+    day_of = np.repeat(np.arange(len(starts)), sizes)
+    at_least = np.bincount(day_of, weights=p >= cut, minlength=len(starts))
+    fits = np.repeat(at_least <= k, sizes)
     mask = np.zeros(len(d), dtype=bool)
-    mask[order] = (p >= np.repeat(cut, sizes)) & (p > 0)
+    mask[order] = ((p > cut) | ((p == cut) & fits)) & (p > 0)
     return mask
 
 
@@ -96,7 +102,7 @@ def in_episode(users: list[str], days: list[dt.date], alerts: list[bool]) -> np.
     return out
 
 
-def _warned_days(history: pa.Table) -> dict[str, list[dt.date]]:
+def _warned_days(history: pa.Table, per_1000: float) -> dict[str, list[dt.date]]:
     days = np.asarray(history["day"].to_numpy(zero_copy_only=False), dtype="datetime64[D]")
     probs = np.nan_to_num(history["p_alert_14d"].to_numpy(zero_copy_only=False).astype(np.float64))
     probs[
@@ -104,7 +110,7 @@ def _warned_days(history: pa.Table) -> dict[str, list[dt.date]]:
             history["user"].to_pylist(), history["day"].to_pylist(), history["alert"].to_pylist()
         )
     ] = 0.0
-    mask = warned_mask(days.astype(np.int64), probs, WARNINGS_PER_1000)
+    mask = warned_mask(days.astype(np.int64), probs, per_1000)
     out: dict[str, list[dt.date]] = defaultdict(list)
     users, when = history["user"].to_pylist(), history["day"].to_pylist()
     for k in np.flatnonzero(mask).tolist():
@@ -183,12 +189,17 @@ def _reliability(history: pa.Table, by_user: dict[str, list[Incident]]) -> list[
 
 
 def early_warning(
-    history: pa.Table, incidents: list[Incident], people: int, n_days: int
+    history: pa.Table,
+    incidents: list[Incident],
+    people: int,
+    n_days: int,
+    per_1000: float = WARNINGS_PER_1000,
 ) -> EarlyWarning | None:
-    """The early-warning figures; None when the history has no forecast."""
+    """The early-warning figures (`per_1000`: the daily list's size per 1,000 people);
+    None when the history has no forecast."""
     if "p_alert_14d" not in history.column_names:
         return None
-    warned = _warned_days(history)
+    warned = _warned_days(history, per_1000)
     by_user: dict[str, list[Incident]] = defaultdict(list)
     by_scenario: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
