@@ -38,6 +38,7 @@ BENCHMARKS = {
     "replay": ["bench_replay.py", "--json"],
     "authorize": ["bench_authorize.py", "--json"],
     "violations": ["bench_violations.py", "--json"],
+    "by_source": ["bench_by_source.py", "--json"],
     "playbook_triggers": ["bench_playbook_triggers.py", "--json"],
 }
 
