@@ -39,6 +39,7 @@ BENCHMARKS = {
     "authorize": ["bench_authorize.py", "--json"],
     "violations": ["bench_violations.py", "--json"],
     "entitlements": ["bench_entitlements.py", "--json"],
+    "by_source": ["bench_by_source.py", "--json"],
     "playbook_triggers": ["bench_playbook_triggers.py", "--json"],
 }
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from watchkeeper.config import CONFIG_NAME, DEFAULT_CONFIG, Settings
 from watchkeeper.errors import OutputError, WorkspaceError
 from watchkeeper.facade.dashboard import DashboardJobs
+from watchkeeper.facade.evaluation import EvaluationJobs
 from watchkeeper.facade.feedback import FeedbackJobs
 from watchkeeper.facade.metrics import MetricsJobs
 from watchkeeper.facade.ops import OpsJobs
@@ -81,8 +82,9 @@ class Status:
         return asdict(self)
 
 
-class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs, PlaybookJobs,
-                QueueJobs, LakeJobs, OpsJobs, RetentionJobs, ViolationJobs, ReviewJobs):
+class Workspace(DashboardJobs, PeopleJobs, EvaluationJobs, FeedbackJobs, MetricsJobs,
+                ShiftJobs, PlaybookJobs, QueueJobs, LakeJobs, OpsJobs, RetentionJobs,
+                ViolationJobs, ReviewJobs):
     """One workspace: settings, lake and jobs (the parts in `watchkeeper.facade`)."""
 
     def __init__(self, root: Path, settings: Settings) -> None:
@@ -205,7 +207,8 @@ class Workspace(DashboardJobs, PeopleJobs, FeedbackJobs, MetricsJobs, ShiftJobs,
         step(1, 3, "reading people")
         people = self.lake.table("people").to_pyarrow()
         step(2, 3, "scoring")
-        report = evaluate(history, answers, people, dataset)
+        features = self.analysis.optional("features")
+        report = evaluate(history, answers, people, dataset, features)
         step(3, 3, "done")
         return report
 

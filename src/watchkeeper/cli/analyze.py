@@ -54,13 +54,28 @@ def register(app: typer.Typer) -> None:
                  dataset: Annotated[str | None, typer.Option(
                      "--dataset", help="Release to score (r6.2 or 6.2); default: every "
                      "row whose person is in the lake.")] = None,
+                 by_source: Annotated[bool, typer.Option(
+                     "--by-source", help="Analyse again with each source family left "
+                     "out and each added to the base set (logons + LDAP/HR); report "
+                     "each metric's change. One analysis per run.")] = False,
                  json: JsonOpt = False) -> None:
-        """Score the stored risk history against an answer key.
+        """Score the stored risk history against an answer key, with two naive
+        baselines and the early-warning figures.
 
         Example: watchkeeper -w ws evaluate --answers sim/answers
           watchkeeper -w ws evaluate --answers cert/answers --dataset r6.2
+          watchkeeper -w ws evaluate --answers sim/answers --by-source --json
         """
         workspace = ctx.obj.open(create=False)
+        if by_source:
+            with progress_bar("Analysing per source", enabled=not json,
+                              count=True) as progress:
+                runs = workspace.evaluate_by_source(answers, dataset, progress=progress)
+            if json:
+                emit_json(runs.to_dict())
+            else:
+                out.print(runs.to_text(), markup=False, highlight=False)
+            return
         with progress_bar("Evaluating", enabled=not json, count=True) as progress:
             report = workspace.evaluate(answers, dataset, progress=progress)
         for warning in report.warnings:

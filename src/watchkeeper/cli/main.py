@@ -43,6 +43,7 @@ from watchkeeper.cli import serve as serve_cmd
 from watchkeeper.cli import shifts as shifts_cmd
 from watchkeeper.cli import simulate as simulate_cmd
 from watchkeeper.cli import sla as sla_cmd
+from watchkeeper.cli import sources as sources_cmd
 from watchkeeper.cli import status as status_cmd
 from watchkeeper.cli import users as users_cmd
 from watchkeeper.cli.options import INTERRUPTED, STORED, build, usage_error_line
@@ -152,6 +153,7 @@ feedback_cmd.register(app)   # rules stats, rules proposals, watchlist
 analyze_cmd.register(app)
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(lake_cmd.app, name="lake")
+app.add_typer(sources_cmd.app, name="sources")
 findings_cmd.register(app)
 query_cmd.register(app)
 app.add_typer(db_cmd.app, name="db")

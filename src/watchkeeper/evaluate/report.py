@@ -11,14 +11,14 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.evaluate.answers import AnswerWarning, Incident, SkipReason, read_answer_key
+from watchkeeper.evaluate.baselines import Baseline, baselines
 from watchkeeper.evaluate.metrics import average_precision, detection_at, roc_auc
+from watchkeeper.evaluate.warning import EarlyWarning, early_warning
 
 TRUE_ALERT_AFTER_DAYS = 7
 # Risk days are the person's local calendar days; answer keys give UTC times, so an
 # evening event west of UTC is on the next UTC date. One day of slack before the start.
 TRUE_ALERT_BEFORE_DAYS = 1
-WARNING_LEVEL = 0.5
-WARNING_HORIZON_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,28 @@ class EvaluationReport:
     per_scenario: list[ScenarioMetrics] = field(default_factory=list)
     false_alerts_by_risk_scenario: dict[str, int] = field(default_factory=dict)
     warnings: list[AnswerWarning] = field(default_factory=list)  # answer-key rows skipped
+    baselines: list[Baseline] = field(default_factory=list)
+    early_warning: EarlyWarning | None = None
 
     def to_dict(self) -> dict[str, object]:
         doc = asdict(self)
         doc["warnings"] = [w.to_dict() for w in self.warnings]
         return doc
+
+    def metrics(self) -> dict[str, float | None]:
+        """The headline metrics by name (what `--by-source` compares between runs)."""
+        ew = self.early_warning
+        out: dict[str, float | None] = {
+            "person_auc": self.person_auc, "average_precision": self.average_precision,
+            "detected_top_5pct": self.detected_top_5pct,
+            "alerted_within_3d": self.alerted_within_3d,
+            "alerted_within_7d": self.alerted_within_7d,
+            "false_alerts_per_day_per_1000": self.false_alerts_per_day_per_1000,
+            "leavers_auc": self.leavers_auc,
+            "warned_1d": ew.overall.warned_1d if ew else None,
+            "false_warnings_per_day_per_1000":
+                ew.false_warnings_per_day_per_1000 if ew else None}
+        return out
 
     def to_markdown(self) -> str:
         from watchkeeper.evaluate.render import render_markdown
@@ -149,27 +166,11 @@ def _scenario_metrics(name: str, incidents: list[Incident], all_insiders: set[st
         _median([d for d in delays if d is not None]))
 
 
-def _early_warning(history: pa.Table, incidents: list[Incident]
-                   ) -> tuple[float | None, float | None]:
-    if "p_alert_14d" not in history.column_names or not incidents:
-        return None, None
-    warn: dict[str, list[dt.date]] = defaultdict(list)
-    for user, day, p in zip(history["user"].to_pylist(), history["day"].to_pylist(),
-                            history["p_alert_14d"].to_pylist(), strict=True):
-        if p is not None and p >= WARNING_LEVEL:
-            warn[user].append(day)
-    leads = []
-    for inc in incidents:
-        lo = inc.start_day - dt.timedelta(days=WARNING_HORIZON_DAYS)
-        hits = sorted(d for d in warn.get(inc.user, []) if lo <= d <= inc.start_day)
-        leads.append((inc.start_day - hits[0]).days if hits else None)
-    return (_share([x is not None and x >= 1 for x in leads]),
-            _median([x for x in leads if x is not None]))
-
-
 def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
-             dataset: str | None = None) -> EvaluationReport:
-    """Compare a risk history (user, day, score, alert, scenario) with an answer key."""
+             dataset: str | None = None, features: pa.Table | None = None
+             ) -> EvaluationReport:
+    """Compare a risk history (user, day, score, alert, scenario, p_alert_14d) with an
+    answer key; `features` (the behaviour features) adds the after-hours baseline."""
     users = sorted(set(people["user"].to_pylist()) | set(risk_history["user"].to_pylist()))
     known = set(users)
     key = read_answer_key(answers_dir, dataset, known)
@@ -188,7 +189,7 @@ def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
     false = _false_alerts(risk_history, by_user)
     leavers = sorted(_leavers(people, first, last))
     ly, ls = _ranking(leavers, scores, set(by_user))
-    warned, lead = _early_warning(risk_history, incidents)
+    warning = early_warning(risk_history, incidents, len(users), n_days)
     by_scenario: dict[str, list[Incident]] = defaultdict(list)
     for inc in incidents:
         by_scenario[inc.scenario].append(inc)
@@ -205,11 +206,14 @@ def evaluate(risk_history: pa.Table, answers_dir: Path, people: pa.Table,
         false_alerts_per_day_per_1000=(sum(false.values()) / n_days / (len(users) / 1000)
                                        if n_days and users else None),
         leavers=len(leavers), leavers_auc=roc_auc(ly, ls),
-        warned_before_start=warned, median_lead_days=lead,
+        warned_before_start=warning.overall.warned_1d if warning else None,
+        median_lead_days=warning.overall.median_lead_days if warning else None,
         per_scenario=[_scenario_metrics(k, v, set(by_user), users, scores, alerts)
                       for k, v in sorted(by_scenario.items(), key=lambda kv: _order(kv[0]))],
         false_alerts_by_risk_scenario=dict(sorted(false.items())),
-        warnings=list(key.warnings))
+        warnings=list(key.warnings),
+        baselines=baselines(features, users, set(by_user), leavers),
+        early_warning=warning)
 
 
 def _order(name: str) -> tuple[int, str]:

@@ -182,6 +182,7 @@ def _score(events: pa.Table, kinds: KindDays, matches: list[ScenarioMatch],
                        else None)
     trajectory = Trajectory(score, fresh,
                             _kind_array(kinds, grid, None), ctx.leaving, ctx.privileged,
-                            {k: _kind_array(kinds, grid, k) for k in PRECURSORS}, ctx.present)
+                            {k: _kind_array(kinds, grid, k) for k in PRECURSORS}, ctx.present,
+                            fired=fired, watched=ctx.watch_factor > 1.0)
     prob = forecast(trajectory, config.threshold, config.forecast) if grid.days else score
     return Scored(grid, ctx, per_source, modifier, boost, which, score, fired, prob)
