@@ -19,6 +19,7 @@ from watchkeeper.api.routes import (
     teams,
     tokens,
     users,
+    violations,
 )
 
 RESOURCES: tuple[APIRouter, ...] = (
@@ -38,6 +39,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     sla.notifications,
     metrics.router,
     access.router,
+    violations.router,
     playbooks.router,
     playbooks.case_runs,
 )
