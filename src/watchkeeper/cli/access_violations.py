@@ -120,12 +120,14 @@ def violation(ctx: typer.Context,
     if len(trace.events) > 10:
         out.print(f"  ... {len(trace.events) - 10} more (--json for all)")
     out.print(f"Finding: OCSF Data Security Finding (2006), rule access.{v.kind}")
+    out.print(f"Alert: #{trace.alert[0]} in the queue ({trace.alert[1]})" if trace.alert
+              else "Alert: not queued yet (`watchkeeper alerts sync` queues it)")
     if trace.risk_on is None:
         out.print("Risk: the day is not analysed yet (run `watchkeeper analyze`).")
         return
     before = f"{trace.risk_before:.2f}" if trace.risk_before is not None else "-"
-    out.print(f"Risk of {escape(v.user)}: {before} the day before -> {trace.risk_on:.2f} "
-              f"on {v.day} (alert threshold {trace.threshold:.2f})", highlight=False)
+    out.print(escape(f"Risk of {v.user}: {before} the day before, {trace.risk_on:.2f} on "
+                     f"{v.day} (alert at {trace.threshold:.2f})"[:80]), highlight=False)
     for line in trace.signals:
         out.print(escape(f"  {line}"[:80]), highlight=False)
     if trace.view.resolution is not None:

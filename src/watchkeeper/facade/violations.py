@@ -59,12 +59,13 @@ class DataAccess:
 
 @dataclass(frozen=True)
 class ViolationTrace:
-    """A violation end to end: its events, the finding, the person's risk the day
-    before and on its day (None: not analysed), the alert threshold, and the risk
-    signals the violation gave that day."""
+    """A violation end to end: its events, the finding, its alert in the queue (once a
+    sync queued it), the person's risk the day before and on its day (None: not
+    analysed), the alert threshold, and the risk signals the violation gave that day."""
 
     view: ViolationView
     events: tuple[DataAccess, ...]
+    alert: tuple[int, str] | None   # its alert in the queue: id and status
     risk_before: float | None
     risk_on: float | None
     threshold: float | None
@@ -210,9 +211,19 @@ class ViolationJobs(AccessJobs):
             except WatchkeeperError:
                 pass   # the day (or the one before) was not analysed
             if on is not None:
-                signals = tuple(f"{e.reason} (weight {e.weight:.2f})" for e in on.events
+                signals = tuple(f"+{e.weight:.2f} {e.reason}" for e in on.events
                                 if e.day == v.day and f" {rule} " in f" {e.reason} ")
-        return ViolationTrace(view, accesses,
+        return ViolationTrace(view, accesses, self._violation_alert(ident),
                               before.score if before is not None else None,
                               on.score if on is not None else None,
                               on.threshold if on is not None else None, signals)
+
+    def _violation_alert(self, ident: str) -> tuple[int, str] | None:
+        from sqlalchemy import select
+
+        from watchkeeper.cases.intake.own import DETECT
+        from watchkeeper.store.models import Alert
+        with self.state.session() as session:
+            row = session.execute(select(Alert.id, Alert.status).where(
+                Alert.source == DETECT, Alert.source_ref == ident)).first()
+        return (row[0], row[1]) if row is not None else None

@@ -2,7 +2,8 @@
 decision log, access requests, approvals and grants (docs/access.md).
 
 Data platforms call `POST /authorize` (one question) or `/authorize/batch` (up to 1,000)
-with a service account's token before serving user data; every answer is logged. People
+with a service account's token before serving user data; every answer is logged, by the
+workspace's decision writer behind the answer (docs/access.md, "Speed"). People
 request access as the employee their account is linked to (``watchkeeper users person``)
 and cannot act as another; leads and admins approve, deny and revoke, likewise as their
 own employee. The decision log is for admins and auditors.
@@ -64,7 +65,7 @@ def authorize(body: AuthorizeRequest, user: Caller, workspace: WorkspaceDep
               ) -> DecisionPublic:
     """Allow or deny one access to user data, with the deciding policies and why.
     Logged."""
-    (found,) = workspace.authorize_batch([_query(body)], caller=user.name)
+    (found,) = workspace.authorize_batch([_query(body)], caller=user.name, wait=False)
     return DecisionPublic.model_validate(found)
 
 
@@ -72,7 +73,8 @@ def authorize(body: AuthorizeRequest, user: Caller, workspace: WorkspaceDep
 def authorize_batch(body: AuthorizeBatch, user: Caller, workspace: WorkspaceDep
                     ) -> DecisionBatchPublic:
     """Answer up to 1,000 questions at once, in order. Logged."""
-    found = workspace.authorize_batch([_query(q) for q in body.queries], caller=user.name)
+    found = workspace.authorize_batch([_query(q) for q in body.queries], caller=user.name,
+                                      wait=False)
     return DecisionBatchPublic(decisions=[DecisionPublic.model_validate(d) for d in found])
 
 
