@@ -145,12 +145,17 @@ class GrantCache:
                     out[key] = live
         return out
 
+    def fresh(self, now: datetime) -> bool:
+        """Whether a decision at `now` would use what is cached without reading."""
+        state = self._state
+        return state is not None and state[0] == _generation and \
+            time.monotonic() - state[1] < self.ttl and now >= state[2]
+
     def _table(self, load: Callable[[datetime], Iterable[Sequence[Any]]],
                now: datetime) -> dict[GrantKey, list[_Open]]:
         with self._lock:
             state = self._state
-            if state is not None and state[0] == _generation and \
-                    time.monotonic() - state[1] < self.ttl and now >= state[2]:
+            if state is not None and self.fresh(now):
                 return state[3]
             generation, read_at = _generation, time.monotonic()
             table: dict[GrantKey, list[_Open]] = defaultdict(list)

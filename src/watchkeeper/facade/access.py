@@ -90,11 +90,7 @@ class AccessJobs(StateJobs):
         """Each analysed person's risk level on `day`: ``elevated`` when their score on
         their last analysed day up to `day` reaches ``[access] elevated_risk``, else
         ``normal`` (people never analysed: absent, so ``unknown``)."""
-        try:
-            st = self.analysis.pointer.stat()
-            run: object = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            run = None
+        run = self._analysis_stamp()
         with _made:
             cached = self._access_risk
             if cached is not None and cached[0] == (run, day):
@@ -115,6 +111,28 @@ class AccessJobs(StateJobs):
         with _made:
             self._access_risk = ((run, day), levels)
         return levels
+
+    def _analysis_stamp(self) -> object:
+        try:
+            st = self.analysis.pointer.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def access_warm(self, now: datetime | None = None) -> bool:
+        """Whether a decision at `now` with ``wait=False`` would read nothing but this
+        workspace's caches (policies, directory and risk levels of the day, grants, room
+        in the decision writer's queue): the service then answers on its event loop
+        instead of a worker thread. Two ``stat`` calls."""
+        day = (now or self.clock.now()).date()
+        directory, risk, cache = self._access_directory, self._access_risk, \
+            self._access_grants
+        writer = self._access_writer
+        return (self._access_bundle is not None and directory is not None
+                and directory[0] == (self.lake.manifest_stamp(), day)
+                and risk is not None and risk[0] == (self._analysis_stamp(), day)
+                and cache is not None and cache.fresh(now or self.clock.now())
+                and (writer is None or writer.pending < writer.max_pending // 2))
 
     # -- decisions ------------------------------------------------------------------------
 

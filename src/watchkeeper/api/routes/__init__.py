@@ -23,7 +23,8 @@ from watchkeeper.api.routes import (
 )
 
 RESOURCES: tuple[APIRouter, ...] = (
-    alerts.router,   # first: alert senders make most requests, and routes match in order
+    access.decide_router,   # first: data platforms ask before every access to user data
+    alerts.router,   # then alert senders, who make most other requests (matched in order)
     me.router,
     users.router,
     tokens.router,
