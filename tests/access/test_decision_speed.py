@@ -8,11 +8,12 @@ closes, and a failed write keeps them queued."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
-from access.conftest import World
+from access.conftest import ASSETS, World
 from access.test_grants import ask, check
 from watchkeeper.access.decide import Query
 from watchkeeper.store.models import AccessGrant
@@ -37,12 +38,13 @@ def test_grants_made_and_revoked_here_count_at_once(world: World) -> None:
 
 
 def test_another_process_change_counts_after_the_time_to_live(world: World) -> None:
+    cache = world.ws._grant_cache()
+    cache.ttl = 3600.0                       # no wall-clock dependence: set, then run out
     grant(world)
     assert check(world) == "allow"
     with world.ws.state.session() as s:      # as another process would: no changed()
         s.execute(update(AccessGrant).values(revoked_at=world.clock.now(),
                                              revoked_by="elsewhere"))
-    cache = world.ws._grant_cache()
     assert check(world) == "allow"           # within the time to live
     cache.ttl = 0.0
     assert check(world) == "deny"
@@ -95,3 +97,23 @@ def test_a_full_queue_is_written_by_the_caller(world: World) -> None:
     assert writer.pending == 2
     world.ws.authorize_batch([q], caller="svc", wait=False)
     assert writer.pending == 0               # written by the third decision's caller
+
+
+def test_warm_only_while_nothing_is_to_read(world: World, tmp_path: Path) -> None:
+    """The service answers on its event loop only when a decision reads no store or
+    lake: not before the first decision, not after a grant change or a lake commit."""
+    q = Query("ana", "read", "eu-users")
+    world.ws._grant_cache().ttl = 3600.0     # a loaded machine may stall us past 1 s
+    assert not world.ws.access_warm()
+    world.ws.authorize_batch([q], caller="svc", wait=False)
+    assert world.ws.access_warm()
+    grant(world)
+    assert not world.ws.access_warm()        # approved here: the grants are read again
+    world.ws.authorize_batch([q], caller="svc", wait=False)
+    assert world.ws.access_warm()
+    world.clock.advance(timedelta(days=1))   # another day: another directory
+    assert not world.ws.access_warm()
+    world.ws.authorize_batch([q], caller="svc", wait=False)
+    (tmp_path / "more.csv").write_text(ASSETS + "us-vip,US prominent,US,high,true\n")
+    world.ws.ingest([tmp_path / "more.csv"], "assets")
+    assert not world.ws.access_warm()        # a lake commit: the catalogue changed
