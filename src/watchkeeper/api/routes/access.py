@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.access.decide import Query as AccessQuery
@@ -76,22 +76,29 @@ async def _decide(workspace: Workspace, queries: list[AccessQuery],
         lambda: workspace.authorize_batch(queries, caller=caller, wait=False))
 
 
+def _json(model: DecisionPublic | DecisionBatchPublic) -> Response:
+    """The answer serialized once, by its own model: FastAPI would validate a returned
+    model against `response_model` again before serializing it."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 @decide_router.post("/authorize", response_model=DecisionPublic, responses=responses())
 async def authorize(body: AuthorizeRequest, user: Caller, workspace: WorkspaceDep
-                    ) -> DecisionPublic:
+                    ) -> Response:
     """Allow or deny one access to user data, with the deciding policies and why.
     Logged."""
     (found,) = await _decide(workspace, [_query(body)], user.name)
-    return DecisionPublic.model_validate(found)
+    return _json(DecisionPublic.model_validate(found))
 
 
 @decide_router.post("/authorize/batch", response_model=DecisionBatchPublic,
                     responses=responses())
 async def authorize_batch(body: AuthorizeBatch, user: Caller, workspace: WorkspaceDep
-                          ) -> DecisionBatchPublic:
+                          ) -> Response:
     """Answer up to 1,000 questions at once, in order. Logged."""
     found = await _decide(workspace, [_query(q) for q in body.queries], user.name)
-    return DecisionBatchPublic(decisions=[DecisionPublic.model_validate(d) for d in found])
+    return _json(DecisionBatchPublic(
+        decisions=[DecisionPublic.model_validate(d) for d in found]))
 
 
 @router.get("/access/decisions", response_model=list[DecisionLogPublic])
