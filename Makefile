@@ -49,7 +49,12 @@ demo: install
 	$(BIN)/watchkeeper -w $(DEMO)/workspace ingest auto $(DEMO)/sim
 	$(BIN)/watchkeeper -w $(DEMO)/workspace status
 	$(BIN)/watchkeeper -w $(DEMO)/workspace detect
+	$(BIN)/watchkeeper -w $(DEMO)/workspace access detect-violations
 	$(BIN)/watchkeeper -w $(DEMO)/workspace analyze
+	@echo
+	@echo "One access violation end to end: the data-store events, the finding, the risk:"
+	$(BIN)/watchkeeper -w $(DEMO)/workspace access violation \
+	  $$($(BIN)/python scripts/demo_violation.py $(DEMO)/workspace)
 	$(BIN)/watchkeeper -w $(DEMO)/workspace evaluate --answers $(DEMO)/sim/answers
 	$(BIN)/watchkeeper -w $(DEMO)/workspace alerts list --limit 10
 	@echo

@@ -68,3 +68,39 @@ def test_violations_holds_and_purge(tmp_path: Path) -> None:
     assert bad.returncode == 1 and bad.stderr.strip().splitlines()[-1].startswith("error:")
     assert "until" in bad.stderr
     assert cli(ws, "lake", "purge").returncode == 1
+
+
+def test_one_violation_resolved_and_a_case_held(tmp_path: Path) -> None:
+    from watchkeeper.cases.queue import AlertQuery
+    from watchkeeper.cases.service import CaseNew
+    ws = _workspace(tmp_path)
+    ok(ws, "access", "detect-violations")
+    ident = ok(ws, "access", "violations", "--limit", "1")[0]["id"]
+    shown = cli(ws, "access", "violation", ident)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and lines[0] == f"Violation {ident} (open)"
+    assert "Alert: not queued yet" in shown.stdout and "not analysed yet" in shown.stdout
+    trace = ok(ws, "access", "violation", ident)
+    assert [e["operation"] for e in trace["events"]] == ["export"]
+    assert trace["events"][0]["records"] == 9000 and trace["state"] == "open"
+    done = ok(ws, "access", "resolve-violation", ident, "--resolution", "remediated",
+              "--note", "export deleted")
+    assert done["state"] == "resolved" and done["resolution"]["resolution"] == "remediated"
+    again = cli(ws, "access", "resolve-violation", ident, "--resolution", "authorized",
+                "--note", "x")
+    assert again.returncode == 1 and "resolved already" in again.stderr
+    bad = cli(ws, "access", "resolve-violation", ident, "--resolution", "forgiven",
+              "--note", "x")
+    assert bad.returncode == 1 and "resolution: 'forgiven'" in bad.stderr
+    # a case about amy's first two violations: a hold from the first one's day
+    w = Workspace.open(ws)
+    w.alerts_sync()
+    alerts = sorted(w.alerts_list(AlertQuery()).items, key=lambda a: a.event_time)[:2]
+    case = w.case_create(w.case_viewer(), CaseNew("amy", alerts=tuple(a.id for a in alerts)))
+    w.close_state()
+    held = ok(ws, "holds", "case", str(case.id), "--reason", "litigation")
+    assert [(h["person"], h["since"], h["until"], h["case_ref"]) for h in held] == \
+        [("amy", "2025-01-06", None, str(case.id))]
+    missing = cli(ws, "holds", "case", str(case.id + 1), "--reason", "x")
+    assert missing.returncode == 1 and missing.stderr.strip().startswith("error:")

@@ -6,11 +6,12 @@ in docs/access.md, "Violations"."""
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
-from cases.simlake import SIM, read_key
+from cases.simlake import SIM, KeyEvent, read_key
 from watchkeeper.sim import simulate
 from watchkeeper.sim.lookalikes import ON_CALL_ROLES
 from watchkeeper.workspace import Workspace
@@ -18,11 +19,25 @@ from watchkeeper.workspace import Workspace
 pytestmark = pytest.mark.slow
 
 
-def test_incidents_found_and_lookalikes_not(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Sim:
+    ws: Workspace
+    key: tuple[KeyEvent, ...]
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    tmp_path = tmp_path_factory.mktemp("simviolations")
     simulate(SIM, tmp_path / "sim")
     ws = Workspace.open(tmp_path / "ws")
     ws.ingest([tmp_path / "sim"])
-    key = read_key(tmp_path / "sim")
+    yield Sim(ws, read_key(tmp_path / "sim"))
+    ws.close_state()
+    ws.lake.close()
+
+
+def test_incidents_found_and_lookalikes_not(sim: Sim) -> None:
+    ws, key = sim.ws, sim.key
     insiders: dict[str, set[str]] = defaultdict(set)
     key_events: dict[str, set[str]] = defaultdict(set)
     for k in key:
@@ -52,3 +67,28 @@ def test_incidents_found_and_lookalikes_not(tmp_path: Path) -> None:
     assert {people[v.user]["role"] for v in benign} <= {"Analyst", "Accountant"}
     assert (len(benign), run.counts["cross_region"] - len(mine)) == (15, 17)
     assert run.stored == len(run.found) == len(ws.violations(limit=0))
+
+
+def test_one_violation_end_to_end(sim: Sim) -> None:
+    """What `make demo` shows: the incident's export, its finding, its alert in the
+    queue, and the person's risk on the day with the violation's signal in it."""
+    ws = sim.ws
+    exporter = next(k.user for k in sim.key if k.scenario == "6")
+    key_events = {k.event_id for k in sim.key if k.user == exporter}
+    ws.violations_detect()
+    before = ws.violation_trace(ws.violations(user=exporter, kind="cross_region")[0].id)
+    assert before.alert is None and before.risk_on is None   # not queued, not analysed
+    ws.analyze()                                             # queues and scores them
+    mine = ws.violations(user=exporter, kind="cross_region", limit=0)
+    for v in mine:
+        trace = ws.violation_trace(v.id)
+        assert {e.event_id for e in trace.events} == set(v.event_refs) <= key_events
+        assert "export" in {e.operation for e in trace.events}
+        assert trace.alert is not None and trace.alert[1] == "new"
+        assert trace.signals and all("access.cross_region" in s for s in trace.signals)
+        assert trace.risk_on is not None and trace.threshold is not None
+        assert trace.risk_on >= trace.threshold
+    # the first day of the incident: the person was below the threshold the day before
+    first = ws.violation_trace(min(mine, key=lambda v: v.day).id)
+    assert first.risk_before is not None and first.threshold is not None
+    assert first.risk_before < first.threshold <= (first.risk_on or 0)

@@ -1,5 +1,7 @@
 """The decision log: every answer of `authorize`, written in one bulk insert per batch
 (so the log keeps up with the decisions), read back by principal, resource and time.
+`DecisionWriter` writes behind the answers, for callers that must not wait for the
+store (the service's single decisions).
 
 `decision_rows` is the plain reading of the log other jobs build on (violation
 detection compares data-access events with what was allowed).
@@ -7,7 +9,9 @@ detection compares data-access events with what was allowed).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -18,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.access.decide import Decision
 from watchkeeper.store.models import AccessDecision
+
+log = logging.getLogger("watchkeeper.access")
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,95 @@ def record(session: Session, decisions: Sequence[Decision], caller: str) -> None
         connection.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows])
     else:
         connection.exec_driver_sql(sql, rows)
+
+
+class DecisionWriter:
+    """Decisions written behind the answers: `submit` queues them and returns; a thread
+    of its own writes what is queued every `interval` seconds, all of it in one
+    transaction (`write`). The service's single decisions use it, so an answer waits
+    for no commit of the store (SQLite's WAL checkpoints, PostgreSQL's round trips).
+
+    What is queued is written before `flush` or `close` return (reads of the log flush
+    first, and the workspace closes the writer with its store). A failed write keeps
+    the decisions queued and is tried again at the next tick; once `max_pending` are
+    waiting, `submit` writes them itself, so a store that is down fails the request
+    instead of losing its decision. A process killed outright loses at most the last
+    `interval` of decisions."""
+
+    def __init__(self, write: Callable[[Sequence[tuple[Decision, str]]], None], *,
+                 interval: float = 0.05, max_pending: int = 20_000) -> None:
+        self._write = write
+        self.interval = interval
+        self.max_pending = max_pending
+        self._pending: list[tuple[Decision, str]] = []
+        self._lock = threading.Lock()          # guards _pending
+        self._writing = threading.Lock()       # one write at a time, in order
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+
+    def submit(self, decisions: Sequence[Decision], caller: str) -> None:
+        with self._lock:
+            self._pending.extend((d, caller) for d in decisions)
+            full = len(self._pending) >= self.max_pending
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="watchkeeper-decision-log")
+                self._thread.start()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything queued now, in this thread; raises what the store raised
+        (the decisions stay queued)."""
+        with self._writing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._write(batch)
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = batch
+                raise
+
+    def close(self) -> None:
+        """Stop the thread and write what is queued."""
+        with self._lock:
+            self._stop = True
+            thread, self._thread = self._thread, None
+        self._wake.set()
+        if thread is not None:
+            thread.join()
+        self.flush()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            if self._stop:
+                return
+            try:
+                self.flush()
+            except Exception:   # kept queued; told in the log, tried again next tick
+                self.failures += 1
+                log.exception("writing the decision log failed; %d decision(s) kept "
+                              "queued", self.pending)
+
+
+def record_many(session: Session, queued: Sequence[tuple[Decision, str]]) -> None:
+    """`record` for decisions of several callers (one executemany per caller)."""
+    by_caller: dict[str, list[Decision]] = {}
+    for decision, caller in queued:
+        by_caller.setdefault(caller, []).append(decision)
+    for caller, decisions in by_caller.items():
+        record(session, decisions, caller)
 
 
 def list_decisions(session: Session, *, principal: str | None = None,

@@ -1,7 +1,10 @@
 """Grants in the store: what approved requests allow, in force from their approval until
 they expire or are revoked.
 
-- `in_force`: the grants `decide` puts in the context, per principal, action, resource.
+- `GrantCache`: the grants in force that `decide` puts in the context, per principal,
+  action and resource, kept between decisions (`changed()` after a grant is made or
+  ended in this process; other processes' changes are seen within
+  `GRANT_CACHE_SECONDS`).
 - `revoke`: end one early (who, when, why; the row stays).
 - `ended_unaudited`: grants that expired or were revoked and whose end the expiry job
   has not yet recorded in the audit log (it marks them).
@@ -13,10 +16,13 @@ they expire or are revoked.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -79,34 +85,92 @@ def _active(now: datetime) -> tuple[ColumnElement[bool], ...]:
             AccessGrant.expires_at > now)
 
 
-_IN_FORCE = (select(AccessGrant.id, AccessGrant.principal, AccessGrant.action,
-                    AccessGrant.resource, AccessGrant.purpose, AccessGrant.expires_at,
-                    AccessGrant.approvals, AccessGrant.needed)
-              .where(AccessGrant.revoked_at.is_(None),
-                     AccessGrant.starts_at <= bindparam("now"),
-                     AccessGrant.expires_at > bindparam("now")))
-_IN_FORCE_FOR = _IN_FORCE.where(
-    AccessGrant.principal.in_(bindparam("principals", expanding=True)))
-# built once: every authorization asks it (a Core statement, rows as tuples)
+# -- grants in force, cached ---------------------------------------------------------------
+
+GRANT_CACHE_SECONDS = 1.0
+"""How long a process trusts the grants it read: a change made in this process (a grant
+approved, revoked, revoked on HR's word) is seen by its next decision, one made by
+another process (the CLI beside the service, another worker) within this long."""
+
+_generation = 0
+_generation_lock = threading.Lock()
 
 
-def in_force(session: Session, principals: Collection[str],
-             now: datetime) -> dict[GrantKey, list[GrantFacts]]:
-    """The grants in force at `now` for `principals`, as the decision context has them
-    (at most 500 principals are named in the query; more read every grant in force)."""
-    out: dict[GrantKey, list[GrantFacts]] = defaultdict(list)
-    if not principals:
+def changed() -> None:
+    """Say that a grant was made or ended in this process: every cache reloads. Call it
+    once the change is committed (a reload before the commit would keep the old rows
+    under the new generation)."""
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+_OPEN = (select(AccessGrant.id, AccessGrant.principal, AccessGrant.action,
+                AccessGrant.resource, AccessGrant.purpose, AccessGrant.starts_at,
+                AccessGrant.expires_at, AccessGrant.approvals, AccessGrant.needed)
+         .where(AccessGrant.revoked_at.is_(None), AccessGrant.expires_at > bindparam("now")))
+
+
+@dataclass(frozen=True)
+class _Open:
+    facts: GrantFacts
+    starts: datetime
+    expires: datetime
+
+
+class GrantCache:
+    """The grants not revoked and not expired when read, per principal, action and
+    resource, for `decide`. Read again after `changed()`, after
+    `GRANT_CACHE_SECONDS`, or for a decision before the time they were read at (a
+    driven clock going back). Whether a grant is in force is still decided at each
+    decision's own time (start and expiry), so expiry needs no reload."""
+
+    def __init__(self, ttl: float = GRANT_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._state: tuple[int, float, datetime, dict[GrantKey, list[_Open]]] | None = None
+
+    def in_force(self, load: Callable[[datetime], Iterable[Sequence[Any]]],
+                 principals: Collection[str], now: datetime
+                 ) -> dict[GrantKey, list[GrantFacts]]:
+        """The grants in force at `now` for `principals`; `load(now)` runs `_OPEN`
+        (rows as tuples) when the cache is stale."""
+        table = self._table(load, now)
+        out: dict[GrantKey, list[GrantFacts]] = {}
+        wanted = set(principals)
+        for key, found in table.items():
+            if key[0] in wanted:
+                live = [g.facts for g in found if g.starts <= now < g.expires]
+                if live:
+                    out[key] = live
         return out
-    wanted = set(principals)
-    few = len(wanted) <= 500
-    rows = session.connection().execute(
-        _IN_FORCE_FOR if few else _IN_FORCE,
-        {"now": now, "principals": sorted(wanted)} if few else {"now": now})
-    for ident, principal, action, resource, purpose, expires, approvals, needed in rows:
-        if principal in wanted:
-            out[(principal, action, resource)].append(
-                GrantFacts(ident, purpose, int(expires.timestamp()), approvals, needed))
-    return out
+
+    def fresh(self, now: datetime) -> bool:
+        """Whether a decision at `now` would use what is cached without reading."""
+        state = self._state
+        return state is not None and state[0] == _generation and \
+            time.monotonic() - state[1] < self.ttl and now >= state[2]
+
+    def _table(self, load: Callable[[datetime], Iterable[Sequence[Any]]],
+               now: datetime) -> dict[GrantKey, list[_Open]]:
+        with self._lock:
+            state = self._state
+            if state is not None and self.fresh(now):
+                return state[3]
+            generation, read_at = _generation, time.monotonic()
+            table: dict[GrantKey, list[_Open]] = defaultdict(list)
+            for ident, principal, action, resource, purpose, starts, expires, approvals, \
+                    needed in load(now):
+                table[(principal, action, resource)].append(_Open(
+                    GrantFacts(ident, purpose, int(expires.timestamp()), approvals, needed),
+                    starts, expires))
+            self._state = (generation, read_at, now, dict(table))
+            return self._state[3]
+
+
+def load_open(session: Session, now: datetime) -> list[tuple[object, ...]]:
+    """What `GrantCache` keeps: every grant not revoked and not expired at `now`."""
+    return [tuple(r) for r in session.connection().execute(_OPEN, {"now": now})]
 
 
 def list_grants(session: Session, now: datetime, *, principal: str | None = None,

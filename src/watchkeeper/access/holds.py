@@ -2,7 +2,8 @@
 
 A hold names a person (their user id, as the lake's events carry it), the first day it
 covers and the last (inclusive; none: until released), why, who placed it and, when a
-case sets it, the case. Releasing a hold keeps the row (who, when); a purge after that may
+case sets it, the case (`case_scope`: a case's people, from the day of its first
+alert). Releasing a hold keeps the row (who, when); a purge after that may
 remove the data. A purge reads the holds standing at its start (`standing`).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -110,9 +112,21 @@ def listing(session: Session, *, person: str | None = None,
     return [_info(r) for r in session.scalars(query)]
 
 
+def case_scope(people: Sequence[str], times: Sequence[dt.datetime],
+               opened: dt.datetime) -> tuple[tuple[str, ...], dt.date]:
+    """Whom a hold from a case covers and from which day: the case's people (linked, or
+    subjects of its alerts) from the day of its earliest alert (first seen, else its
+    event time), else the day the case was opened. A case about nobody is an error."""
+    who = tuple(sorted({p.strip() for p in people if p.strip()}))
+    if not who:
+        raise RetentionError("case", "the case names no person (link one, or attach an "
+                             "alert about one, first)")
+    return who, (min(times) if times else opened).date()
+
+
 def standing(session: Session) -> list[Hold]:
     """The holds a purge must respect: every one not released."""
     return listing(session)
 
 
-__all__ = ["Hold", "HoldNew", "listing", "place", "release", "standing"]
+__all__ = ["Hold", "HoldNew", "case_scope", "listing", "place", "release", "standing"]

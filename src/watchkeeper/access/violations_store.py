@@ -144,12 +144,15 @@ def save(lake: Lake, found: Sequence[Violation], summary: Mapping[str, Any],
 
 
 def stored(lake: Lake, *, kind: str | None = None, user: str | None = None,
-           since: date | None = None, limit: int = 100) -> list[Violation]:
-    """Stored violations, newest first (``limit`` 0: all)."""
+           since: date | None = None, limit: int = 100,
+           ident: str | None = None) -> list[Violation]:
+    """Stored violations, newest first (``limit`` 0: all; `ident`: only that one)."""
     import ibis
 
     t = lake.table("finding")
     t = t.filter(t.rule_id.startswith(RULE_PREFIX))
+    if ident is not None:
+        t = t.filter(t.event_id == ident)
     if kind is not None:
         t = t.filter(t.rule_id == f"{RULE_PREFIX}{kind}")
     if user is not None:

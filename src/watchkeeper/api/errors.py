@@ -22,6 +22,7 @@ FeedbackError (field named),
 OpsError (shifts, SLAs),
 GrantError (access requests)
 PlaybookError (file:line)
+RetentionError (legal holds)
 request fields, unreadable body
 StoreError, other DB errors,   503     unavailable
 PolicyError (broken policies)
@@ -57,6 +58,7 @@ from watchkeeper.errors import (
     PermissionDeniedError,
     PlaybookError,
     PolicyError,
+    RetentionError,
     RevealError,
     StoreError,
     TimelineError,
@@ -83,6 +85,7 @@ STATUS: tuple[tuple[type[WatchkeeperError], int, str], ...] = (
     (OpsError, 422, "invalid"),
     (GrantError, 422, "invalid"),
     (PlaybookError, 422, "invalid"),
+    (RetentionError, 422, "invalid"),
     (StoreError, 503, "unavailable"),
     (PolicyError, 503, "unavailable"),
 )

@@ -1,5 +1,6 @@
-"""`watchkeeper access violations` and `access detect-violations`: violations of the
-access rules found in data-store events (docs/access.md, "Violations")."""
+"""`watchkeeper access violations|violation|detect-violations|resolve-violation`:
+violations of the access rules found in data-store events (docs/access.md,
+"Violations")."""
 
 from __future__ import annotations
 
@@ -92,8 +93,79 @@ def show(found: tuple[Violation, ...]) -> None:
                          f"{v.events:>7} {v.severity}"), highlight=False)
 
 
+def violation(ctx: typer.Context,
+              ident: Annotated[str, typer.Argument(metavar="ID", help="A violation id.")],
+              json: JsonOpt = False) -> None:
+    """One violation end to end: its events, the finding, the person's risk.
+
+    The risk is the person's score the day before the violation and on its day
+    (once `analyze` ran over it), with the signal the violation added.
+
+    Example: watchkeeper -w ws access violation wk:3f2a9c0d11e24b5f8a7c6d5e4f3a2b1c
+      watchkeeper -w ws access violation wk:3f2a9c0d11e24b5f8a7c6d5e4f3a2b1c --json
+    """
+    trace = ctx.obj.open(create=False).violation_trace(ident)
+    if json:
+        emit_json(asdict(trace) | {"state": trace.view.state})
+        return
+    v = trace.view.violation
+    out.print(escape(f"Violation {v.id} ({trace.view.state})"), highlight=False)
+    out.print(escape(f"  {v.kind}, {v.severity}: {v.title}"), highlight=False)
+    out.print(escape(f"  {v.user} on {v.day}, store {v.dataset or '-'}: {v.detail}"[:80]),
+              highlight=False)
+    out.print(f"Events behind it ({len(trace.events)}):")
+    for e in trace.events[:10]:
+        out.print(escape(f"  {e.time:%Y-%m-%d %H:%M} {e.operation:<7} {e.dataset[:28]:<28}"
+                         f" {e.records:>9,} rec ticket {e.ticket or '-'}"), highlight=False)
+    if len(trace.events) > 10:
+        out.print(f"  ... {len(trace.events) - 10} more (--json for all)")
+    out.print(f"Finding: OCSF Data Security Finding (2006), rule access.{v.kind}")
+    out.print(f"Alert: #{trace.alert[0]} in the queue ({trace.alert[1]})" if trace.alert
+              else "Alert: not queued yet (`watchkeeper alerts sync` queues it)")
+    if trace.risk_on is None:
+        out.print("Risk: the day is not analysed yet (run `watchkeeper analyze`).")
+        return
+    before = f"{trace.risk_before:.2f}" if trace.risk_before is not None else "-"
+    out.print(escape(f"Risk of {v.user}: {before} the day before, {trace.risk_on:.2f} on "
+                     f"{v.day} (alert at {trace.threshold:.2f})"[:80]), highlight=False)
+    for line in trace.signals:
+        out.print(escape(f"  {line}"[:80]), highlight=False)
+    if trace.view.resolution is not None:
+        r = trace.view.resolution
+        out.print(escape(f"Resolved {r.resolved_at:%Y-%m-%d} by {r.resolved_by}: "
+                         f"{r.resolution} ({r.note})"[:80]), highlight=False)
+
+
+def resolve_violation(
+        ctx: typer.Context,
+        ident: Annotated[str, typer.Argument(metavar="ID", help="A violation id.")],
+        resolution: Annotated[str, typer.Option(
+            "--resolution", help="remediated, authorized or false_positive.")],
+        note: Annotated[str, typer.Option("--note", help="What was done (recorded).")],
+        who: Annotated[str | None, typer.Option(
+            "--as", metavar="NAME", envvar="WATCHKEEPER_ACCOUNT",
+            help="Act as this account (else the one named like your login).")] = None,
+        json: JsonOpt = False) -> None:
+    """Record how a violation was resolved (once; audited).
+
+    Example: watchkeeper -w ws access resolve-violation wk:3f2a... --resolution
+      remediated --note "export deleted, manager informed"
+    """
+    ws = ctx.obj.open(create=False)
+    done = ws.violation_resolve(ident, resolution, note, actor=ws.case_viewer(who).name)
+    if json:
+        emit_json(asdict(done) | {"state": done.state})
+        return
+    r = done.resolution
+    assert r is not None
+    out.print(escape(f"Resolved {ident}: {r.resolution}"), highlight=False)
+
+
 def register(access: typer.Typer) -> None:
-    """Add `violations` and `detect-violations` to the `access` group."""
+    """Add `violations`, `violation`, `detect-violations` and `resolve-violation` to
+    the `access` group."""
     access.command("violations")(violations)
+    access.command("violation")(violation)
     access.command("detect-violations")(detect_violations)
+    access.command("resolve-violation")(resolve_violation)
 

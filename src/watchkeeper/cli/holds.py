@@ -27,6 +27,7 @@ A hold keeps a person's lake rows from one day to another (or until it is
 released) out of every `lake purge --expired`.
 
 Example: watchkeeper -w ws holds add ACM2278 --since 2025-01-01 --reason "case 12"
+  watchkeeper -w ws holds case 12 --reason "litigation notice"
   watchkeeper -w ws holds list
   watchkeeper -w ws holds release 3
 """)
@@ -65,6 +66,32 @@ def add(ctx: typer.Context,
         emit_json(_hold_dict(made))
     else:
         _hold_line(made, "Placed")
+
+
+@app.command("case")
+def from_case(ctx: typer.Context,
+              case_id: Annotated[int, typer.Argument(metavar="CASE", min=1,
+                                                     help="A case you may open.")],
+              reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+              until: Annotated[str | None, typer.Option(
+                  "--until", help="Last day held, inclusive (default: until released).")
+              ] = None,
+              who: AsOpt = None, json: JsonOpt = False) -> None:
+    """Hold the data of a case's people, from the day of its first alert.
+
+    One hold per person the case names (linked, or subject of its alerts).
+
+    Example: watchkeeper -w ws holds case 12 --reason "litigation notice 2025-7"
+      watchkeeper -w ws holds case 12 --reason "regulator request" --until 2025-12-31
+    """
+    ws = ctx.obj.open(create=False)
+    made = ws.hold_from_case(ws.case_viewer(who), case_id, reason,
+                             until=parse_day(until, "--until") if until else None)
+    if json:
+        emit_json([_hold_dict(h) for h in made])
+        return
+    for h in made:
+        _hold_line(h, "Placed")
 
 
 @app.command("list")

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from watchkeeper.access.decide import Decision, Directory, Query
-    from watchkeeper.access.decisions import DecisionRow
-    from watchkeeper.access.grants import GrantInfo, GrantWindow
+    from watchkeeper.access.decisions import DecisionRow, DecisionWriter
+    from watchkeeper.access.grants import GrantCache, GrantInfo, GrantWindow
     from watchkeeper.access.policy import PolicyBundle
     from watchkeeper.access.requests import RequestInfo, RequestNew
     from watchkeeper.access.schema import Employee
@@ -53,6 +53,8 @@ class AccessJobs(StateJobs):
     _access_bundle: PolicyBundle | None = None
     _access_directory: tuple[tuple[object, date], Directory] | None = None
     _access_risk: tuple[tuple[object, date], dict[str, str]] | None = None
+    _access_grants: GrantCache | None = None
+    _access_writer: DecisionWriter | None = None
 
     # -- what decisions read ------------------------------------------------------------
 
@@ -88,11 +90,7 @@ class AccessJobs(StateJobs):
         """Each analysed person's risk level on `day`: ``elevated`` when their score on
         their last analysed day up to `day` reaches ``[access] elevated_risk``, else
         ``normal`` (people never analysed: absent, so ``unknown``)."""
-        try:
-            st = self.analysis.pointer.stat()
-            run: object = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            run = None
+        run = self._analysis_stamp()
         with _made:
             cached = self._access_risk
             if cached is not None and cached[0] == (run, day):
@@ -114,6 +112,28 @@ class AccessJobs(StateJobs):
             self._access_risk = ((run, day), levels)
         return levels
 
+    def _analysis_stamp(self) -> object:
+        try:
+            st = self.analysis.pointer.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def access_warm(self, now: datetime | None = None) -> bool:
+        """Whether a decision at `now` with ``wait=False`` would read nothing but this
+        workspace's caches (policies, directory and risk levels of the day, grants, room
+        in the decision writer's queue): the service then answers on its event loop
+        instead of a worker thread. Two ``stat`` calls."""
+        day = (now or self.clock.now()).date()
+        directory, risk, cache = self._access_directory, self._access_risk, \
+            self._access_grants
+        writer = self._access_writer
+        return (self._access_bundle is not None and directory is not None
+                and directory[0] == (self.lake.manifest_stamp(), day)
+                and risk is not None and risk[0] == (self._analysis_stamp(), day)
+                and cache is not None and cache.fresh(now or self.clock.now())
+                and (writer is None or writer.pending < writer.max_pending // 2))
+
     # -- decisions ------------------------------------------------------------------------
 
     def authorize(self, principal: str, action: str, resource: str, *, purpose: str = "",
@@ -124,11 +144,15 @@ class AccessJobs(StateJobs):
                                     caller=caller, now=now)[0]
 
     def authorize_batch(self, queries: Sequence[Query], *, caller: str,
-                        now: datetime | None = None) -> tuple[Decision, ...]:
-        """Answer `queries` in one Cedar batch and log every answer in one insert."""
+                        now: datetime | None = None, wait: bool = True
+                        ) -> tuple[Decision, ...]:
+        """Answer `queries` in one Cedar batch and log every answer in one insert: in
+        the answer's own transaction, or (`wait` false: the service) queued to the
+        decision writer, which writes it within `DecisionWriter.interval`. The grants
+        in force come from the workspace's `GrantCache`."""
         from watchkeeper.access.decide import check_action, decide
         from watchkeeper.access.decisions import record
-        from watchkeeper.access.grants import in_force
+        from watchkeeper.access.grants import load_open
         from watchkeeper.access.purposes import check_purpose
         purposes = self.settings.access.purposes
         for q in queries:
@@ -139,18 +163,65 @@ class AccessJobs(StateJobs):
         bundle = self.access_policies()
         directory = self.access_directory(when.date())
         levels = self.access_risk_levels(when.date())
+        principals = {q.principal for q in queries}
+        cache = self._grant_cache()
+        if not wait:
+            grants = cache.in_force(self._load_open_grants, principals, when)
+            decisions = decide(bundle, directory, queries, when, grants,
+                               lambda p: levels.get(p, "unknown"))
+            self._decision_writer().submit(decisions, caller)
+            return tuple(decisions)
         with self.state.writing() as session:
-            grants = in_force(session, {q.principal for q in queries}, when)
+            grants = cache.in_force(lambda at: load_open(session, at), principals, when)
             decisions = decide(bundle, directory, queries, when, grants,
                                lambda p: levels.get(p, "unknown"))
             record(session, decisions, caller)
         return tuple(decisions)
+
+    def _grant_cache(self) -> GrantCache:
+        with _made:
+            if self._access_grants is None:
+                from watchkeeper.access.grants import GrantCache
+                self._access_grants = GrantCache()
+            return self._access_grants
+
+    def _load_open_grants(self, now: datetime) -> list[tuple[object, ...]]:
+        from watchkeeper.access.grants import load_open
+        with self.state.session() as session:
+            return load_open(session, now)
+
+    def _decision_writer(self) -> DecisionWriter:
+        with _made:
+            if self._access_writer is None:
+                from watchkeeper.access.decisions import DecisionWriter
+                self._access_writer = DecisionWriter(self._write_decisions)
+            return self._access_writer
+
+    def _write_decisions(self, queued: Sequence[tuple[Decision, str]]) -> None:
+        from watchkeeper.access.decisions import record_many
+        with self.state.writing() as session:
+            record_many(session, queued)
+
+    def access_log_flush(self) -> None:
+        """Write the decisions the decision writer holds (reads of the log do first)."""
+        writer = self._access_writer
+        if writer is not None:
+            writer.flush()
+
+    def close_state(self) -> None:
+        """Write the queued decisions, then close the store."""
+        with _made:
+            writer, self._access_writer = self._access_writer, None
+        if writer is not None:
+            writer.close()
+        super().close_state()
 
     def access_decisions(self, *, principal: str | None = None,
                          resource: str | None = None, since: datetime | None = None,
                          limit: int = 100) -> tuple[DecisionRow, ...]:
         """The decision log, newest first (`limit` 0: all)."""
         from watchkeeper.access.decisions import list_decisions
+        self.access_log_flush()
         with self.state.session() as session:
             return list_decisions(session, principal=principal, resource=resource,
                                   since=since, limit=limit)
@@ -159,6 +230,7 @@ class AccessJobs(StateJobs):
                              until: datetime | None = None) -> list[DecisionRow]:
         """Every logged decision from `since` to before `until`, oldest first."""
         from watchkeeper.access.decisions import decision_rows
+        self.access_log_flush()
         with self.state.session() as session:
             return list(decision_rows(session, since, until))
 
@@ -210,6 +282,7 @@ class AccessJobs(StateJobs):
         """`approver` (an employee, not the requester nor the person it is for) approves;
         the last approval needed makes the grant. Audited ``access.approve`` (and
         ``access.grant``)."""
+        from watchkeeper.access.grants import changed
         from watchkeeper.access.requests import approve, get
         when = now or self.clock.now()
         directory = self.access_directory(when.date())
@@ -225,6 +298,8 @@ class AccessJobs(StateJobs):
                 audit.record(session, "access.grant", "access_grant", str(done.grant_id),
                              {"request": ident, "approvals": len(done.approvers),
                               "duration_seconds": done.duration_seconds})
+        if done.grant_id is not None:
+            changed()   # committed: decisions read the new grant
         return done
 
     def access_deny(self, ident: int, *, approver: str, reason: str, actor: str,
@@ -243,13 +318,14 @@ class AccessJobs(StateJobs):
     def access_revoke(self, grant_id: int, *, actor: str, reason: str = "revoked on demand",
                       now: datetime | None = None) -> GrantInfo:
         """End a grant now. Audited ``access.revoke``."""
-        from watchkeeper.access.grants import revoke
+        from watchkeeper.access.grants import changed, revoke
         when = now or self.clock.now()
         with self.state.session() as session:
             audit = self._access_audit(actor, session)
             done = revoke(session, grant_id, actor, reason, when)
             audit.record(session, "access.revoke", "access_grant", str(grant_id),
                          {"reason": reason})
+        changed()
         return done
 
     def access_grants(self, *, principal: str | None = None, ended: bool = False,
@@ -263,7 +339,7 @@ class AccessJobs(StateJobs):
     def access_expire(self, now: datetime | None = None) -> AccessExpiry:
         """The expiry job's part: revoke grants of people HR shows left or moved region,
         then audit every grant that ended (``access.grant.ended``, as ``scheduler``)."""
-        from watchkeeper.access.grants import ended_unaudited, hr_revoke
+        from watchkeeper.access.grants import changed, ended_unaudited, hr_revoke
         when = now or self.clock.now()
         employees = self.access_directory(when.date()).employees
         with self.state.session() as session:
@@ -277,6 +353,8 @@ class AccessJobs(StateJobs):
                 audit.record(session, "access.grant.ended", "access_grant", str(g.id),
                              {"state": g.state,
                               "expires_at": g.expires_at.isoformat(timespec="seconds")})
+        if revoked:
+            changed()
         return AccessExpiry(tuple(g.id for g in revoked), tuple(g.id for g in ended))
 
     # -- helpers --------------------------------------------------------------------------

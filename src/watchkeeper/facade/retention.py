@@ -14,6 +14,7 @@ from watchkeeper.facade.state import StateJobs
 if TYPE_CHECKING:
     from watchkeeper.access.holds import Hold
     from watchkeeper.lake.retention import RetentionReport
+    from watchkeeper.security.recusal import Viewer
 
 
 def _now(now: datetime | None) -> datetime:
@@ -39,6 +40,36 @@ class RetentionJobs(StateJobs):
                           "since": made.since.isoformat(),
                           "until": made.until.isoformat() if made.until else None})
         return made
+
+    def hold_from_case(self, viewer: Viewer, case_id: int, reason: str, *,
+                       until: date | None = None, now: datetime | None = None
+                       ) -> tuple[Hold, ...]:
+        """Place one hold per person of case `case_id` (one `viewer` may open), from the
+        day of its first alert to `until` (None: until released), all in one
+        transaction. Audited ``hold.place`` each, naming the case."""
+        from watchkeeper.access.holds import HoldNew, case_scope, place
+        from watchkeeper.cases.detail import LakeOrgChart, case_people
+        from watchkeeper.cases.records import record
+        from watchkeeper.cases.repository import CaseRepository
+        with self.state.session() as session:
+            found = record(CaseRepository(session, viewer, LakeOrgChart(self.lake),
+                                          clock=lambda: self.clock.now()), case_id)
+            people, since = case_scope(
+                case_people(found.links, found.alerts),
+                [a.first_seen or a.event_time for a in found.alerts],
+                found.case.created_at)
+            audit = self.change_audit(viewer.name)
+            audit.hold(session)
+            made = []
+            for person in people:
+                hold = place(session, HoldNew(person, since, reason, until, str(case_id)),
+                             viewer.name, now=_now(now))
+                audit.record(session, "hold.place", "legal_hold", str(hold.id),
+                             {"person": self._code(person), "case": case_id,
+                              "since": since.isoformat(),
+                              "until": until.isoformat() if until else None})
+                made.append(hold)
+        return tuple(made)
 
     def hold_release(self, ident: int, *, actor: str, now: datetime | None = None) -> Hold:
         """Release a hold (the row stays); later purges may remove what it kept.

@@ -21,9 +21,11 @@ expiry         5 min    audit suppressions that ended; remove expired sessions; 
 sla-tick       1 min    bring SLA clocks up to date, escalate new breaches
 handoffs       1 min    write hand-offs at shift ends, flag unacknowledged ones
 playbooks      10 s     run the playbook steps due: queued ones, retries after back-off
+violations     1 hour   check data-store access events for access violations, store
+                        the new ones as findings and queue their alerts
 =============  =======  =============================================================
 
-`detect` and `analyze` skip a run when no ingest has committed since their last one.
+`detect`, `analyze` and `violations` skip a run when no ingest has committed since their last one.
 ``[scheduler.jobs.NAME]`` in watchkeeper.toml sets ``every``, ``timeout``, ``enabled``.
 """
 
@@ -56,7 +58,8 @@ JOB_MODULES = (
     "watchkeeper.ops.watchlists", "watchkeeper.ops.sla", "watchkeeper.ops.escalation",
     "watchkeeper.ops.handoff", "watchkeeper.ops.notify", "watchkeeper.ops.hooks",
     "watchkeeper.ops.playbooks.queue", "watchkeeper.ops.playbooks.runner",
-    "watchkeeper.access.grants", "watchkeeper.analysis", "watchkeeper.ingest",
+    "watchkeeper.access.grants", "watchkeeper.access.violations",
+    "watchkeeper.access.violations_store", "watchkeeper.analysis", "watchkeeper.ingest",
 )
 
 
@@ -195,6 +198,23 @@ def playbooks_job(ctx: JobContext) -> JobResult:
     return JobResult(done.summary(), changed=done.attempted > 0, warning=done.failed > 0)
 
 
+def violations_job(ctx: JobContext) -> JobResult:
+    """Every stored day is checked (a volume or movement needs the days before; ids
+    are stable, so violations found before are not stored twice)."""
+    seq = newest_ingest(ctx.workspace)
+    if seq <= int(ctx.cursor.get(INGEST_SEQ, 0)):
+        return JobResult("no new data since the last run")
+    ws = ctx.workspace
+    run = ws.violations_detect(wait=_wait(ws).total_seconds())
+    kinds = ", ".join(f"{k} {n}" for k, n in run.counts.items() if n) or "none"
+    queued = "nothing queued"
+    if run.stored:
+        ws.alerts_sync()
+        queued = _queued(ws)
+    return JobResult(f"{len(run.found):,} violation(s) ({kinds}), {run.stored:,} new; "
+                     f"{queued}", changed=run.stored > 0, cursor={INGEST_SEQ: seq})
+
+
 register(Job(EVENTS, events_job, timedelta(seconds=10),
              "commit events posted to /api/v1/events", timeout=timedelta(minutes=10)))
 register(Job(DROP, drop_folders_job, timedelta(minutes=1),
@@ -213,3 +233,6 @@ register(Job("handoffs", handoffs_job, timedelta(minutes=1),
 register(Job("playbooks", playbooks_job, timedelta(seconds=10),
              "run the playbook steps due, retry failed ones after back-off",
              timeout=timedelta(minutes=10)))
+register(Job("violations", violations_job, timedelta(hours=1),
+             "find access violations in data-store events, queue them (docs/access.md)",
+             timeout=timedelta(minutes=30)))

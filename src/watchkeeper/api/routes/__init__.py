@@ -20,10 +20,12 @@ from watchkeeper.api.routes import (
     teams,
     tokens,
     users,
+    violations,
 )
 
 RESOURCES: tuple[APIRouter, ...] = (
-    alerts.router,   # first: alert senders make most requests, and routes match in order
+    access.decide_router,   # first: data platforms ask before every access to user data
+    alerts.router,   # then alert senders, who make most other requests (matched in order)
     me.router,
     users.router,
     tokens.router,
@@ -40,6 +42,7 @@ RESOURCES: tuple[APIRouter, ...] = (
     metrics.router,
     access.router,
     access_review.router,
+    violations.router,
     playbooks.router,
     playbooks.case_runs,
 )

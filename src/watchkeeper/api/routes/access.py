@@ -2,7 +2,8 @@
 decision log, access requests, approvals and grants (docs/access.md).
 
 Data platforms call `POST /authorize` (one question) or `/authorize/batch` (up to 1,000)
-with a service account's token before serving user data; every answer is logged. People
+with a service account's token before serving user data; every answer is logged, by the
+workspace's decision writer behind the answer (docs/access.md, "Speed"). People
 request access as the employee their account is linked to (``watchkeeper users person``)
 and cannot act as another; leads and admins approve, deny and revoke, likewise as their
 own employee. The decision log is for admins and auditors.
@@ -13,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.access.decide import Query as AccessQuery
 from watchkeeper.api.deps import WorkspaceDep, requires
@@ -35,9 +37,13 @@ from watchkeeper.errors import PermissionDeniedError
 from watchkeeper.security.roles import Permission, Principal
 
 if TYPE_CHECKING:
+    from watchkeeper.access.decide import Decision
     from watchkeeper.workspace import Workspace
 
 router = APIRouter(tags=["access"], responses=AUTHENTICATED)
+decide_router = APIRouter(tags=["access"], responses=AUTHENTICATED)
+"""`/authorize` and `/authorize/batch`, mounted first: data platforms call them before
+serving user data, more often than anything else, and routes are matched in order."""
 
 Caller = Annotated[Principal, Depends(requires(Permission.AUTHORIZE))]
 Requester = Annotated[Principal, Depends(requires(Permission.REQUEST_ACCESS))]
@@ -59,21 +65,40 @@ def _query(body: AuthorizeRequest) -> AccessQuery:
     return AccessQuery(body.principal, body.action, body.resource, body.purpose, body.ticket)
 
 
-@router.post("/authorize", response_model=DecisionPublic, responses=responses())
-def authorize(body: AuthorizeRequest, user: Caller, workspace: WorkspaceDep
-              ) -> DecisionPublic:
+async def _decide(workspace: Workspace, queries: list[AccessQuery],
+                  caller: str) -> tuple[Decision, ...]:
+    """On the event loop when every cache is warm (the decision is CPU work of well
+    under a millisecond and its log row is queued), else in a worker thread (a cache to
+    fill reads the lake or the store)."""
+    if workspace.access_warm():
+        return workspace.authorize_batch(queries, caller=caller, wait=False)
+    return await run_in_threadpool(
+        lambda: workspace.authorize_batch(queries, caller=caller, wait=False))
+
+
+def _json(model: DecisionPublic | DecisionBatchPublic) -> Response:
+    """The answer serialized once, by its own model: FastAPI would validate a returned
+    model against `response_model` again before serializing it."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@decide_router.post("/authorize", response_model=DecisionPublic, responses=responses())
+async def authorize(body: AuthorizeRequest, user: Caller, workspace: WorkspaceDep
+                    ) -> Response:
     """Allow or deny one access to user data, with the deciding policies and why.
     Logged."""
-    (found,) = workspace.authorize_batch([_query(body)], caller=user.name)
-    return DecisionPublic.model_validate(found)
+    (found,) = await _decide(workspace, [_query(body)], user.name)
+    return _json(DecisionPublic.model_validate(found))
 
 
-@router.post("/authorize/batch", response_model=DecisionBatchPublic, responses=responses())
-def authorize_batch(body: AuthorizeBatch, user: Caller, workspace: WorkspaceDep
-                    ) -> DecisionBatchPublic:
+@decide_router.post("/authorize/batch", response_model=DecisionBatchPublic,
+                    responses=responses())
+async def authorize_batch(body: AuthorizeBatch, user: Caller, workspace: WorkspaceDep
+                          ) -> Response:
     """Answer up to 1,000 questions at once, in order. Logged."""
-    found = workspace.authorize_batch([_query(q) for q in body.queries], caller=user.name)
-    return DecisionBatchPublic(decisions=[DecisionPublic.model_validate(d) for d in found])
+    found = await _decide(workspace, [_query(q) for q in body.queries], user.name)
+    return _json(DecisionBatchPublic(
+        decisions=[DecisionPublic.model_validate(d) for d in found]))
 
 
 @router.get("/access/decisions", response_model=list[DecisionLogPublic])

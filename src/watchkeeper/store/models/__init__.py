@@ -56,9 +56,11 @@ from watchkeeper.store.models.security import (
     TeamMember,
     TeamRegion,
 )
+from watchkeeper.store.models.violations import RESOLUTIONS, ViolationResolution
 
 __all__ = [
     "LINK_KINDS",
+    "RESOLUTIONS",
     "AccessApproval",
     "AccessDecision",
     "AccessGrant",
@@ -106,6 +108,7 @@ __all__ = [
     "TeamHoliday",    "TeamMember",
     "TeamRegion",
     "TeamShift",
+    "ViolationResolution",
     "WatchlistEntry",
     "utcnow",
 ]
