@@ -104,4 +104,10 @@ def test_top_people_by_risk_keep_to_the_viewers_regions_with_their_trend(
     assert all(p.score > 0 for p in found)                  # PEER scored 0: not ranked
     assert "ACM2278" not in repr(found)                      # pseudonyms only
     assert ws.top_people(ws.case_viewer("audrey")) == ()     # no case content
+    assert alerts.subject in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    ws.set_account_person("bob", "PEER")                     # ACM2278 reports to PEER
+    assert alerts.subject not in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    ws.set_account_person("bob", "ACM2278")                  # themselves
+    assert alerts.subject not in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    assert [p.pseudonym for p in ws.top_people(lee)][:1] == [alerts.subject]   # lee is not
     ws.close_state()

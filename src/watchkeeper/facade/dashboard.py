@@ -187,7 +187,9 @@ class DashboardJobs(PeopleJobs):
     def top_people(self, viewer: Viewer, limit: int = 10,
                    days: int = 30) -> tuple[TopPerson, ...]:
         """The `limit` riskiest people (score above 0) on the last analysed day whom the
-        viewer's regions cover, by pseudonym, with their last `days` scores; none for a
+        viewer's regions cover and whom they are not recused from (themselves, their
+        management chain, their direct reports: `reveals.check_reach`, as the person
+        page refuses them), by pseudonym, with their last `days` scores; none for a
         role that reads no case content or before any analysis."""
         import pyarrow.compute as pc
 
@@ -203,7 +205,9 @@ class DashboardJobs(PeopleJobs):
         ranked = [r for r in today.select(["user", "score", "scenario"]).to_pylist()
                   if r["score"] > 0][:limit * 5]
         regions = self._regions_of([r["user"] for r in ranked])
-        chosen = [r for r in ranked if viewer.scope.allows(regions.get(r["user"]))][:limit]
+        recused = self._recused(viewer)
+        chosen = [r for r in ranked if viewer.scope.allows(regions.get(r["user"]))
+                  and r["user"] not in recused][:limit]
         mine = recent.filter(pc.is_in(recent["user"], value_set=pa_strings(
             [r["user"] for r in chosen]))).sort_by("day")
         trends: dict[str, list[float]] = {}
@@ -214,6 +218,15 @@ class DashboardJobs(PeopleJobs):
                                r["scenario"], regions.get(r["user"]),
                                tuple(trends.get(r["user"], ())))
                      for rank, r in enumerate(chosen, start=1))
+
+    def _recused(self, viewer: Viewer) -> frozenset[str]:
+        """The people `viewer` is recused from today (none without a person behind the
+        account), by the people history, as the person page decides."""
+        from watchkeeper.security.recusal import conflicts
+        if viewer.person is None:
+            return frozenset()
+        desk = self.cases
+        return conflicts(viewer.person, desk.org.managers(desk.clock().date()))
 
     def _regions_of(self, users: Sequence[str]) -> dict[str, str | None]:
         """Each of `users`' home region from their newest people-history row."""

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.security.roles import Permission
 from watchkeeper.web import charts
-from watchkeeper.web.auth import Actor
+from watchkeeper.web.auth import Actor, home_of
 from watchkeeper.web.render import PageRoute, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,8 +27,8 @@ def _days(days: int) -> int:
 @router.get("/")
 def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
              days: int = 30) -> Response:
-    if not actor.may(Permission.READ_CASES) and actor.may(Permission.READ_AUDIT):
-        return RedirectResponse("/audit", status_code=303)   # an auditor's home
+    if home_of(actor.principal) != "/":
+        return RedirectResponse(home_of(actor.principal), status_code=303)
     actor.require(Permission.READ_CASES)
     days = _days(days)
     since = workspace.clock.now().date() - dt.timedelta(days=days - 1)
