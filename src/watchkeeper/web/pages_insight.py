@@ -1,4 +1,7 @@
-"""``/`` (the overview: alerts per day by severity and the open backlog), ``/rules``
+"""``/`` (the overview: alerts per day by severity and the open backlog; its service
+levels, SLA compliance and time to acknowledge and resolve per team, load from
+``/overview/service`` once the page is shown, as operations metrics take a while over a
+large store), ``/rules``
 (volume, precision from verdicts and last fired, by the rule statistics the API's
 ``/rules/stats`` serves) and ``/sources`` (events per source per day, freshness,
 quarantine counts)."""
@@ -40,6 +43,18 @@ def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
         "chart": charts.alerts_per_day(found),
         "source_chart": charts.alerts_per_source(found),
         "age_chart": charts.backlog_age(found)})
+
+
+@router.get("/overview/service")
+def service(request: Request, actor: Actor, workspace: WorkspaceDep,
+            days: int = 30) -> Response:
+    """The overview's service levels (`Workspace.service_levels`): a fragment for HTMX,
+    a page of its own when opened directly (keyboard users follow the link)."""
+    actor.require(Permission.READ_CASES)
+    days = _days(days)
+    levels = workspace.service_levels(actor.viewer, days)
+    name = "_service.html" if request.headers.get("hx-request") else "service.html"
+    return page(request, name, {"levels": levels, "days": days})
 
 
 @router.get("/rules")
