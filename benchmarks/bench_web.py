@@ -3,7 +3,7 @@ PostgreSQL), and the overview drawn in a browser on the demo workspace.
 
     python benchmarks/bench_web.py [--alerts 1000000] [--calls 20]
         [--store sqlite|postgresql|both] [--users 1000 --days 30 --seed 7]
-        [--browser demo-data/workspace] [--json]
+        [--browser demo-data/workspace] [--profile] [--json]
 
 Prepares the simulated enterprise (`bench_analyze.prepared_workspace`, reused when
 present), bulk-loads `--alerts` alerts about its people (`queue_data`, as
@@ -13,11 +13,14 @@ app in this process (Starlette's test client: no network, so the figure is the
 server's work: authentication, the facade's calls, the audit entries of reads, and
 rendering): the overview, the queue (first page; high and critical alerts; the next
 page by cursor), one alert, the case, a person, the rules and the sources pages, the
+overview's service levels (the fragment it loads) and the hand-off page, the
 workspace's clock set to the end of the simulated data (so "the last 30 days" hold
 alerts and events). The queue is bulk-loaded past the intake, so the overview's rollup
 is rebuilt from it (`watchkeeper db rollups --rebuild`, timed) before the pages are.
 The enterprise is analysed once (its risk history feeds the overview's top people).
-Wall time per request, p50 and p95 in milliseconds. `--browser WORKSPACE` (the demo's)
+Wall time per request, p50 and p95 in milliseconds, the process's CPU time per request
+(median), and the first request of each page apart (cold caches; it warms them), which
+`--profile` runs under cProfile. `--browser WORKSPACE` (the demo's)
 also times the overview in headless Chromium until every chart reports drawn
 (`web_browser.py`). The load average is reported beside them; the machine is shared.
 """
@@ -74,19 +77,40 @@ def pages(ws: Workspace, client: Any, q: queue_data.Queue) -> dict[str, str]:
         "person": f"/people/{ws.pseudonymizer().pseudonym(person.user)}",
         "rules (30 days)": "/rules",
         "sources (30 days)": "/sources",
+        "service levels (30 days)": "/overview/service",
+        "hand-off": "/handoff",
     }
 
 
 def timed(client: Any, path: str, calls: int) -> dict[str, float]:
-    walls = []
+    """Wall time per request (p50, p95, max) and the process's CPU time per request
+    (median), which the shared machine's load sways less."""
+    walls, cpus = [], []
     for _ in range(calls):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         answer = client.get(path)
         walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
         if answer.status_code != 200:
             raise SystemExit(f"{path}: {answer.status_code} {answer.text[:200]}")
     return {"p50_ms": round(statistics.median(walls), 1), "p95_ms": round(p95(walls), 1),
-            "max_ms": round(max(walls), 1)}
+            "max_ms": round(max(walls), 1), "cpu_ms": round(statistics.median(cpus), 1)}
+
+
+def first(client: Any, path: str, profile: bool) -> float:
+    """The first request of a page (cold: caches empty, statements compiled), in ms;
+    `profile`: under cProfile, its 20 costliest calls by cumulative time to stderr."""
+    import cProfile
+    import pstats
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
+    client.get(path)
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(20)
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def ensure_analysed(workspace: Any) -> None:
@@ -100,7 +124,7 @@ def ensure_analysed(workspace: Any) -> None:
 
 
 def one_store(kind: str, workspace: Any, q: queue_data.Queue, end: Any,
-              calls: int) -> dict[str, Any]:
+              calls: int, profile: bool = False) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from watchkeeper.api import create_app
@@ -122,8 +146,8 @@ def one_store(kind: str, workspace: Any, q: queue_data.Queue, end: Any,
                 figures = {}
                 for name, path in addresses.items():
                     print(f"{kind}: {name} …", file=sys.stderr)
-                    client.get(path)                       # warm: caches, first compile
-                    figures[name] = timed(client, path, calls)
+                    cold = first(client, path, profile)   # warms caches, compiles
+                    figures[name] = {**timed(client, path, calls), "first_ms": cold}
     return {**loaded, "rollup_rebuild_s": rebuilt, "rollup_rows": counted.rows,
             "pages": figures}
 
@@ -134,6 +158,8 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--profile", action="store_true",
+                        help="print each page's first request's costliest calls")
     parser.add_argument("--browser", default=None,
                         help="a workspace (the demo's) to time the drawn overview on")
     args = parser.parse_args()
@@ -146,7 +172,8 @@ def main() -> None:
     shared.lake.close()
     load_before = [round(x, 2) for x in os.getloadavg()]
     kinds = ("sqlite", "postgresql") if args.store == "both" else (args.store,)
-    stores = {kind: one_store(kind, workspace, q, end, args.calls) for kind in kinds}
+    stores = {kind: one_store(kind, workspace, q, end, args.calls, args.profile)
+              for kind in kinds}
     drawn = None
     if args.browser:
         from pathlib import Path
@@ -167,16 +194,19 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"{args.alerts:,} alerts, {result['enterprise']}, {args.calls} requests per "
-          f"page (load {load_before} -> {result['load_after']})")
+          f"page (load {load_before} -> {result['load_after']}); first: the first request")
     for kind, done in stores.items():
         print(f"{kind}: rollup rebuilt in {done['rollup_rebuild_s']} s "
               f"({done['rollup_rows']:,} rows)")
     names = list(next(iter(stores.values()))["pages"])
-    print("| page | " + " | ".join(f"{k} p50 ms | {k} p95 ms" for k in stores) + " |")
-    print("|---|" + "---|---|" * len(stores))
+    print("| page | " + " | ".join(f"{k} p50 / p95 ms | {k} CPU ms | {k} first ms"
+                                   for k in stores) + " |")
+    print("|---|" + "---|---|---|" * len(stores))
     for name in names:
-        cells = " | ".join(f"{stores[k]['pages'][name]['p50_ms']} | "
-                           f"{stores[k]['pages'][name]['p95_ms']}" for k in stores)
+        cells = " | ".join(f"{stores[k]['pages'][name]['p50_ms']} / "
+                           f"{stores[k]['pages'][name]['p95_ms']} | "
+                           f"{stores[k]['pages'][name]['cpu_ms']} | "
+                           f"{stores[k]['pages'][name]['first_ms']}" for k in stores)
         print(f"| {name} | {cells} |")
     if drawn:
         print(f"browser, overview drawn: p50 {drawn['p50_ms']} ms, p95 {drawn['p95_ms']} ms")
