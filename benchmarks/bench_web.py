@@ -3,7 +3,7 @@ PostgreSQL), and the overview drawn in a browser on the demo workspace.
 
     python benchmarks/bench_web.py [--alerts 1000000] [--calls 20]
         [--store sqlite|postgresql|both] [--users 1000 --days 30 --seed 7]
-        [--browser demo-data/workspace] [--profile] [--json]
+        [--browser demo-data/workspace] [--json]
 
 Prepares the simulated enterprise (`bench_analyze.prepared_workspace`, reused when
 present), bulk-loads `--alerts` alerts about its people (`queue_data`, as
@@ -19,8 +19,8 @@ alerts and events). The queue is bulk-loaded past the intake, so the overview's 
 is rebuilt from it (`watchkeeper db rollups --rebuild`, timed) before the pages are.
 The enterprise is analysed once (its risk history feeds the overview's top people).
 Wall time per request, p50 and p95 in milliseconds, the process's CPU time per request
-(median), and the first request of each page apart (cold caches; it warms them), which
-`--profile` runs under cProfile. `--browser WORKSPACE` (the demo's)
+(median), and the first request of each page apart (cold caches; it warms them).
+`--browser WORKSPACE` (the demo's)
 also times the overview in headless Chromium until every chart reports drawn
 (`web_browser.py`). The load average is reported beside them; the machine is shared.
 """
@@ -97,19 +97,12 @@ def timed(client: Any, path: str, calls: int) -> dict[str, float]:
             "max_ms": round(max(walls), 1), "cpu_ms": round(statistics.median(cpus), 1)}
 
 
-def first(client: Any, path: str, profile: bool) -> float:
-    """The first request of a page (cold: caches empty, statements compiled), in ms;
-    `profile`: under cProfile, its 20 costliest calls by cumulative time to stderr."""
-    import cProfile
-    import pstats
-    profiler = cProfile.Profile() if profile else None
+def first(client: Any, path: str) -> float:
+    """The first request of a page (cold: caches empty, statements compiled), in ms.
+    (To profile a page, profile its facade calls in process: the test client serves
+    the request on another thread, which cProfile does not see.)"""
     started = time.perf_counter()
-    if profiler is not None:
-        profiler.enable()
     client.get(path)
-    if profiler is not None:
-        profiler.disable()
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(20)
     return round((time.perf_counter() - started) * 1000, 1)
 
 
@@ -124,7 +117,7 @@ def ensure_analysed(workspace: Any) -> None:
 
 
 def one_store(kind: str, workspace: Any, q: queue_data.Queue, end: Any,
-              calls: int, profile: bool = False) -> dict[str, Any]:
+              calls: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from watchkeeper.api import create_app
@@ -146,7 +139,7 @@ def one_store(kind: str, workspace: Any, q: queue_data.Queue, end: Any,
                 figures = {}
                 for name, path in addresses.items():
                     print(f"{kind}: {name} …", file=sys.stderr)
-                    cold = first(client, path, profile)   # warms caches, compiles
+                    cold = first(client, path)   # warms caches, compiles
                     figures[name] = {**timed(client, path, calls), "first_ms": cold}
     return {**loaded, "rollup_rebuild_s": rebuilt, "rollup_rows": counted.rows,
             "pages": figures}
@@ -158,8 +151,6 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--profile", action="store_true",
-                        help="print each page's first request's costliest calls")
     parser.add_argument("--browser", default=None,
                         help="a workspace (the demo's) to time the drawn overview on")
     args = parser.parse_args()
@@ -172,8 +163,7 @@ def main() -> None:
     shared.lake.close()
     load_before = [round(x, 2) for x in os.getloadavg()]
     kinds = ("sqlite", "postgresql") if args.store == "both" else (args.store,)
-    stores = {kind: one_store(kind, workspace, q, end, args.calls, args.profile)
-              for kind in kinds}
+    stores = {kind: one_store(kind, workspace, q, end, args.calls) for kind in kinds}
     drawn = None
     if args.browser:
         from pathlib import Path
