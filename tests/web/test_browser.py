@@ -10,13 +10,15 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from helpers.runtime import require
-from web.world import PASSWORD, build_world
+from watchkeeper.ops.clock import FixedClock
+from web.world import NOW, PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +36,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     from watchkeeper.api import create_app
     monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
     ws, alerts = build_world(tmp_path / "ws", None)
+    ws.clock = FixedClock(NOW - timedelta(hours=3))          # soc-eu's shift: 06-12 UTC
+    ws.shifts_set("soc-eu", "UTC", ["mon-sun 06:00-12:00"])
+    ws.clock = FixedClock(NOW + timedelta(minutes=5))        # its shift is over
+    ws.handoffs_due()                                        # the hand-off page's
     config = uvicorn.Config(create_app(ws), host="127.0.0.1", port=0, log_level="warning",
                             lifespan="on")
     served = uvicorn.Server(config)
@@ -81,6 +87,9 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#alerts-chart svg")).to_be_visible()    # Vega drew the overview
+    levels = page.locator("#service-levels table")              # HTMX loaded it
+    expect(levels).to_contain_text("soc-eu")
+    expect(levels).to_contain_text("Every team")
     background = "getComputedStyle(document.body).backgroundColor"
     assert page.evaluate(background) == "rgb(255, 255, 255)"
     page.emulate_media(color_scheme="dark")                       # prefers-color-scheme
@@ -112,6 +121,8 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#case-verdict")).to_have_text("true_positive")
     expect(page.locator("#case-status")).to_have_text("resolved")
+    expect(page.get_by_role("heading", name="Playbook runs")).to_be_visible()
+    expect(page.locator("table.runs")).to_contain_text("No playbook ran on this case.")
     _shot(page, "case")
 
     page.locator("dl.facts").get_by_role("link", name=subject).click()
@@ -128,6 +139,15 @@ def _flow(page: Any, expect: Any, base: str, subject: str) -> None:
         _shot(page, name)
     page.goto(f"{base}/")
     _shot(page, "overview")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Hand-off").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hand-off to soc-eu")
+    expect(page.locator("#handoff-state")).to_contain_text("pending")
+    _fits(page)
+    _shot(page, "handoff")
+    page.locator("#do-ack").focus()
+    page.keyboard.press("Enter")                                  # by keyboard
+    expect(page.locator("#handoff-state")).to_contain_text("acknowledged by lee")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.locator("tr.alert-row")).to_have_count(3)

@@ -96,3 +96,19 @@ def test_a_disabled_account_is_signed_out(site: Site) -> None:
     signed_in(site.client, "bob")
     site.workspace.accounts().users.set_disabled("bob")
     assert site.client.get("/alerts", follow_redirects=False).status_code == 303
+
+
+def test_a_role_asked_for_a_page_it_may_not_open_lands_on_its_home(site: Site) -> None:
+    """An auditor signing in with next=/alerts got a 403 page: it lands on the audit
+    trail instead; a page it may open is still followed."""
+    for target, landed in (("/alerts", "/audit"), ("/cases/1?hours=6", "/audit"),
+                           ("/audit?action=x", "/audit?action=x")):
+        site.client.cookies.clear()
+        token = csrf_of_page(site.client.get("/login").text)
+        done = site.client.post("/login", data={"csrf": token, "name": "audrey",
+                                                "password": PASSWORD, "next": target},
+                                follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == landed, target
+        assert site.client.get(landed).status_code == 200
+    done = sign_in(site.client, "bob")                      # an analyst keeps next
+    assert done.headers["location"] == "/alerts"

@@ -104,4 +104,26 @@ def test_top_people_by_risk_keep_to_the_viewers_regions_with_their_trend(
     assert all(p.score > 0 for p in found)                  # PEER scored 0: not ranked
     assert "ACM2278" not in repr(found)                      # pseudonyms only
     assert ws.top_people(ws.case_viewer("audrey")) == ()     # no case content
+    assert alerts.subject in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    ws.set_account_person("bob", "PEER")                     # ACM2278 reports to PEER
+    assert alerts.subject not in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    ws.set_account_person("bob", "ACM2278")                  # themselves
+    assert alerts.subject not in [p.pseudonym for p in ws.top_people(ws.case_viewer("bob"))]
+    assert [p.pseudonym for p in ws.top_people(lee)][:1] == [alerts.subject]   # lee is not
+    ws.close_state()
+
+
+def test_the_sources_overview_is_kept_until_the_lakes_next_commit(tmp_path: Path) -> None:
+    from web.world import build_world
+    ws, _ = build_world(tmp_path / "ws", None)
+    since = dt.date(2010, 1, 1)
+    first = ws.sources_overview(since)
+    assert ws.sources_overview(since) is first                   # no commit: kept
+    logons = write(tmp_path / "in" / "logon.csv", HEADERS["logon"],
+                   [logon_row(900 + i, "ACM2278", "PC-6377", 6) for i in range(3)])
+    ingest(ws.lake, [logons], "cert", SourceContext())
+    after = ws.sources_overview(since)
+    assert after is not first
+    assert sum(d.events for d in after.per_day) == sum(d.events for d in first.per_day) + 3
+    assert after == sources_overview(ws.lake, since)             # what the lake says
     ws.close_state()

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from watchkeeper.cases.model import Severity
 from watchkeeper.cases.rollups import OPEN_STATUSES
@@ -140,11 +140,25 @@ def age_bucket(days: int) -> str:
 
 
 def last_fired(session: Session, seen: Scope) -> dict[str, dt.datetime]:
-    """Each rule's newest alert (event time) in `seen`, by rule name (one query)."""
-    rows = session.execute(select(Alert.rule, func.max(Alert.event_time))
-                           .where(Alert.rule.is_not(None), seen.clause(Alert.region))
-                           .group_by(Alert.rule))
-    return {str(rule): newest for rule, newest in rows}
+    """Each rule's newest alert (event time) in `seen`, by rule name.
+
+    Probes instead of grouping every alert, in one statement: a recursive query steps
+    through the rule names (the next name after the last: a seek each in the index on
+    rule and event time), and per name reads its entries from the newest back until
+    one is in `seen` (usually the first). About two short index reads per rule,
+    whatever the number of alerts."""
+    step = aliased(Alert)
+    names = (select(func.min(Alert.rule).label("rule")).where(Alert.rule.is_not(None))
+             .cte("rule_names", recursive=True))
+    names = names.union_all(
+        select(select(func.min(step.rule)).where(step.rule > names.c.rule)
+               .scalar_subquery()).where(names.c.rule.is_not(None)))
+    probe = aliased(Alert)
+    newest = (select(probe.event_time)
+              .where(probe.rule == names.c.rule, seen.clause(probe.region))
+              .order_by(probe.event_time.desc()).limit(1).scalar_subquery())
+    rows = session.execute(select(names.c.rule, newest).where(names.c.rule.is_not(None)))
+    return {str(rule): when for rule, when in rows if when is not None}
 
 
 def _date(value: dt.date | dt.datetime | str) -> dt.date:

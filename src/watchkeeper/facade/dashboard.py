@@ -24,9 +24,16 @@ if TYPE_CHECKING:
     from watchkeeper.cases.suppression import SuppressionInfo
     from watchkeeper.cases.views import CaseView
     from watchkeeper.lake.activity import Coverage, SourcesOverview
+    from watchkeeper.ops.handoff import HandoffSummary, HandoffView
+    from watchkeeper.ops.metrics import Metrics
+    from watchkeeper.ops.period import Period
+    from watchkeeper.ops.shifts import TeamShifts
     from watchkeeper.security.recusal import Viewer
 
 _COVERAGE: dict[Path, tuple[tuple[int, str | None], Coverage]] = {}
+_SOURCES: dict[tuple[Path, dt.date], tuple[tuple[int, str | None], SourcesOverview]] = {}
+_LEVELS: dict[tuple[object, ...], ServiceLevels] = {}
+LEVELS_KEPT = 64   # service-level answers remembered (per scope, period and minute)
 MAX_BULK = 200   # alerts one bulk action takes (a queue page holds at most 100)
 
 
@@ -60,8 +67,89 @@ class TopPerson:
     trend: tuple[float, ...]
 
 
+@dataclass(frozen=True)
+class ServiceLevels:
+    """The operations metrics of the last `days` days (`MetricsJobs.metrics`) for every
+    team together and for each team, as the viewer's regions see them."""
+
+    days: int
+    overall: Metrics
+    teams: tuple[Metrics, ...]
+
+
+@dataclass(frozen=True)
+class ShiftHandoff:
+    """The hand-off page: the team shown (the viewer's team on shift, else one on shift,
+    else the viewer's first), every team's shift calendar, the latest hand-off the team
+    received (None: none yet) and its recent hand-offs, sent or received."""
+
+    team: str | None
+    teams: tuple[TeamShifts, ...]
+    handoff: HandoffView | None
+    recent: tuple[HandoffSummary, ...]
+
+
 class DashboardJobs(PeopleJobs):
     """The dashboard's own jobs (`watchkeeper.web`)."""
+
+    if TYPE_CHECKING:  # defined by MetricsJobs and ShiftJobs
+        def metrics(self, viewer: Viewer, period: Period | str | None = None, *,
+                    team: str | None = None, now: dt.datetime | None = None
+                    ) -> Metrics: ...
+
+        def shifts_show(self, team: str | None = None) -> tuple[TeamShifts, ...]: ...
+
+        def handoffs(self, team: str | None = None, *, pending: bool = False,
+                     limit: int = 50) -> tuple[HandoffSummary, ...]: ...
+
+        def handoff_show(self, viewer: Viewer, ident: int | None = None, *,
+                         team: str | None = None) -> HandoffView: ...
+
+    def service_levels(self, viewer: Viewer, days: int = 30) -> ServiceLevels:
+        """SLA compliance and breaches, median and p90 time to acknowledge and to
+        resolve, for every team and per team, over the last `days` UTC days, by
+        `MetricsJobs.metrics` (one call per team; `AccessError` for a role that reads no
+        alert content). The answer is kept for the rest of the clock's minute, per
+        scope and period: the overview loads it beside its own figures, and metrics
+        over a large store take seconds."""
+        from watchkeeper.ops.period import Period
+        at = self.clock.now()
+        minute = at.replace(second=0, microsecond=0)
+        key = (str(self.root), viewer.role, viewer.scope, days, minute)
+        found = _LEVELS.get(key)
+        if found is not None:
+            return found
+        period = Period.last_days(days, at)
+        overall = self.metrics(viewer, period, now=at)
+        teams = tuple(self.metrics(viewer, period, team=t.team, now=at)
+                      for t in self.shifts_show())
+        found = ServiceLevels(days, overall, teams)
+        if len(_LEVELS) >= LEVELS_KEPT:
+            _LEVELS.clear()
+        _LEVELS[key] = found
+        return found
+
+    def shift_handoff(self, viewer: Viewer, team: str | None = None,
+                      mine: Sequence[str] = ()) -> ShiftHandoff:
+        """The hand-off page for `team` (None: the first of the viewer's teams `mine`
+        on shift now, else any team on shift, else the first of `mine`): the latest
+        hand-off it received, read as `handoff_show` reads one (the cases the viewer may
+        open; audited ``handoff.read``), and its last 20 hand-offs."""
+        from watchkeeper.errors import NotFoundError
+        calendars = self.shifts_show()
+        names = [c.team for c in calendars]
+        if team is not None and team not in names:
+            raise NotFoundError(f"no team named {team!r}")
+        if team is None:
+            on_shift = [c.team for c in calendars if c.on_shift]
+            team = next((t for t in mine if t in on_shift), None) \
+                or next(iter(on_shift), None) or next((t for t in mine if t in names), None)
+        if team is None:
+            return ShiftHandoff(None, calendars, None, ())
+        recent = self.handoffs(team, limit=20)
+        received = next((h for h in recent if h.to_team == team), None)
+        view = self.handoff_show(viewer, received.id) if received is not None else None
+        return ShiftHandoff(team, calendars, view, recent)
 
     def queue_overview(self, viewer: Viewer, since: dt.date) -> QueueOverview:
         """Alerts per day and severity from `since`, and the open backlog, in the
@@ -187,7 +275,9 @@ class DashboardJobs(PeopleJobs):
     def top_people(self, viewer: Viewer, limit: int = 10,
                    days: int = 30) -> tuple[TopPerson, ...]:
         """The `limit` riskiest people (score above 0) on the last analysed day whom the
-        viewer's regions cover, by pseudonym, with their last `days` scores; none for a
+        viewer's regions cover and whom they are not recused from (themselves, their
+        management chain, their direct reports: `reveals.check_reach`, as the person
+        page refuses them), by pseudonym, with their last `days` scores; none for a
         role that reads no case content or before any analysis."""
         import pyarrow.compute as pc
 
@@ -203,7 +293,9 @@ class DashboardJobs(PeopleJobs):
         ranked = [r for r in today.select(["user", "score", "scenario"]).to_pylist()
                   if r["score"] > 0][:limit * 5]
         regions = self._regions_of([r["user"] for r in ranked])
-        chosen = [r for r in ranked if viewer.scope.allows(regions.get(r["user"]))][:limit]
+        recused = self._recused(viewer)
+        chosen = [r for r in ranked if viewer.scope.allows(regions.get(r["user"]))
+                  and r["user"] not in recused][:limit]
         mine = recent.filter(pc.is_in(recent["user"], value_set=pa_strings(
             [r["user"] for r in chosen]))).sort_by("day")
         trends: dict[str, list[float]] = {}
@@ -214,6 +306,15 @@ class DashboardJobs(PeopleJobs):
                                r["scenario"], regions.get(r["user"]),
                                tuple(trends.get(r["user"], ())))
                      for rank, r in enumerate(chosen, start=1))
+
+    def _recused(self, viewer: Viewer) -> frozenset[str]:
+        """The people `viewer` is recused from today (none without a person behind the
+        account), by the people history, as the person page decides."""
+        from watchkeeper.security.recusal import conflicts
+        if viewer.person is None:
+            return frozenset()
+        desk = self.cases
+        return conflicts(viewer.person, desk.org.managers(desk.clock().date()))
 
     def _regions_of(self, users: Sequence[str]) -> dict[str, str | None]:
         """Each of `users`' home region from their newest people-history row."""
@@ -234,8 +335,7 @@ class DashboardJobs(PeopleJobs):
         """Each source's newest event, whether it stopped sending, and the people it
         has events of and none of; kept until the lake's next commit."""
         from watchkeeper.lake.activity import source_coverage
-        commits = self.lake.manifest().commits
-        key = (len(commits), commits[-1].at if commits else None)
+        key = self._lake_version()
         cached = _COVERAGE.get(self.lake.root)
         if cached is None or cached[0] != key:
             cached = (key, source_coverage(self.lake))
@@ -244,6 +344,19 @@ class DashboardJobs(PeopleJobs):
 
     def sources_overview(self, since: dt.date) -> SourcesOverview:
         """Events per source, class and day from `since`; per source the events stored,
-        the newest event and the records quarantined."""
+        the newest event and the records quarantined; kept until the lake's next commit
+        (the lake changes only by commits, so the answer is the same until then)."""
         from watchkeeper.lake.activity import sources_overview
-        return sources_overview(self.lake, since)
+        version = self._lake_version()
+        cached = _SOURCES.get((self.lake.root, since))
+        if cached is None or cached[0] != version:
+            if len(_SOURCES) >= LEVELS_KEPT:
+                _SOURCES.clear()
+            cached = (version, sources_overview(self.lake, since))
+            _SOURCES[(self.lake.root, since)] = cached
+        return cached[1]
+
+    def _lake_version(self) -> tuple[int, str | None]:
+        """The lake's commit count and newest commit time: changes with every commit."""
+        commits = self.lake.manifest().commits
+        return (len(commits), commits[-1].at if commits else None)

@@ -31,9 +31,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from watchkeeper.cases.workflow import Status, Verdict
 from watchkeeper.risk.feedback import FalsePositive
@@ -166,17 +169,51 @@ def count_alerts(session: Session, scope: Scope, *, since: dt.datetime | None = 
                  until: dt.datetime | None = None
                  ) -> list[tuple[str, str, str | None, int, int]]:
     """(rule, source, team, alerts, suppressed) for the alerts `scope` sees, received in
-    [since, until); an alert's team is its case's."""
-    rule = func.coalesce(Alert.rule_id, Alert.rule)
-    query = (select(rule, Alert.source, Team.name, func.count(Alert.id),
+    [since, until); an alert's team is its case's.
+
+    Two reads instead of a join of every alert with its case: one grouped pass over the
+    period's alerts read from ``ix_alerts_volumes`` alone (SQLite walks it in group
+    order, as `ops.metrics` does: the period is tested on ``+received_at`` so its
+    planner does not pick the received-time index and sort a million rows), every alert
+    counted without a team; then the alerts in a case of a team, found by their case
+    (few), moved to their team's cell."""
+    plain = Alert.received_at
+    walked: Any = plain
+    if session.get_bind().dialect.name == "sqlite":
+        walked = UnaryExpression(plain.expression, operator=custom_op("+"), type_=plain.type)
+    cells: dict[tuple[str, str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    every = (select(Alert.rule_id, Alert.rule, Alert.source, func.count(),
                     func.count(Alert.suppressed_by))
-             .select_from(Alert)
-             .outerjoin(Case, Case.id == Alert.case_id)
-             .outerjoin(Team, Team.id == Case.team_id)
-             .where(scope.clause(Alert.region))
-             .group_by(rule, Alert.source, Team.name))
+             .where(*_period(scope, walked, since, until))
+             .group_by(Alert.rule_id, Alert.rule, Alert.source))
+    for rule_id, rule, source, n, m in session.execute(every):
+        cell = cells[(_rule_of(rule_id, rule), source, None)]
+        cell[0] += int(n)
+        cell[1] += int(m)
+    owned = (select(Alert.rule_id, Alert.rule, Alert.source, Team.name, func.count(),
+                    func.count(Alert.suppressed_by))
+             .select_from(Case).join(Team, Team.id == Case.team_id)
+             .join(Alert, Alert.case_id == Case.id)
+             .where(*_period(scope, plain, since, until))
+             .group_by(Alert.rule_id, Alert.rule, Alert.source, Team.name))
+    for rule_id, rule, source, team, n, m in session.execute(owned):
+        key = _rule_of(rule_id, rule)
+        alone, mine = cells[(key, source, None)], cells[(key, source, team)]
+        alone[0], alone[1] = alone[0] - int(n), alone[1] - int(m)
+        mine[0], mine[1] = mine[0] + int(n), mine[1] + int(m)
+    return [(r, s, t, n, m) for (r, s, t), (n, m) in cells.items() if n]
+
+
+def _rule_of(rule_id: str | None, rule: str | None) -> str:
+    """The rule an alert's volume counts under (the id when set, even empty)."""
+    return (rule_id if rule_id is not None else rule) or NO_RULE
+
+
+def _period(scope: Scope, received: Any, since: dt.datetime | None,
+            until: dt.datetime | None) -> list[Any]:
+    where = [scope.clause(Alert.region)]
     if since is not None:
-        query = query.where(Alert.received_at >= since)
+        where.append(received >= since)
     if until is not None:
-        query = query.where(Alert.received_at < until)
-    return [(r or NO_RULE, s, t, int(n), int(m)) for r, s, t, n, m in session.execute(query)]
+        where.append(received < until)
+    return where

@@ -24,10 +24,11 @@ def install(app: FastAPI) -> None:
         pages_login,
         pages_people,
         pages_queue,
+        pages_shift,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages_login, pages_queue, pages_cases, pages_people, pages_insight,
-                   pages_audit):
+                   pages_shift, pages_audit):
         app.include_router(module.router)
 
 

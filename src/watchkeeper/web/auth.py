@@ -111,6 +111,31 @@ def login_url(request: Request) -> str:
     return f"/login?next={quote(target, safe='')}"
 
 
+#: the permission the pages under each address need (the page checks it again)
+PAGE_NEEDS = (("/audit", Permission.READ_AUDIT), ("/alerts", Permission.READ_CASES),
+              ("/cases", Permission.READ_CASES), ("/people", Permission.READ_CASES),
+              ("/rules", Permission.READ_CASES), ("/sources", Permission.READ_CASES),
+              ("/handoff", Permission.READ_CASES))
+
+
+def home_of(principal: Principal) -> str:
+    """The page a role starts on: the overview, or the audit trail for an auditor."""
+    if not principal.may(Permission.READ_CASES) and principal.may(Permission.READ_AUDIT):
+        return "/audit"
+    return "/"
+
+
+def landing(principal: Principal, target: str) -> str:
+    """Where to go after signing in: `target` when the role may open it, else the
+    role's own home (an auditor asked for the queue lands on the audit trail, not on a
+    refusal)."""
+    path = urlsplit(target).path
+    for prefix, needs in PAGE_NEEDS:
+        if (path == prefix or path.startswith(prefix + "/")) and not principal.may(needs):
+            return home_of(principal)
+    return target
+
+
 def safe_next(target: str | None) -> str:
     """Only a path of this site (never ``//host`` or a scheme) is followed after sign-in."""
     if not target or not target.startswith("/") or target.startswith("//") \
@@ -121,4 +146,4 @@ def safe_next(target: str | None) -> str:
 
 __all__ = ["COOKIE", "CSRF_FIELD", "LOGIN_COOKIE", "Actor", "AuthenticationError",
            "LoginRequired", "WebActor", "check_csrf", "check_login_token", "csrf_of",
-           "login_url", "new_login_token", "safe_next", "web_actor"]
+           "home_of", "landing", "login_url", "new_login_token", "safe_next", "web_actor"]

@@ -1,7 +1,7 @@
 """``/cases``: the cases the account may open, and one case (status, assignee, verdict,
 the investigation timeline as a chart and a table, notes with the root-cause template,
-resolve, the case's audit trail). The same facade calls as `api.routes.cases`; the
-viewer's restriction, scope and recusal apply."""
+resolve, the playbook runs it started, the case's audit trail). The same facade calls
+as `api.routes.cases`; the viewer's restriction, scope and recusal apply."""
 
 from __future__ import annotations
 
@@ -38,10 +38,11 @@ def case(request: Request, case_id: int, actor: Actor, workspace: WorkspaceDep,
     """The case; the read is audited (``case.read``) before anything is shown."""
     actor.require(Permission.READ_CASES)
     detail = workspace.case_show(actor.viewer, case_id, hours if hours in HOURS else 24.0)
+    runs = workspace.playbook_runs(case_id=case_id, viewer=actor.viewer, limit=20)
     trail = workspace.audit_entries(AuditFilter(object_type="case", object_id=str(case_id)),
                                     AuditPageRequest(limit=50))
     return page(request, "case.html", {
-        "detail": detail, "case": detail.case, "trail": trail.items,
+        "detail": detail, "case": detail.case, "trail": trail.items, "runs": runs,
         "timeline_spec": charts.case_timeline(detail.timeline), "hours": hours,
         "hour_choices": HOURS, "statuses": [s.value for s in Status],
         "verdicts": [v.word for v in Verdict], "template": ROOT_CAUSE_TEMPLATE,

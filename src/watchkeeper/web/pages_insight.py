@@ -1,4 +1,7 @@
-"""``/`` (the overview: alerts per day by severity and the open backlog), ``/rules``
+"""``/`` (the overview: alerts per day by severity and the open backlog; its service
+levels, SLA compliance and time to acknowledge and resolve per team, load from
+``/overview/service`` once the page is shown, as operations metrics take a while over a
+large store), ``/rules``
 (volume, precision from verdicts and last fired, by the rule statistics the API's
 ``/rules/stats`` serves) and ``/sources`` (events per source per day, freshness,
 quarantine counts)."""
@@ -13,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from watchkeeper.api.deps import WorkspaceDep
 from watchkeeper.security.roles import Permission
 from watchkeeper.web import charts
-from watchkeeper.web.auth import Actor
+from watchkeeper.web.auth import Actor, home_of
 from watchkeeper.web.render import PageRoute, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,8 +30,8 @@ def _days(days: int) -> int:
 @router.get("/")
 def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
              days: int = 30) -> Response:
-    if not actor.may(Permission.READ_CASES) and actor.may(Permission.READ_AUDIT):
-        return RedirectResponse("/audit", status_code=303)   # an auditor's home
+    if home_of(actor.principal) != "/":
+        return RedirectResponse(home_of(actor.principal), status_code=303)
     actor.require(Permission.READ_CASES)
     days = _days(days)
     since = workspace.clock.now().date() - dt.timedelta(days=days - 1)
@@ -40,6 +43,18 @@ def overview(request: Request, actor: Actor, workspace: WorkspaceDep,
         "chart": charts.alerts_per_day(found),
         "source_chart": charts.alerts_per_source(found),
         "age_chart": charts.backlog_age(found)})
+
+
+@router.get("/overview/service")
+def service(request: Request, actor: Actor, workspace: WorkspaceDep,
+            days: int = 30) -> Response:
+    """The overview's service levels (`Workspace.service_levels`): a fragment for HTMX,
+    a page of its own when opened directly (keyboard users follow the link)."""
+    actor.require(Permission.READ_CASES)
+    days = _days(days)
+    levels = workspace.service_levels(actor.viewer, days)
+    name = "_service.html" if request.headers.get("hx-request") else "service.html"
+    return page(request, name, {"levels": levels, "days": days})
 
 
 @router.get("/rules")

@@ -15,6 +15,7 @@ from watchkeeper.web.auth import (
     Actor,
     check_csrf,
     check_login_token,
+    landing,
     new_login_token,
     safe_next,
 )
@@ -48,6 +49,9 @@ async def login(request: Request, workspace: WorkspaceDep) -> Response:
         issued = workspace.accounts().sessions.sign_in(form.get("name"), form.get("password"))
     except AuthenticationError as exc:
         return _login_page(request, target, str(exc), 401)
+    principal = workspace.accounts().sessions.authenticate(issued.secret)
+    if principal is not None:   # a page the role may not open: its home instead
+        target = landing(principal, target)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, issued.secret, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/",

@@ -24,6 +24,7 @@ CASCADE = "CASCADE"
 #: the rule-id index holds only these, and the queue's rule filter names this condition
 #: so that both stores may use it (`cases.queue`).
 RULE_ID_OF_ITS_OWN = text("rule IS NULL OR rule != rule_id")
+IN_A_CASE = text("case_id IS NOT NULL")
 
 
 #: Seconds from an alert's first event to its arrival, as PostgreSQL's
@@ -51,7 +52,9 @@ class Alert(Base):
     (`ops.metrics`): they never touch the wide rows. ``ix_alerts_detect`` orders them by
     detection time, so its median and 90th percentile are read at two positions;
     ``ix_alerts_volumes`` in the order the volumes group by, so SQLite groups them as it
-    walks the index instead of sorting a million rows."""
+    walks the index instead of sorting a million rows. ``ix_alerts_in_case`` holds only
+    the alerts in a case, so SQLite's statistics let it seek a case's alerts (those of
+    ``ix_alerts_case_id``, mostly NULL, say a case holds half the table)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -66,6 +69,8 @@ class Alert(Base):
         Index("ix_alerts_metrics", "received_at", "source", "severity", "region", "rule_id",
               "rule", "case_id", "suppressed_by", "first_seen", "event_time"),
         Index("ix_alerts_volumes", *VOLUME_COLUMNS),
+        Index("ix_alerts_in_case", "case_id", sqlite_where=IN_A_CASE,
+              postgresql_where=IN_A_CASE),
         Index("ix_alerts_detect", DETECT_SECONDS_PG, "received_at", "first_seen",
               "event_time", "region", "case_id").ddl_if(dialect="postgresql"),
     )
