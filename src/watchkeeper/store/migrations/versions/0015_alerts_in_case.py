@@ -9,8 +9,8 @@ index of the alerts in a case, whose statistics say one case holds a few, makes 
 seek them; ``case_id = ?`` implies ``case_id IS NOT NULL``, so every such query may use
 it. PostgreSQL's statistics know the NULL fraction; the index is small there too.
 
-Revision ID: 0013_alerts_in_case
-Revises: 0012_rollups
+Revision ID: 0015_alerts_in_case
+Revises: 0014_violations_api
 Create Date: 2026-12-07 16:45:00.000000
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_alerts_in_case"
-down_revision = "0012_rollups"
+revision = "0015_alerts_in_case"
+down_revision = "0014_violations_api"
 branch_labels = None
 depends_on = None
 
