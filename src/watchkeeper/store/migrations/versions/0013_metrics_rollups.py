@@ -1,0 +1,59 @@
+"""Operations metrics from rollups: per UTC day of receipt and region, the alerts per
+rule, source and severity (received, suppressed, in a case, with a known detection
+time) and a histogram of detection times (`store.models.rollups`,
+`cases.metricsrollup`), filled from the alerts already stored; and
+``ix_alerts_backlog``, the alerts outside a case and not suppressed by status and
+arrival, which the backlog's untriaged count reads as a range.
+
+Revision ID: 0013_metrics_rollups
+Revises: 0012_rollups
+Create Date: 2026-12-07 16:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+from watchkeeper.cases.metricsrollup import rebuild
+
+revision = "0013_metrics_rollups"
+down_revision = "0012_rollups"
+branch_labels = None
+depends_on = None
+
+UNTRIAGED_ONLY = sa.text("case_id IS NULL AND suppressed_by IS NULL")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "metrics_rollups",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=False),
+        sa.Column("facet", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=500), nullable=False),
+        sa.Column("alerts", sa.Integer(), nullable=False),
+        sa.Column("suppressed", sa.Integer(), nullable=False),
+        sa.Column("in_cases", sa.Integer(), nullable=False),
+        sa.Column("timed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "region", "facet", "key",
+                                name=op.f("pk_metrics_rollups")),
+    )
+    op.create_table(
+        "detect_rollups",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("alerts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "region", "bucket", name=op.f("pk_detect_rollups")),
+    )
+    op.create_index("ix_alerts_backlog", "alerts", ["status", "received_at", "region"],
+                    sqlite_where=UNTRIAGED_ONLY, postgresql_where=UNTRIAGED_ONLY)
+    rebuild(Session(bind=op.get_bind()))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_alerts_backlog", table_name="alerts")
+    op.drop_table("detect_rollups")
+    op.drop_table("metrics_rollups")
