@@ -132,12 +132,13 @@ def metrics(session: Session, w: Window) -> Metrics:
         _postgres_settings(session)
     team_id = _team_id(session, w.team)
     alerts = _alerts(w, team_id)
+    span = volumes_of.Span(w.start, w.end, w.scope, team_id, dialect)
     if team_id is None:   # whole days from the rollups (`ops.volumes`)
         volumes, (total, suppressed, in_cases, _), known = volumes_of.from_rollups(
-            session, alerts, w.start, w.end, w.scope, dialect)
+            session, span)
     else:
         volumes, (total, suppressed, in_cases, timed) = volumes_of.from_alerts(
-            session, alerts)
+            session, alerts, span)
         detect_s = seconds(dialect, Alert.received_at, ORIGIN)
         known = ranked(session, alerts.where(detect_s >= 0, Alert.received_at > ORIGIN),
                        detect_s, timed)

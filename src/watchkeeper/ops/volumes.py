@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from watchkeeper.cases import metricsrollup
 from watchkeeper.cases.metricsrollup import bucket
@@ -90,11 +92,10 @@ def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return first, last
 
 
-def from_rollups(session: Session, alerts: Select[Any], start: datetime, end: datetime,
-                 scope: Scope, dialect: str) -> tuple[Volumes, Counts, Spread]:
-    """Volumes, totals and the detection times' spread of every alert received in
-    [start, end) that `scope` sees (`alerts` selects the same alerts, for the team
-    split)."""
+def from_rollups(session: Session, span: Span) -> tuple[Volumes, Counts, Spread]:
+    """Volumes, totals and the detection times' spread of every alert of `span` (of
+    every team)."""
+    start, end, scope, dialect = span.start, span.end, span.scope, span.dialect
     sums = _Sums()
     histogram: dict[int, int] = defaultdict(int)
     first, last = whole_days(start, end)
@@ -113,7 +114,7 @@ def from_rollups(session: Session, alerts: Select[Any], start: datetime, end: da
         counted = {b: n for b, n in histogram.items() if n}
         middle, p90 = (metricsrollup.quantile(counted, q) for q in QUANTILES)
         spread = Spread(sum(counted.values()), _ms(middle), _ms(p90))
-    return (_volumes(sums, team_split(session, alerts, sums.total)),
+    return (_volumes(sums, team_split(session, span, sums.total)),
             (sums.total[0], sums.total[1], sums.total[2], sums.timed), spread)
 
 
@@ -171,9 +172,11 @@ def _read_alerts(session: Session, since: datetime, until: datetime, scope: Scop
         select(took).where(*period, Alert.received_at > ORIGIN))]
 
 
-def from_alerts(session: Session, alerts: Select[Any]) -> tuple[Volumes, Counts]:
-    """Volumes and totals of the alerts `alerts` selects (one column, replaced here),
-    counted from the alerts: one grouped pass on their raw columns."""
+def from_alerts(session: Session, alerts: Select[Any],
+                span: Span) -> tuple[Volumes, Counts]:
+    """Volumes and totals of the alerts `alerts` selects (one column, replaced here; the
+    alerts of `span`), counted from the alerts: one grouped pass on their raw
+    columns."""
     sums = _Sums()
     known = func.count().filter(Alert.received_at > ORIGIN)
     rows = session.execute(alerts.with_only_columns(
@@ -183,22 +186,43 @@ def from_alerts(session: Session, alerts: Select[Any]) -> tuple[Volumes, Counts]
     for rule_id, rule, source, severity, region, n, m, c, t in rows:
         sums.alerts(metricsrollup.rule_key(rule_id, rule), source, int(severity), region,
                     (int(n), int(m), int(c)), int(t))
-    return _volumes(sums, team_split(session, alerts, sums.total)), \
+    return _volumes(sums, team_split(session, span, sums.total)), \
         (sums.total[0], sums.total[1], sums.total[2], sums.timed)
 
 
-def team_split(session: Session, alerts: Select[Any],
+@dataclass(frozen=True)
+class Span:
+    """The alerts counted: received in [start, end), seen by `scope`, of one team's
+    cases (`team_id`) or all."""
+
+    start: datetime
+    end: datetime
+    scope: Scope
+    team_id: int | None
+    dialect: str
+
+
+def team_split(session: Session, span: Span,
                total: list[int] | tuple[int, ...]) -> tuple[Volume, ...]:
-    """Alerts per team owning their case now (found by `case_id`, the period's alerts in
-    a case only), the rest under ``(none)``."""
+    """Alerts per team owning their case now, the rest under ``(none)``: the cases with a
+    team, then their alerts by `case_id` (``ix_alerts_backlog`` leads with it and
+    carries the rest). On SQLite the period is written ``+received_at``, which keeps
+    the planner from walking the period's million entries of ``ix_alerts_metrics``
+    instead (0.17 s of CPU against 0.004 s at 1,000,000 alerts)."""
+    received: Any = Alert.received_at
+    if span.dialect == "sqlite":
+        received = UnaryExpression(Alert.received_at.expression, operator=custom_op("+"),
+                                   type_=Alert.received_at.type)
+    query = (select(Case.team_id, func.count(), func.count(Alert.suppressed_by))
+             .select_from(Alert).join(Case, Case.id == Alert.case_id)
+             .where(received >= span.start, received < span.end,
+                    span.scope.clause(Alert.region), Alert.case_id.is_not(None),
+                    Case.team_id.is_not(None)))
+    if span.team_id is not None:
+        query = query.where(Case.team_id == span.team_id)
     names: dict[int, str] = {i: n for i, n in session.execute(select(Team.id, Team.name))}
     teams: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    owned = session.execute(alerts.with_only_columns(
-        Case.team_id, func.count(), func.count(Alert.suppressed_by))
-        .join(Case, Case.id == Alert.case_id)
-        .where(Alert.case_id.is_not(None), Case.team_id.is_not(None))
-        .group_by(Case.team_id))
-    for team_id, n, m in owned:
+    for team_id, n, m in session.execute(query.group_by(Case.team_id)):
         t = teams[names.get(team_id or 0, NONE)]
         t[0] += int(n)
         t[1] += int(m)
@@ -222,5 +246,5 @@ def _volumes(sums: _Sums, teams: tuple[Volume, ...]) -> Volumes:
                    _roll(f["region"]))
 
 
-__all__ = ["Counts", "Volume", "Volumes", "from_alerts", "from_rollups", "team_split",
+__all__ = ["Counts", "Span", "Volume", "Volumes", "from_alerts", "from_rollups", "team_split",
            "whole_days"]

@@ -33,11 +33,6 @@ DETECT_SECONDS_PG = text(
     "CAST(EXTRACT(epoch FROM received_at - coalesce(first_seen, event_time)) AS FLOAT)")
 
 
-#: The alerts still to be triaged (outside a case, not suppressed): what the metrics'
-#: backlog counts, by status and arrival (``ix_alerts_backlog``, 0013_metrics_rollups).
-UNTRIAGED_ONLY = text("case_id IS NULL AND suppressed_by IS NULL")
-
-
 #: What the metrics' volumes group by, then what they filter and count (same migration).
 VOLUME_COLUMNS = ("rule_id", "rule", "source", "severity", "region", "received_at",
                   "suppressed_by", "case_id", "first_seen", "event_time")
@@ -56,9 +51,10 @@ class Alert(Base):
     (`ops.metrics`): they never touch the wide rows. ``ix_alerts_detect`` orders them by
     detection time, so its median and 90th percentile are read at two positions;
     ``ix_alerts_volumes`` in the order the volumes group by, so SQLite groups them as it
-    walks the index instead of sorting a million rows. ``ix_alerts_backlog`` holds only
-    the alerts outside a case and not suppressed, by status and arrival: the backlog's
-    untriaged alerts are a range of it."""
+    walks the index instead of sorting a million rows. ``ix_alerts_backlog`` by case,
+    suppression, status and arrival: the backlog's untriaged alerts (no case, not
+    suppressed, new or in progress) are two ranges of it, and the metrics' team split
+    finds a case's alerts in it with what it counts."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -73,8 +69,8 @@ class Alert(Base):
         Index("ix_alerts_metrics", "received_at", "source", "severity", "region", "rule_id",
               "rule", "case_id", "suppressed_by", "first_seen", "event_time"),
         Index("ix_alerts_volumes", *VOLUME_COLUMNS),
-        Index("ix_alerts_backlog", "status", "received_at", "region",
-              sqlite_where=UNTRIAGED_ONLY, postgresql_where=UNTRIAGED_ONLY),
+        Index("ix_alerts_backlog", "case_id", "suppressed_by", "status", "received_at",
+              "region"),
         Index("ix_alerts_detect", DETECT_SECONDS_PG, "received_at", "first_seen",
               "event_time", "region", "case_id").ddl_if(dialect="postgresql"),
     )
