@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ops.conftest import FRI, World
 from ops.feedbackwork import T0, clock, desk, hr_lake, judge
+from watchkeeper.cases.repository import CaseChange
 from watchkeeper.cases import metricsrollup
 from watchkeeper.cases.alerts import ingest_alerts
 from watchkeeper.cases.model import AlertIn, Severity
@@ -185,7 +186,9 @@ def test_sla_compliance_from_stored_clocks_equals_the_recomputation(world: World
     world.clock.advance(50 * minute)
     world.ws.case_resolve(world.viewer("ada"), cases[0].id, "true_positive")
     late = world.case("eu")
-    world.clock.advance(3 * 60 * minute)
+    world.clock.advance(40 * minute)   # the case without a region moves to soc-apac
+    world.ws.case_update(world.viewer("ada"), cases[2].id, CaseChange(team="soc-apac"))
+    world.clock.advance(140 * minute)
     tick = world.clock.now()
     world.ws.sla_tick()
     since, until = FRI - DAY, FRI + DAY
@@ -204,4 +207,10 @@ def test_sla_compliance_from_stored_clocks_equals_the_recomputation(world: World
     assert both(FRI)[0] is None   # asked before the states stored were known
     with world.ws.state.session() as s:
         m = metrics(s, Window("t", since, until, tick, EVERYWHERE))
+        rows = compliance.report(s, since, until, later).by_team
+        assert {r.group for r in rows} >= {"soc-apac", "soc-eu"}
+        for r in rows:   # one team's row from the cases it may have owned
+            assert compliance.team_row(s, since, until, later, r.group) == r
+        assert compliance.team_row(s, since, until, later, "soc-us").cases == 0 \
+            or "soc-us" in {r.group for r in rows}
     assert (m.sla, m.sla_cases) == (at_tick, at_tick.cases) and late.id

@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from watchkeeper.cases.model import Severity
 from watchkeeper.ops import history, shifts
-from watchkeeper.ops.history import CaseHistory
+from watchkeeper.ops.history import TEAM_ACTIONS, CaseHistory
 from watchkeeper.ops.sla import ACK, ClockView, clocks, policies
 from watchkeeper.security.roles import Scope
-from watchkeeper.store.models import Alert, Case, CaseSla
+from watchkeeper.store.models import Alert, Case, CaseEvent, CaseSla, Team
 
 NO_TEAM = "(none)"
 NO_REGION = "(none)"
@@ -91,13 +91,16 @@ def _rate(met: int, breached: int) -> float | None:
 
 
 def report(session: Session, since: datetime, until: datetime, now: datetime, *,
-           scope: Scope | None = None) -> SlaReport:
+           scope: Scope | None = None, among: Select[Any] | None = None) -> SlaReport:
     """Compliance of the cases created in [since, until) as of `now`; with `scope`, of
-    the cases whose alerts it covers (`Scope.covers`)."""
+    the cases whose alerts it covers (`Scope.covers`); with `among`, of the cases it
+    selects (their ids) only."""
     rules = policies(session)
     teams = {p.name: p for p in shifts.plans(session)}
-    ids = list(session.scalars(select(Case.id).where(Case.created_at >= since,
-                                                     Case.created_at < until)))
+    query = select(Case.id).where(Case.created_at >= since, Case.created_at < until)
+    if among is not None:
+        query = query.where(Case.id.in_(among))
+    ids = list(session.scalars(query))
     overall = _Tally()
     by_team: dict[str, _Tally] = defaultdict(_Tally)
     by_severity: dict[str, _Tally] = defaultdict(_Tally)
@@ -119,6 +122,22 @@ def report(session: Session, since: datetime, until: datetime, now: datetime, *,
     return SlaReport(since, until, now, len(overall.cases), uncovered, overall.row("all"),
                      _rows(by_team), _rows(by_severity, key=_severity_order),
                      _rows(by_region))
+
+
+def team_row(session: Session, since: datetime, until: datetime, now: datetime,
+             team: str, *, scope: Scope | None = None) -> ComplianceRow:
+    """`report`'s row of `team`, from the cases it may have owned when a clock was
+    decided: those it owns now and those whose team changes name it (the rest never
+    were its own)."""
+    named = or_(CaseEvent.after["team"].as_string() == team,
+                CaseEvent.before["team"].as_string() == team)
+    among = select(Case.id).where(or_(
+        Case.team_id.in_(select(Team.id).where(Team.name == team)),
+        Case.id.in_(select(CaseEvent.case_id).where(
+            CaseEvent.action.in_(TEAM_ACTIONS), named))))
+    found = report(session, since, until, now, scope=scope, among=among)
+    row = next((r for r in found.by_team if r.group == team), None)
+    return row if row is not None else ComplianceRow(team, 0, 0, 0, 0, 0, 0, 0, None, None)
 
 
 def stored(session: Session, since: datetime, until: datetime, now: datetime, *,
@@ -174,4 +193,4 @@ def _rows(tallies: dict[str, _Tally],
     return tuple(tallies[g].row(g) for g in order)
 
 
-__all__ = ["ComplianceRow", "SlaReport", "report", "stored"]
+__all__ = ["ComplianceRow", "SlaReport", "report", "stored", "team_row"]

@@ -236,18 +236,15 @@ def _pos(value: float | None) -> float | None:
 
 def _sla(session: Session, w: Window) -> tuple[ComplianceRow, int]:
     """Every team: from the stored clock states (`compliance.stored`), unless asked
-    about a time before one changed; one team: recomputed, which says who owned each
-    case when its clock was decided."""
+    about a time before one changed; one team: recomputed for the cases it may have
+    owned, which says who owned each case when its clock was decided."""
     if w.team is None:
         found = compliance.stored(session, w.start, w.end, w.at, scope=w.scope)
         if found is not None:
             return found, found.cases
-    report = compliance.report(session, w.start, w.end, w.at, scope=w.scope)
-    if w.team is None:
+        report = compliance.report(session, w.start, w.end, w.at, scope=w.scope)
         return report.overall, report.cases
-    row = next((r for r in report.by_team if r.group == w.team), None)
-    if row is None:
-        return ComplianceRow(w.team, 0, 0, 0, 0, 0, 0, 0, None, None), 0
+    row = compliance.team_row(session, w.start, w.end, w.at, w.team, scope=w.scope)
     return row, row.cases
 
 
