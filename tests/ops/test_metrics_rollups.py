@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from ops.conftest import FRI, World
 from ops.feedbackwork import T0, clock, desk, hr_lake, judge
-from watchkeeper.cases.repository import CaseChange
 from watchkeeper.cases import metricsrollup
 from watchkeeper.cases.alerts import ingest_alerts
 from watchkeeper.cases.model import AlertIn, Severity
+from watchkeeper.cases.repository import CaseChange
 from watchkeeper.cases.service import CaseDesk
 from watchkeeper.cases.suppression import add_suppression, mark_alerts
 from watchkeeper.ops import compliance
