@@ -205,6 +205,10 @@ def test_sla_compliance_from_stored_clocks_equals_the_recomputation(world: World
     assert got == want and got.resolve_breached > both(tick)[0].resolve_breached
     assert both(later, EU)[0] == both(later, EU)[1]
     assert both(FRI)[0] is None   # asked before the states stored were known
+    world.clock.set(tick + 30 * minute)   # resolved in time, no tick since: recomputed
+    world.ws.case_resolve(world.viewer("ada"), late.id, "true_positive")
+    settled, want = both(later)
+    assert settled == want and settled.resolve_breached == got.resolve_breached - 1
     with world.ws.state.session() as s:
         m = metrics(s, Window("t", since, until, tick, EVERYWHERE))
         rows = compliance.report(s, since, until, later).by_team

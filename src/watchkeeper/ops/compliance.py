@@ -11,10 +11,13 @@ and for each region its alerts name (``(none)``: no region). Compliance is met /
 pausing or resuming a case and by every `sla-tick` for each case with a clock still
 running), one grouped query rather than every case's history: a running clock whose
 due time has passed by the time asked counts as breached, as the next tick would make
-it. It agrees with `report` as of a tick's time, except that a clock decided under an
-SLA policy changed since counts as it was decided; between ticks a case resolved or
-acknowledged since the last one still counts as open. It declines (None) when asked
-about a time before a stored state was last changed: that state was not known yet.
+it; the few cases resolved with a clock still running, or reopened with their resolve
+clock met, since the states were stored are recomputed from their histories. So it
+agrees with `report`, except that a clock decided under an SLA policy changed since
+counts as it was decided, and a running clock's due time is as last computed (a
+business-hours clock's owner changed since moves it only at the next tick). It
+declines (None) when asked about a time before a stored state was last changed: that
+state was not known yet.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from watchkeeper.cases.model import Severity
 from watchkeeper.ops import history, shifts
-from watchkeeper.ops.history import TEAM_ACTIONS, CaseHistory
-from watchkeeper.ops.sla import ACK, ClockView, clocks, policies
+from watchkeeper.ops.history import OPEN_WORDS, SETTLED, TEAM_ACTIONS, CaseHistory
+from watchkeeper.ops.sla import ACK, ACTIVE, ClockView, clocks, policies
 from watchkeeper.security.roles import Scope
 from watchkeeper.store.models import Alert, Case, CaseEvent, CaseSla, Team
 
@@ -152,10 +155,20 @@ def stored(session: Session, since: datetime, until: datetime, now: datetime, *,
     latest = session.scalar(cases.with_only_columns(func.max(CaseSla.updated_at)))
     if latest is not None and latest > now:
         return None
-    row = session.execute(cases.with_only_columns(
+    # settled with a clock still running, or reopened with its resolve clock met, since
+    # the states were stored: those few are recomputed
+    stale = or_(and_(Case.status.in_(sorted(SETTLED)), or_(
+        CaseSla.ack_state.in_(ACTIVE), CaseSla.resolve_state.in_(ACTIVE))),
+        and_(Case.status.in_(sorted(OPEN_WORDS)), CaseSla.resolve_state == "met"))
+    row = session.execute(cases.where(~stale).with_only_columns(
         func.count(), *_tallies(CaseSla.ack_state, CaseSla.ack_due_at, now),
         *_tallies(CaseSla.resolve_state, CaseSla.resolve_due_at, now))).one()
-    n, ack_met, ack_breached, res_met, res_breached = (int(v or 0) for v in row)
+    counts = [int(v or 0) for v in row]
+    again = report(session, since, until, now, scope=scope, among=cases.where(stale)).overall
+    for k, extra in enumerate((again.cases, again.ack_met, again.ack_breached,
+                               again.resolve_met, again.resolve_breached)):
+        counts[k] += extra
+    n, ack_met, ack_breached, res_met, res_breached = counts
     return ComplianceRow("all", n, ack_met, ack_breached, n - ack_met - ack_breached,
                          res_met, res_breached, n - res_met - res_breached,
                          _rate(ack_met, ack_breached), _rate(res_met, res_breached))
