@@ -57,7 +57,8 @@ def test_metrics_of_a_period_in_the_caller_s_regions(world: World) -> None:
     assert admin.status_code == 200, admin.text
     doc = admin.json()
     assert (doc["period"], doc["alerts"], doc["detect"]["measured"]) == (month, 3, 3)
-    assert doc["detect"]["median_seconds"] == 3600.0          # event 1 h before arrival
+    # event 1 h before arrival; a whole month: from the rollups' histogram (< 2.2% off)
+    assert doc["detect"]["median_seconds"] == pytest.approx(3600.0, rel=2 ** (1 / 32) - 1)
     assert [v["key"] for v in doc["volumes"]["regions"]] == ["eu", "us"]
     assert doc["conversion"]["alerts"] == 3 and doc["conversion"]["in_cases"] == 0
     analyst = world.call(f"/metrics?period={T0:%Y}-01-01..{T0:%Y}-12-31", "analyst").json()

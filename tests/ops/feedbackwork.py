@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cases.casework import add_accounts, build_lake
+from watchkeeper.cases import metricsrollup
 from watchkeeper.cases.service import CaseDesk, CaseNew
 from watchkeeper.config import DEFAULT_CONFIG
 from watchkeeper.lake import Lake
@@ -43,7 +44,8 @@ def put_alert(state: StateStore, ref: str, *, rule: str, source: str = "watchkee
               subjects: Sequence[str] = ("ACM2278",), hosts: Sequence[str] = ("PC-6377",),
               received: datetime = T0, event: datetime | None = None,
               region: str | None = None, suppressed: bool = False) -> int:
-    """One stored alert of `rule` from `source` (marked suppressed if asked)."""
+    """One stored alert of `rule` from `source` (marked suppressed if asked), counted in
+    the metrics' rollups as the intake counts it."""
     with state.session() as s:
         mark = None
         if suppressed:
@@ -60,6 +62,9 @@ def put_alert(state: StateStore, ref: str, *, rule: str, source: str = "watchkee
         alert.hosts = [AlertHost(host=h) for h in hosts]
         s.add(alert)
         s.flush()
+        counted = metricsrollup.MetricDeltas()   # the metrics' rollups, as the intake's
+        counted.alert(metricsrollup.values_of(alert))
+        metricsrollup.apply(s, counted)
         return alert.id
 
 

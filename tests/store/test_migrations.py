@@ -218,3 +218,31 @@ def test_0012_fills_the_rollups_from_the_alerts_stored(location: StoreLocation) 
                         (day, 3, "watchkeeper.detect", ""): (1, 1, 0)}
     finally:
         engine.dispose()
+
+
+def test_0016_fills_the_metrics_rollups_from_the_alerts_stored(
+        location: StoreLocation) -> None:
+    from watchkeeper.store.models import DetectRollup, MetricsRollup
+    upgrade(location, revision="0015_alerts_in_case")
+    engine = make_engine(location)
+    try:
+        fill_at_0002(engine)   # three alerts in a case, one suppressed, received now
+        assert upgrade(location, engine, revision="0016_metrics_rollups").applied == (
+            "0016_metrics_rollups",)
+        with Session(engine) as s:
+            rows = {(r.facet, r.key, r.region): (r.alerts, r.suppressed, r.in_cases, r.timed)
+                    for r in s.query(MetricsRollup)}
+            detected = sum(r.alerts for r in s.query(DetectRollup))
+            index = {i["name"] for i in inspect(engine).get_indexes("alerts")}
+        assert rows == {("source", "watchkeeper.detect", ""): (3, 1, 3, 3),
+                        ("rule", "rule-0", ""): (1, 0, 1, 1),
+                        ("rule", "rule-1", ""): (1, 1, 1, 1),
+                        ("rule", "rule-2", ""): (1, 0, 1, 1),
+                        ("severity", "1", ""): (1, 0, 1, 1),
+                        ("severity", "2", ""): (1, 1, 1, 1),
+                        ("severity", "3", ""): (1, 0, 1, 1)}
+        assert detected == 3 and "ix_alerts_backlog" in index
+        downgrade(location, engine, "0015_alerts_in_case")
+        assert "metrics_rollups" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from watchkeeper.cases.grouping import Grouper
 from watchkeeper.cases.model import AlertIn
-from watchkeeper.cases.rollups import Deltas, RollupKey, apply, key_of, state_of
+from watchkeeper.cases.rollups import Deltas, apply
 from watchkeeper.cases.suppression import InForce, active_suppressions, first_match
 from watchkeeper.errors import IntakeError
 from watchkeeper.store import StateStore
@@ -71,7 +71,7 @@ class _Added:
     id: int
     suppressed: bool
     joined: bool
-    rollup: tuple[RollupKey, tuple[int, int, int]]
+    row: dict[str, Any]   # its columns, for the rollups
     case_id: int | None = None
 
 
@@ -178,16 +178,13 @@ class _Batch:
             if values:
                 self.session.execute(insert(table), values)
         return [_Added(index, i, row["suppressed_by"] is not None, joined,
-                       (key_of(row["event_time"], row["severity"], row["source"],
-                               row["region"]),
-                        state_of(row["status"], row["suppressed_by"])),
-                       row["case_id"])
+                       row, row["case_id"])
                 for (_, index), i, row, joined in zip(items, ids, rows, placed, strict=True)]
 
     def _count(self, added: list[_Added]) -> list[int]:
         for one in added:
             self.new.add(one.index)
-            self.deltas.add(*one.rollup)
+            self.deltas.alert(one.row)
             if one.suppressed:
                 self.suppressed.add(one.index)
             else:

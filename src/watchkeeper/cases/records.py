@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from watchkeeper.cases import rollups
 from watchkeeper.cases.repository import CaseRepository
 from watchkeeper.cases.views import (
     CaseRecord,
@@ -182,6 +183,7 @@ def attach_alerts(repo: CaseRepository, case_id: int, alert_ids: Iterable[int]) 
     ids = sorted(set(alert_ids))
     found = {a.id: a for a in repo.session.scalars(select(Alert).where(Alert.id.in_(ids)))}
     added = 0
+    deltas = rollups.Deltas()
     for alert_id in ids:
         alert = found.get(alert_id)
         if alert is None or not repo.viewer.scope.allows(alert.region):
@@ -190,9 +192,12 @@ def attach_alerts(repo: CaseRepository, case_id: int, alert_ids: Iterable[int]) 
             continue
         if alert.case_id is not None:
             raise CaseWorkflowError(f"alert {alert_id} is in case {alert.case_id} already")
+        deltas.alert(alert, -1)
         alert.case_id = row.id
+        deltas.alert(alert)
         added += 1
         repo.record(row, "alert.attach", None, {"alert": alert_id})
+    rollups.apply(repo.session, deltas)   # the metrics count alerts in a case
     repo.admit(row)
     return added
 

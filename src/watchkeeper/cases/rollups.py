@@ -9,11 +9,15 @@ transaction: the counts move with the alerts or not at all. The intake
 a case's status lives on the case, not its alerts, so resolving one moves no count.
 `rebuild` recomputes the table from the alerts (`watchkeeper db rollups --rebuild`,
 and the migration that adds it).
+
+`Deltas.alert` and `apply` keep the metrics rollups (`cases.metricsrollup`) in the
+same step: a writer that notes an alert's state before and after through `Deltas.alert`
+keeps both right with that one call and one `apply`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -22,6 +26,8 @@ from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from watchkeeper.cases import metricsrollup
+from watchkeeper.cases.metricsrollup import MetricDeltas, values_of
 from watchkeeper.store.models import Alert, AlertRollup
 
 OPEN_STATUSES = ("new", "in_progress", "unknown", "other")
@@ -57,17 +63,22 @@ class Deltas:
 
     def __init__(self) -> None:
         self.by_key: dict[RollupKey, list[int]] = {}
+        self.metrics = MetricDeltas()
 
     def add(self, key: RollupKey, state: tuple[int, int, int], sign: int = 1) -> None:
         counts = self.by_key.setdefault(key, [0, 0, 0])
         for i, n in enumerate(state):
             counts[i] += sign * n
 
-    def alert(self, row: Any, sign: int = 1) -> None:
-        """Add (or, `sign` -1, take away) a stored alert row (an `Alert` or a row with
-        its columns)."""
-        self.add(key_of(row.event_time, row.severity, row.source, row.region),
-                 state_of(row.status, row.suppressed_by), sign)
+    def alert(self, row: Any, sign: int = 1, **changed: Any) -> None:
+        """Add (or, `sign` -1, take away) an alert row (an `Alert`, a row with its
+        columns or a mapping of them), with the columns `changed` put over it, to
+        this rollup and the metrics rollups."""
+        values = values_of(row, status=_get(row, "status"), **changed)
+        self.add(key_of(values["event_time"], values["severity"], values["source"],
+                        values["region"]),
+                 state_of(values["status"], values["suppressed_by"]), sign)
+        self.metrics.alert(values, sign)
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"day": k[0], "severity": k[1], "source": k[2], "region": k[3],
@@ -75,12 +86,19 @@ class Deltas:
                 for k, (a, o, s) in sorted(self.by_key.items()) if a or o or s]
 
 
+def _get(row: Any, name: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(name)
+    return getattr(row, name)
+
+
 def apply(session: Session, deltas: Deltas) -> int:
-    """Add `deltas` to the rollup in `session`'s transaction: one statement. Returns
-    the rows touched."""
+    """Add `deltas` to the rollup and the metrics rollups in `session`'s transaction:
+    one statement a table. Returns the rows touched."""
+    touched = metricsrollup.apply(session, deltas.metrics)
     values = deltas.rows()
     if not values:
-        return 0
+        return touched
     dialect = session.get_bind().dialect.name
     ins = (postgresql.insert(ROLLUPS) if dialect == "postgresql"
            else sqlite.insert(ROLLUPS))
@@ -90,15 +108,16 @@ def apply(session: Session, deltas: Deltas) -> int:
               for name in ("alerts", "open", "suppressed")})
     session.execute(stmt, values)
     deltas.by_key.clear()
-    return len(values)
+    return touched + len(values)
 
 
 def rebuild(session: Session) -> RollupStats:
     """Recompute the rollup from the alerts, in `session`'s transaction (one aggregate
-    insert after emptying the table)."""
+    insert after emptying the table), and the metrics rollups."""
     dialect = session.get_bind().dialect.name
     session.execute(delete(ROLLUPS))
     session.execute(text(rebuild_sql(dialect)))
+    metricsrollup.rebuild(session)
     found = stats(session)
     return RollupStats(found.rows, found.alerts, found.stored, rebuilt=True)
 
@@ -137,11 +156,13 @@ def counts(session: Session) -> dict[RollupKey, tuple[int, int, int]]:
 
 
 def alert_rows(session: Session, ids: Iterable[int]) -> list[Any]:
-    """The columns a rollup key and state need, of alerts `ids`."""
+    """The columns the rollups' keys and states need, of alerts `ids`."""
     wanted = sorted(set(ids))
     return list(session.execute(
         select(Alert.event_time, Alert.severity, Alert.source, Alert.region,
-               Alert.status, Alert.suppressed_by).where(Alert.id.in_(wanted))))
+               Alert.status, *(getattr(Alert, n) for n in metricsrollup.COLUMNS
+                               if n not in ("event_time", "severity", "source", "region")))
+        .where(Alert.id.in_(wanted))))
 
 
 __all__ = ["OPEN_STATUSES", "Deltas", "RollupKey", "RollupStats", "alert_rows", "apply",

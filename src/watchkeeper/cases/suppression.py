@@ -18,7 +18,7 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, selec
 from sqlalchemy.orm import Session
 
 from watchkeeper.cases.model import AlertIn
-from watchkeeper.cases.rollups import Deltas, alert_rows, apply, key_of, state_of
+from watchkeeper.cases.rollups import Deltas, alert_rows, apply
 from watchkeeper.errors import ConfigError, NotFoundError
 from watchkeeper.store.models import Alert, Suppression
 
@@ -132,8 +132,7 @@ def mark_alerts(session: Session, ident: int, alert_ids: Sequence[int]) -> int:
     for row in alert_rows(session, wanted):
         if row.suppressed_by is None:   # what the update below changes
             deltas.alert(row, -1)
-            deltas.add(key_of(row.event_time, row.severity, row.source, row.region),
-                       state_of(row.status, ident))
+            deltas.alert(row, suppressed_by=ident)
     done = session.execute(update(Alert).where(Alert.id.in_(wanted),
                                                Alert.suppressed_by.is_(None))
                            .values(suppressed_by=ident))

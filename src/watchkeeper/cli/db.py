@@ -67,10 +67,10 @@ def rollups(ctx: typer.Context, json: JsonOpt = False,
             ) -> None:
     """Show the dashboard's alert counts (per day, severity, source, region).
 
-    The intake and suppressions keep them up to date; --rebuild recomputes them
-    from every alert stored, in one transaction (after restoring alerts by hand,
-    say). The counted and stored totals differ only when something wrote alerts
-    past the intake.
+    The intake and suppressions keep them up to date; --rebuild recomputes them,
+    and the operations metrics' rollups, from every alert stored, in one
+    transaction (after restoring alerts by hand, say). The counted and stored
+    totals differ only when something wrote alerts past the intake.
 
     Example: watchkeeper -w ws db rollups
       watchkeeper -w ws db rollups --rebuild --json

@@ -2,7 +2,9 @@
 detected, acknowledged and resolved, SLA compliance, volumes, the backlog, hand-off
 acknowledgement and how many alerts become cases.
 
-Clocks (each an exact median and 90th percentile, `watchkeeper.ops.quantiles`):
+Clocks (each a median and 90th percentile, exact by `watchkeeper.ops.quantiles`, but
+detect for every team: whole days from the rollups' histogram, `watchkeeper.ops.volumes`,
+within 2.2% of the exact value):
 
 - detect, per alert received in the period: from the earliest event behind it
   (``first_seen``: a detection's window start, the first risk event of a risk alert, the
@@ -24,26 +26,24 @@ those it received, and SLA compliance to its row of `watchkeeper.ops.compliance`
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.sql.elements import ColumnElement
 
 from watchkeeper.cases.workflow import OPEN, Status
 from watchkeeper.ops import compliance
+from watchkeeper.ops import volumes as volumes_of
 from watchkeeper.ops.compliance import ComplianceRow
 from watchkeeper.ops.quantiles import Spread, ranked, seconds, spread
-from watchkeeper.ops.verdicts import NO_RULE
+from watchkeeper.ops.volumes import ORIGIN, Volume, Volumes
 from watchkeeper.security.roles import Scope
 from watchkeeper.store.models import Alert, Case, CaseEvent, CaseSla, Handoff, Team
 from watchkeeper.store.types import UtcDateTime
 
-NONE = "(none)"
 OPEN_WORDS = tuple(s.value for s in OPEN)
 SETTLED = (Status.RESOLVED.value, Status.CLOSED.value)
 UNTRIAGED = ("new", "in_progress")   # alert statuses still to be worked
@@ -59,25 +59,6 @@ class ClockStats:
     unmeasured: int
     median_seconds: float | None
     p90_seconds: float | None
-
-
-@dataclass(frozen=True)
-class Volume:
-    """Alerts of one group: received, suppressed, and in a case now."""
-
-    key: str
-    alerts: int
-    suppressed: int
-    in_cases: int
-
-
-@dataclass(frozen=True)
-class Volumes:
-    rules: tuple[Volume, ...]
-    sources: tuple[Volume, ...]
-    severities: tuple[Volume, ...]
-    teams: tuple[Volume, ...]
-    regions: tuple[Volume, ...]
 
 
 @dataclass(frozen=True)
@@ -153,12 +134,16 @@ def metrics(session: Session, w: Window) -> Metrics:
         _postgres_settings(session)
     team_id = _team_id(session, w.team)
     alerts = _alerts(w, team_id)
-    walk = _alerts(w, team_id, walk=True) if dialect == "sqlite" and team_id is None \
-        else alerts
-    volumes, (total, suppressed, in_cases, timed) = _volumes(session, walk, alerts)
-    detect_s = seconds(dialect, Alert.received_at, ORIGIN)
-    known = ranked(session, alerts.where(detect_s >= 0, Alert.received_at > ORIGIN),
-                   detect_s, timed)
+    span = volumes_of.Span(w.start, w.end, w.scope, team_id, dialect)
+    if team_id is None:   # whole days from the rollups (`ops.volumes`)
+        volumes, (total, suppressed, in_cases, _), known = volumes_of.from_rollups(
+            session, span)
+    else:
+        volumes, (total, suppressed, in_cases, timed) = volumes_of.from_alerts(
+            session, alerts, span)
+        detect_s = seconds(dialect, Alert.received_at, ORIGIN)
+        known = ranked(session, alerts.where(detect_s >= 0, Alert.received_at > ORIGIN),
+                       detect_s, timed)
     detect = ClockStats(known.count, total - known.count, known.median, known.p90)
     acknowledge, resolve, ncases = _case_clocks(session, w, team_id, dialect)
     sla_row, sla_cases = _sla(session, w)
@@ -192,81 +177,13 @@ def _team_id(session: Session, team: str | None) -> int | None:
     return found
 
 
-def _alerts(w: Window, team_id: int | None, *, walk: bool = False) -> Select[Any]:
-    """The alerts of the window (one column, replaced by the caller); `walk`: the period
-    tested on ``+received_at``, which SQLite's planner does not seek an index by."""
-    received: Any = Alert.received_at
-    if walk:
-        received = UnaryExpression(Alert.received_at.expression, operator=custom_op("+"),
-                                   type_=Alert.received_at.type)
-    query = select(Alert.id).where(received >= w.start, received < w.end,
+def _alerts(w: Window, team_id: int | None) -> Select[Any]:
+    """The alerts of the window (one column, replaced by the caller)."""
+    query = select(Alert.id).where(Alert.received_at >= w.start, Alert.received_at < w.end,
                                    w.scope.clause(Alert.region))
     if team_id is not None:
         query = query.where(Alert.case_id.in_(select(Case.id).where(Case.team_id == team_id)))
     return query
-
-
-ORIGIN = func.coalesce(Alert.first_seen, Alert.event_time)   # an alert's first event
-Counts = tuple[int, int, int, int]   # alerts, suppressed, in a case now, detect known
-
-
-def _volumes(session: Session, walk: Select[Any],
-             alerts: Select[Any]) -> tuple[Volumes, Counts]:
-    """Volumes per rule, source, severity, team and region, and the totals (with how many
-    alerts have a known detection time): one grouped pass over the period's alerts on
-    their raw columns (read from an index alone, no join), names folded here;
-    the team split from the alerts in a case only.
-
-    `walk` selects the same alerts as `alerts`; for SQLite without a team it names the
-    period so that the planner walks ``ix_alerts_volumes`` in group order: it would
-    rather sort a range of the period's index, 3-4x the CPU (docs/benchmarks.md). A
-    team's few alerts are left to the planner (found by their case)."""
-    from watchkeeper.ops.compliance import _severity
-    known = func.count().filter(Alert.received_at > ORIGIN)
-    rows = session.execute(walk.with_only_columns(
-        Alert.rule_id, Alert.rule, Alert.source, Alert.severity, Alert.region, func.count(),
-        func.count(Alert.suppressed_by), func.count(Alert.case_id), known)
-        .group_by(Alert.rule_id, Alert.rule, Alert.source, Alert.severity, Alert.region))
-    rules: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    sources: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    severities: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    regions: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    total = [0, 0, 0]
-    timed = 0
-    for rule_id, rule, source, severity, region, n, m, c, d in rows:
-        counts = (int(n), int(m), int(c))
-        timed += int(d)
-        for sums, key in ((rules, (rule if rule_id is None else rule_id) or NO_RULE),
-                          (sources, source),
-                          (severities, _severity(int(severity))),
-                          (regions, (region or "").strip().lower() or NONE), (None, "")):
-            t = total if sums is None else sums[key]
-            for k in range(3):
-                t[k] += counts[k]
-    names: dict[int, str] = {i: n for i, n in session.execute(select(Team.id, Team.name))}
-    teams: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    owned = session.execute(alerts.with_only_columns(
-        Case.team_id, func.count(), func.count(Alert.suppressed_by))
-        .join(Case, Case.id == Alert.case_id)
-        .where(Alert.case_id.is_not(None), Case.team_id.is_not(None))
-        .group_by(Case.team_id))
-    for team_id, n, m in owned:
-        t = teams[names.get(team_id or 0, NONE)]
-        t[0] += int(n)
-        t[1] += int(m)
-        t[2] += int(n)
-    rest = [total[k] - sum(t[k] for t in teams.values()) for k in range(3)]
-    if rest[0]:
-        t = teams[NONE]
-        for k in range(3):
-            t[k] += rest[k]
-
-    def roll(sums: dict[str, list[int]]) -> tuple[Volume, ...]:
-        return tuple(sorted((Volume(k, *v) for k, v in sums.items()),
-                            key=lambda v: (-v.alerts, v.key)))
-
-    return (Volumes(roll(rules), roll(sources), roll(severities), roll(teams),
-                    roll(regions)), (total[0], total[1], total[2], timed))
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -320,12 +237,16 @@ def _pos(value: float | None) -> float | None:
 
 
 def _sla(session: Session, w: Window) -> tuple[ComplianceRow, int]:
-    report = compliance.report(session, w.start, w.end, w.at, scope=w.scope)
+    """Every team: from the stored clock states (`compliance.stored`), unless asked
+    about a time before one changed; one team: recomputed for the cases it may have
+    owned, which says who owned each case when its clock was decided."""
     if w.team is None:
+        found = compliance.stored(session, w.start, w.end, w.at, scope=w.scope)
+        if found is not None:
+            return found, found.cases
+        report = compliance.report(session, w.start, w.end, w.at, scope=w.scope)
         return report.overall, report.cases
-    row = next((r for r in report.by_team if r.group == w.team), None)
-    if row is None:
-        return ComplianceRow(w.team, 0, 0, 0, 0, 0, 0, 0, None, None), 0
+    row = compliance.team_row(session, w.start, w.end, w.at, w.team, scope=w.scope)
     return row, row.cases
 
 

@@ -43,7 +43,7 @@ from watchkeeper.store.models.ops import (
     TeamShift,
 )
 from watchkeeper.store.models.playbooks import PlaybookRun, PlaybookStep
-from watchkeeper.store.models.rollups import AlertRollup
+from watchkeeper.store.models.rollups import AlertRollup, DetectRollup, MetricsRollup
 from watchkeeper.store.models.scheduler import IngestedFile, SchedulerJob
 from watchkeeper.store.models.security import (
     Account,
@@ -89,11 +89,13 @@ __all__ = [
     "CaseNote",
     "CaseSla",
     "CaseTask",
+    "DetectRollup",
     "GroupingRule",
     "Handoff",
     "HandoffItem",
     "IngestedFile",
     "LegalHold",
+    "MetricsRollup",
     "Notification",
     "PlaybookRun",
     "PlaybookStep",

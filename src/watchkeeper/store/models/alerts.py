@@ -54,7 +54,10 @@ class Alert(Base):
     ``ix_alerts_volumes`` in the order the volumes group by, so SQLite groups them as it
     walks the index instead of sorting a million rows. ``ix_alerts_in_case`` holds only
     the alerts in a case, so SQLite's statistics let it seek a case's alerts (those of
-    ``ix_alerts_case_id``, mostly NULL, say a case holds half the table)."""
+    ``ix_alerts_case_id``, mostly NULL, say a case holds half the table).
+    ``ix_alerts_backlog`` by case, suppression, status and arrival: the backlog's
+    untriaged alerts (no case, not suppressed, new or in progress) are two ranges of it,
+    and the metrics' team split finds a case's alerts in it with what it counts."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -71,6 +74,8 @@ class Alert(Base):
         Index("ix_alerts_volumes", *VOLUME_COLUMNS),
         Index("ix_alerts_in_case", "case_id", sqlite_where=IN_A_CASE,
               postgresql_where=IN_A_CASE),
+        Index("ix_alerts_backlog", "case_id", "suppressed_by", "status", "received_at",
+              "region"),
         Index("ix_alerts_detect", DETECT_SECONDS_PG, "received_at", "first_seen",
               "event_time", "region", "case_id").ddl_if(dialect="postgresql"),
     )
