@@ -7,9 +7,11 @@ import typer
 from watchkeeper.cli.render import emit_json, out
 from watchkeeper.cli.risk import JsonOpt
 
-app = typer.Typer(
-    help="Source families: what each one brings to the analysis.", no_args_is_help=True
-)
+app = typer.Typer(name="sources", no_args_is_help=True, help="""\
+Source families: what each one brings to the analysis.
+
+Example: watchkeeper -w ws sources value
+""")
 
 
 @app.command("value")
