@@ -404,8 +404,8 @@ def _child_sql(dialect: Dialect) -> tuple[tuple[str, tuple[str, ...] | None, str
     """The child tables' inserts in the driver's own parameter style, compiled once per
     dialect, with the order of their positional parameters (None: named) and the
     `_Children` field of their rows. Their values are integers and text, which go to
-    the driver as they are (as `access.decisions.record` does): a statement through
-    SQLAlchemy's compiled-statement path cost several times SQLite's own work."""
+    the driver as they are (as `access.decisions.record` does): a one-row insert costs
+    about 10 us of CPU this way on SQLite against 18 us through a Core statement."""
     found = _CHILD_SQL.get(dialect.name)
     if found is None:
         made = []
