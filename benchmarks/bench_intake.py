@@ -4,6 +4,7 @@ them one alert per request and half batches of 100; SQLite and PostgreSQL side b
     python benchmarks/bench_intake.py [--seconds 60] [--clients 16] [--batch 100]
         [--rate 1000] [--workers 1] [--store sqlite|postgresql|both] [--pg-url URL]
         [--json]
+    python benchmarks/bench_intake.py --sequential 2000 [--store ...]
 
 For each store: a fresh workspace in a temporary folder (PostgreSQL: a fresh schema in
 the `--pg-url` database, migrated, dropped afterwards), a service account and its token
@@ -23,6 +24,11 @@ benchmark counts the alerts stored: stored must equal acknowledged, and every re
 must have had a 2xx (then stored equals sent). Reports alerts/s stored (over the
 sending window), p50/p95/p99 per request kind, and the CPU time of the server and of
 the clients with the load average, since other jobs may share the machine.
+
+`--sequential N` measures what one request costs instead: one client posts N single
+alerts, then N/10 batches, each after the previous answer, and the server's CPU time
+per request of each kind is reported (comparable across runs on a loaded machine,
+where the paced rates and latencies are not).
 
 Goal (issue 14): for 60 s from 16 clients, at least 1,000 alerts/s stored, none lost,
 p99 <= 50 ms per request.
@@ -300,6 +306,44 @@ def summary(kind: dict[str, Any]) -> dict[str, Any]:
             "mean_ms": round(statistics.fmean(lat), 1) if lat else 0.0}
 
 
+def sequential(base: str, token: str, pid: int, singles: int, batches: int,
+               size: int) -> dict[str, float]:
+    """One client posting one request at a time: `singles` single alerts, then
+    `batches` batches of `size`; the server's CPU (its process tree) per request of
+    each kind. Load-independent where a paced run is not: what one request costs."""
+    import socket
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    head = (f"POST /api/v1/alerts HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: "
+            f"Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: ").encode()
+    run = uuid.uuid4().hex[:8]
+    with socket.create_connection((host, int(port))) as sock, sock.makefile("rb") as answers:
+        def post(body: str) -> None:
+            data = body.encode()
+            sock.sendall(head + str(len(data)).encode() + b"\r\n\r\n" + data)
+            status = int(answers.readline().split()[1])
+            length = 0
+            while (line := answers.readline()) != b"\r\n":
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            answers.read(length)
+            if status != 201:
+                raise SystemExit(f"sequential post answered {status}")
+
+        for n in range(50):   # warm up: imports, statement caches, the caller
+            post(alert_json(f"{run}-warm-{n}", n))
+        cpu = cpu_seconds(pid)
+        for n in range(singles):
+            post(alert_json(f"{run}-one-{n}", n))
+        one = cpu_seconds(pid)
+        for b in range(batches):
+            post("[" + ",".join(alert_json(f"{run}-many-{b}-{n}", n)
+                                for n in range(size)) + "]")
+        done = cpu_seconds(pid)
+    return {"single_cpu_ms": round((one - cpu) / max(singles, 1) * 1000, 3),
+            "batch_cpu_ms": round((done - one) / max(batches, 1) * 1000, 2)}
+
+
 def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wk-bench-intake-") as tmp, \
             database(store, args.pg_url) as url:
@@ -307,6 +351,17 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         token = prepare(root, url)
         server, base = start_server(root, url, Path(tmp) / "serve.log",
                                     ["--workers", str(args.workers), *args.serve_arg])
+        if args.sequential:
+            try:
+                load = os.getloadavg()
+                found = sequential(base, token, server.pid, args.sequential,
+                                   args.sequential // 10, args.batch)
+                return {"store": store, "sequential": args.sequential, **found,
+                        "load_before": [round(x, 2) for x in load],
+                        "load_after": [round(x, 2) for x in os.getloadavg()]}
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
         try:
             load_before = os.getloadavg()
             server_cpu = cpu_seconds(server.pid)
@@ -384,6 +439,9 @@ def main() -> None:
                         help="`watchkeeper serve --workers`: processes answering.")
     parser.add_argument("--serve-arg", action="append", default=[],
                         help="An argument passed on to `watchkeeper serve` (repeatable).")
+    parser.add_argument("--sequential", type=int, default=0, metavar="N",
+                        help="Instead of the paced run: one client posts N single alerts, "
+                             "then N/10 batches, one at a time; server CPU per request.")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--drive", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -393,6 +451,13 @@ def main() -> None:
         return
     stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     results = {store: run_store(store, args) for store in stores}
+    if args.sequential:
+        for r in results.values():
+            print(json.dumps(r) if args.json else
+                  f"intake on {r['store']}, one request at a time: server CPU "
+                  f"{r['single_cpu_ms']} ms per single alert, {r['batch_cpu_ms']} ms per "
+                  f"batch of {args.batch} (load {r['load_before']} -> {r['load_after']})")
+        return
     doc: dict[str, Any] = {"benchmark": "intake", "seconds": args.seconds,
                            "clients": args.clients, "batch": args.batch, "rate": args.rate}
     for store, r in results.items():

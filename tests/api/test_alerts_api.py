@@ -16,8 +16,10 @@ from cases.casework import HR_HEADER
 from helpers.accounts import Seeded, bearer
 from helpers.cert_files import write
 from watchkeeper.api import create_app
-from watchkeeper.api.routes.alerts import Sort, Status
+from watchkeeper.api.routes.alerts import Sort, Status, intake_answer
+from watchkeeper.api.schemas.alerts import IntakeResultPublic
 from watchkeeper.cases import queue
+from watchkeeper.cases.alerts import IntakeResult
 from watchkeeper.cases.queue import SORTS, STATUSES
 from watchkeeper.ingest import ingest
 from watchkeeper.sources.base import SourceContext
@@ -95,6 +97,22 @@ def test_post_each_vendor_payload(seeded: Seeded, client: TestClient, name: str)
     assert (result["updated"], result["duplicates"]) == (0, 0)
     page = listing(client, seeded.admin)
     assert sorted(a["id"] for a in page["items"]) == sorted(result["alert_ids"])
+
+
+def test_the_written_answer_is_the_documented_model(seeded: Seeded,
+                                                   client: TestClient) -> None:
+    """The route writes its JSON itself (`intake_answer`): it is exactly what
+    `IntakeResultPublic` (the documented schema) makes of the same result."""
+    done = post(client, seeded.service, [ocsf("m-1"), ocsf("m-2")])
+    assert done.status_code == 201 and done.headers["content-type"] == "application/json"
+    result = IntakeResult(3, 1, 1, 1, 0, 1, (7, 8, 9), ((7, None),))
+    model = IntakeResultPublic.model_validate(result)
+    assert json.loads(intake_answer(result)) == model.model_dump(mode="json")
+    assert IntakeResultPublic.model_validate_json(done.content).model_dump() == done.json()
+    assert set(done.json()) == set(IntakeResultPublic.model_fields)
+    schema = client.get("/api/v1/openapi.json").json()
+    answer = schema["paths"][URL]["post"]["responses"]["201"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/IntakeResultPublic")
 
 
 def test_forced_format_and_unknown_format(seeded: Seeded, client: TestClient) -> None:

@@ -87,6 +87,12 @@ async def current_user(workspace: WorkspaceDep, credentials: Credentials) -> Pri
     the request's session that write would make every other writer of the request
     (intake, audit entries, case jobs) wait for it on SQLite. A caller seen within the
     second is known here, on the event loop; a lookup runs in a worker thread."""
+    return await caller(workspace, credentials)
+
+
+async def caller(workspace: Workspace, credentials: HTTPAuthorizationCredentials | None
+                 ) -> Principal:
+    """`current_user` as a coroutine, for dependencies that authenticate by themselves."""
     if credentials is not None:
         known = workspace.remembered_caller(credentials.credentials)
         if known is not None:
@@ -118,9 +124,15 @@ def get_accounts(workspace: WorkspaceDep, session: SessionDep,
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 
-def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency: the current user, if their role has `permission`; 403 otherwise."""
-    async def check(user: CurrentUser) -> Principal:
+def requires(permission: Permission
+             ) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[Principal]]:
+    """A dependency: the current user, if their role has `permission`; 403 otherwise.
+    It authenticates by itself (`caller`) rather than through `current_user` and
+    `get_workspace`: each dependency FastAPI solves costs every request about as much as
+    the remembered caller's lookup (yappi, docs/benchmarks.md "Session 8"). A route that
+    also takes `CurrentUser` finds the caller remembered by then."""
+    async def check(request: Request, credentials: Credentials) -> Principal:
+        user = await caller(cast("Workspace", request.app.state.workspace), credentials)
         if not user.may(permission):
             raise PermissionDeniedError(f"role {user.role.value} may not {WHAT[permission]}")
         return user

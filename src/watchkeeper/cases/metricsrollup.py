@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
@@ -140,17 +141,24 @@ def apply(session: Session, deltas: MetricDeltas) -> int:
     buckets = [{"day": k[0], "region": k[1], "bucket": k[2], "alerts": n}
                for k, n in sorted(deltas.buckets.items()) if n]
     dialect = session.get_bind().dialect.name
-    for table, rows, index, counts in (
-            (METRICS, facets, ["day", "region", "facet", "key"], COUNTS),
-            (DETECT, buckets, ["day", "region", "bucket"], ("alerts",))):
-        if not rows:
-            continue
-        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        session.execute(ins.on_conflict_do_update(
-            index_elements=index,
-            set_={name: table.c[name] + ins.excluded[name] for name in counts}), rows)
+    for name, rows in (("metrics", facets), ("detect", buckets)):
+        if rows:
+            session.connection().execute(_upsert(dialect, name), rows)
     deltas.clear()
     return len(facets) + len(buckets)
+
+
+@cache
+def _upsert(dialect: str, name: str) -> Any:
+    """The upsert into the `name` rollup, built once per dialect (building one costs
+    more than running it, and `apply` runs in every intake transaction)."""
+    table, index, counts = {
+        "metrics": (METRICS, ["day", "region", "facet", "key"], COUNTS),
+        "detect": (DETECT, ["day", "region", "bucket"], ("alerts",))}[name]
+    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return ins.on_conflict_do_update(
+        index_elements=index,
+        set_={c: table.c[c] + ins.excluded[c] for c in counts})
 
 
 def rebuild(session: Session) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, text
@@ -99,16 +100,20 @@ def apply(session: Session, deltas: Deltas) -> int:
     values = deltas.rows()
     if not values:
         return touched
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert(ROLLUPS) if dialect == "postgresql"
-           else sqlite.insert(ROLLUPS))
-    stmt = ins.on_conflict_do_update(
+    session.connection().execute(_upsert(session.get_bind().dialect.name), values)
+    deltas.by_key.clear()
+    return touched + len(values)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """The upsert of `apply`, built once per dialect: building it (its ``excluded``
+    alias copies every column) cost more than running it, once per intake transaction."""
+    ins = postgresql.insert(ROLLUPS) if dialect == "postgresql" else sqlite.insert(ROLLUPS)
+    return ins.on_conflict_do_update(
         index_elements=["day", "severity", "source", "region"],
         set_={name: ROLLUPS.c[name] + ins.excluded[name]
               for name in ("alerts", "open", "suppressed")})
-    session.execute(stmt, values)
-    deltas.by_key.clear()
-    return touched + len(values)
 
 
 def rebuild(session: Session) -> RollupStats:

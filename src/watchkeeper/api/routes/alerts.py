@@ -9,10 +9,11 @@ committed before the answer is sent (the caller is authenticated in its own, too
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from watchkeeper.api.deps import WorkspaceDep, requires
@@ -27,6 +28,9 @@ from watchkeeper.api.schemas.errors import AUTHENTICATED, responses
 from watchkeeper.api.schemas.fields import PathId
 from watchkeeper.cases.model import PostedAlerts
 from watchkeeper.security.roles import Permission, Principal, scope
+
+if TYPE_CHECKING:
+    from watchkeeper.cases.alerts import IntakeResult
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTHENTICATED)
 
@@ -46,29 +50,33 @@ Submitter = Annotated[Principal, Depends(requires(Permission.SUBMIT_ALERTS))]
 Reader = Annotated[Principal, Depends(requires(Permission.READ_CASES))]
 
 
-async def _payload(request: Request) -> tuple[bytes, datetime]:
-    """The request body as sent, and when the request arrived."""
-    received = datetime.now(UTC)
-    return await request.body(), received
-
-
-Payload = Annotated[tuple[bytes, datetime], Depends(_payload)]
-
-
 @router.post("", response_model=IntakeResultPublic, status_code=201,
              responses=responses(422), openapi_extra=PAYLOAD_DOC)
-async def post_alerts(_: Submitter, payload: Payload, request: Request,
+async def post_alerts(_: Submitter, request: Request,
                       fmt: Annotated[Format | None, Query(alias="format")] = None
-                      ) -> IntakeResultPublic:
+                      ) -> Response:
     """Store one alert or a batch, whole or not at all; a re-sent alert counts as a
     duplicate (unchanged) or an update (changed). `format` forces a vendor format."""
-    body, received = payload
+    received = datetime.now(UTC)
+    body = await request.body()
     # parsed and stored by the app's committer thread, with any requests arriving
     # together, in one transaction (`api.intake`); the answer is built here, on the
     # event loop, after the commit
     intake: GroupCommit = request.app.state.intake
     result = await intake.receive(PostedAlerts(body, fmt, received))
-    return IntakeResultPublic.model_validate(result)
+    return Response(intake_answer(result), status_code=201, media_type="application/json")
+
+
+def intake_answer(result: IntakeResult) -> bytes:
+    """`IntakeResultPublic`'s JSON of `result`, written directly: the route answers with
+    it instead of returning the model, which FastAPI would validate and serialize again
+    (a third of the route's own time for one alert). The schema stays documented
+    (``response_model``); tests/api/test_alerts_api.py checks the two agree."""
+    return json.dumps({"received": result.received, "new": result.new,
+                       "updated": result.updated, "duplicates": result.duplicates,
+                       "suppressed": result.suppressed, "grouped": result.grouped,
+                       "alert_ids": list(result.alert_ids)},
+                      separators=(",", ":")).encode()
 
 
 @router.get("", response_model=AlertPage)
