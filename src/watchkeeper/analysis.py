@@ -188,7 +188,25 @@ class AnalysisStore:
                           tables["risk_alerts"], tables["forecast"],
                           RiskConfig.model_validate(meta.get("risk_config", {})),
                           *self._feedback())
-        return Explaining(run, risk, Anomalies(tables["anomalies"]))
+        return Explaining(run, risk, Anomalies(tables["anomalies"], self._word_columns(run)))
+
+    def _word_columns(self, run: str) -> pa.Table:
+        """The stored features' columns that change features are said in words from
+        (`ueba.change_words.columns`), so case summaries say them as `risk explain` does
+        without reading every feature."""
+        from watchkeeper.ueba.change_words import columns
+        path = self.root / run / "features.arrow"
+        if not path.exists():
+            path = path.with_suffix(".parquet")
+            if not path.exists():
+                return pa.table({})
+            names = set(pq.read_schema(path).names)
+            return pq.read_table(path, columns=[c for c in ("user", "day", *columns())
+                                                if c in names])
+        with pa.memory_map(str(path)) as source:
+            names = set(pa.ipc.open_file(source).schema.names)
+        return feather.read_table(path, columns=[c for c in ("user", "day", *columns())
+                                                 if c in names])
 
 
 def _read(path: Path) -> pa.Table:

@@ -26,6 +26,14 @@ from watchkeeper.ueba.change import (
 )
 
 
+def columns() -> tuple[str, ...]:
+    """The feature columns `describe` reads (besides ``user`` and ``day``): what a reader
+    of the stored features needs to load to say change features in words."""
+    return tuple(dict.fromkeys((*(s.column for s in SHIFTS.values()),
+                                *HOURS_SHIFTS.values(), "chg_logon_hours",
+                                "chg_email_hours", "email_new_contacts")))
+
+
 def hour_ranges(hours: list[int]) -> str:
     """Hours of day as ranges: [21, 22, 23, 0, 1] -> '21:00-02:00'."""
     if not hours:
