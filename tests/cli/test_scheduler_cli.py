@@ -95,7 +95,13 @@ def test_serve_runs_the_scheduler_and_an_event_reaches_the_queue(tmp_path: Path)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     text = log.read_text()
-    assert "Scheduler: on, 7 jobs (watchkeeper scheduler jobs)." in " ".join(text.split())
+    from watchkeeper.config import SchedulerSettings
+    from watchkeeper.ops.jobs import configured, warm_imports
+    warm_imports()   # every job module registered, as `serve` has them
+    enabled = sum(j.enabled for j in configured(SchedulerSettings()))
+    assert enabled >= 8   # events, detect, analyze, expiry, SLA, hand-offs, playbooks, ...
+    assert (f"Scheduler: on, {enabled} jobs (watchkeeper scheduler jobs)."
+            in " ".join(text.split()))
     assert "job events: ok: 1 event(s) from 1 post(s)" in text
 
 
