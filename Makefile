@@ -72,9 +72,10 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 # Two test processes (pytest-xdist), a module's tests in one of them: most tests wait on
-# a subprocess, a server or a store, so two keep both cores busy.
+# a subprocess, a server or a store, so two keep both cores busy. The 30 slowest are
+# listed at the end: the suite must stay under 20 minutes on a 2-core machine.
 unit: install-dev system-deps
-	$(BIN)/pytest -q -n 2 --dist loadscope
+	$(BIN)/pytest -q -n 2 --dist loadscope --durations=30
 
 test: lint typecheck unit
 
