@@ -14,6 +14,7 @@ Two sessions posting the same alert at once never make two rows: the unique cons
 on ``(source, source_ref)`` refuses the second insert, which then finds the first one's
 row and counts a duplicate. `store_alerts(state, alerts)` runs one transaction with
 retries for what a concurrent writer can cause (SQLite busy, PostgreSQL deadlock).
+An alert's rows are built and checked against the column limits by `cases.alert_rows`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from watchkeeper.cases.alert_rows import children_of, columns, fill, snapshot
 from watchkeeper.cases.grouping import Grouper
 from watchkeeper.cases.model import AlertIn
 from watchkeeper.cases.rollups import Deltas, apply
@@ -50,21 +52,11 @@ T = TypeVar("T")
 RETRIES = 8
 RERUN_ON_RACE = "watchkeeper.intake.rerun_on_race"   # session.info: `retrying` runs it
 CHUNK = 500   # keys per IN list (SQLite allows 32,766 parameters; stay far below)
-# column limits of store/models/alerts.py. A longer identifier (the key, a person, a
-# host, a finding id) names its field and writes nothing; a longer rule name or id (a
-# Sentinel rule id is an Azure resource path, 219 characters and up: stored whole) keeps
-# its end, where the distinguishing part is, and an observable its start (the raw
-# payload has them whole)
-LIMITS = {"source": 200, "source_ref": 500, "status": 32, "region": 100}
-SHORTENED = {"rule": 500, "rule_id": 500}
-ELLIPSIS = "\u2026"
-CHILD_LIMITS = {"subjects": 200, "hosts": 255, "finding_ids": 100}
-OBSERVABLE_LIMITS = (64, 1000)
 Key = tuple[str, str]
 ALERTS = cast(Table, Alert.__table__)
 INSERT_ALERTS = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
 INSERT_ONE = insert(ALERTS).returning(ALERTS.c.id)
-# each child table, its columns, and the `_Children` field holding its rows
+# each child table, its columns, and the `Children` field holding its rows
 CHILD_TABLES = tuple((cast(Table, model.__table__), columns, name)
                      for model, columns, name in (
     (AlertSubject, ("alert_id", "subject"), "subjects"),
@@ -173,14 +165,14 @@ class _Batch:
         suppressions, grouper = self.rules()
         rows, children, placed = [], [], []
         for alert, index in items:
-            row = _columns(alert, index, new=True)
+            row = columns(alert, index, new=True)
             place = grouper.place(alert)
             at = self.received[index]
             row.update(received_at=at, updated_at=at,
                        duplicates=0, suppressed_by=first_match(suppressions, alert),
                        group_id=place.group_id, case_id=place.case_id)
             rows.append(row)
-            children.append(_children_of(alert, index))
+            children.append(children_of(alert, index))
             placed.append(place.joined)
         # Core statements built once, on the session's connection: the ORM session's
         # execute (and building an insert per call) cost more than SQLite's own work
@@ -221,7 +213,7 @@ class _Batch:
             return
         before_fingerprint, before = row.fingerprint, snapshot(row)
         self.deltas.alert(row, -1)
-        _fill(row, alert, index)
+        fill(row, alert, index)
         self.deltas.alert(row)
         row.updated_at = self.received[index]
         now = snapshot(row)
@@ -400,7 +392,7 @@ LOOKUP = (select(Alert).where(*_KEYS).order_by(Alert.source_ref).options(*_child
 def _child_sql(dialect: Dialect) -> tuple[tuple[str, tuple[str, ...] | None, str], ...]:
     """The child tables' inserts in the driver's own parameter style, compiled once per
     dialect, with the order of their positional parameters (None: named) and the
-    `_Children` field of their rows. Their values are integers and text, which go to
+    `Children` field of their rows. Their values are integers and text, which go to
     the driver as they are (as `access.decisions.record` does): a one-row insert costs
     about 10 us of CPU this way on SQLite against 18 us through a Core statement."""
     found = _CHILD_SQL.get(dialect.name)
@@ -413,106 +405,3 @@ def _child_sql(dialect: Dialect) -> tuple[tuple[str, tuple[str, ...] | None, str
                          tuple(compiled.positiontup) if compiled.positiontup else None, name))
         found = _CHILD_SQL[dialect.name] = tuple(made)
     return found
-
-
-def _columns(alert: AlertIn, index: int, *, new: bool = False) -> dict[str, Any]:
-    """The alert's column values (`new`: with its key), checked against the column
-    limits: a value too long or a time without a zone names ``alerts[i].field``."""
-    row: dict[str, Any] = {}
-    if new:
-        row.update(source=_limited(alert.source, "source", index),
-                   source_ref=_limited(alert.source_ref, "source_ref", index))
-    for name in ("class_uid", "title", "description", "event_time", "first_seen",
-                 "last_seen", "raw"):
-        value = getattr(alert, name)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise IntakeError(f"alerts[{index}].{name}", "time without a time zone")
-        row[name] = value
-    for name in ("status", "region"):
-        row[name] = _limited(getattr(alert, name), name, index)
-    for name, most in SHORTENED.items():
-        value = getattr(alert, name)
-        row[name] = (value if value is None or len(value) <= most
-                     else ELLIPSIS + value[len(value) - most + 1:])
-    row["severity"] = int(alert.severity)
-    row["fingerprint"] = alert.fingerprint()
-    row["extra"] = dict(alert.extra)
-    return row
-
-
-@dataclass(frozen=True)
-class _Children:
-    """An alert's child rows (without ``alert_id``), one per distinct value."""
-
-    subjects: list[dict[str, str]]
-    hosts: list[dict[str, str]]
-    findings: list[dict[str, str]]
-    observables: list[dict[str, str]]
-
-
-def _children_of(alert: AlertIn, index: int) -> _Children:
-    kinds, values = OBSERVABLE_LIMITS
-    observables = dict.fromkeys(
-        (_limited(o.type, "observables.type", index, kinds),
-         o.value if len(o.value) <= values else o.value[:values - 1] + ELLIPSIS)
-        for o in alert.observables)
-    return _Children(
-        [{"subject": v} for v in dict.fromkeys(
-            _limited(v, "subjects", index) for v in alert.subjects)],
-        [{"host": v} for v in dict.fromkeys(_limited(v, "hosts", index) for v in alert.hosts)],
-        [{"finding_id": v} for v in dict.fromkeys(
-            _limited(v, "finding_ids", index) for v in alert.finding_ids)],
-        [{"type": t, "value": v} for t, v in observables])
-
-
-def _fill(row: Alert, alert: AlertIn, index: int) -> None:
-    """Copy every field of `alert` onto a stored `row` (checked as `_columns` does)."""
-    for name, value in _columns(alert, index).items():
-        setattr(row, name, value)
-    kids = _children_of(alert, index)
-    _replace(row.subjects, [c["subject"] for c in kids.subjects],
-             lambda c: c.subject, lambda v: AlertSubject(subject=v))
-    _replace(row.hosts, [c["host"] for c in kids.hosts],
-             lambda c: c.host, lambda v: AlertHost(host=v))
-    _replace(row.findings, [c["finding_id"] for c in kids.findings],
-             lambda c: c.finding_id, lambda v: AlertFinding(finding_id=v))
-    _replace(row.observables, [(c["type"], c["value"]) for c in kids.observables],
-             lambda c: (c.type, c.value), lambda v: AlertObservable(type=v[0], value=v[1]))
-
-
-C = TypeVar("C")
-V = TypeVar("V")
-
-
-def _replace(children: list[C], wanted: Sequence[V], key: Callable[[C], V],
-             make: Callable[[V], C]) -> None:
-    """Make `children` hold one child per distinct value of `wanted`, keeping the
-    children that stay (a child deleted and made again with the same key would be two
-    writes to one primary key in one flush)."""
-    keep = dict.fromkeys(wanted)
-    children[:] = [c for c in children if key(c) in keep]
-    have = {key(c) for c in children}
-    children.extend(make(v) for v in keep if v not in have)
-
-
-def _limited(value: T, field: str, index: int, limit: int | None = None) -> T:
-    most = limit or LIMITS.get(field) or CHILD_LIMITS.get(field)
-    if isinstance(value, str) and most is not None and len(value) > most:
-        raise IntakeError(f"alerts[{index}].{field}", f"longer than {most} characters")
-    return value
-
-
-def snapshot(row: Alert) -> dict[str, Any]:
-    """The content of a stored alert as JSON values, for comparing two versions."""
-    doc: dict[str, Any] = {}
-    for name in ("title", "severity", "status", "class_uid", "rule", "rule_id",
-                 "description", "region", "event_time", "first_seen", "last_seen"):
-        value = getattr(row, name)
-        doc[name] = value.astimezone(UTC).isoformat() if isinstance(value, datetime) \
-            else value
-    doc["subjects"] = sorted(s.subject for s in row.subjects)
-    doc["hosts"] = sorted(h.host for h in row.hosts)
-    doc["observables"] = sorted(f"{o.type}:{o.value}" for o in row.observables)
-    doc["finding_ids"] = sorted(f.finding_id for f in row.findings)
-    doc["extra"] = dict(sorted((row.extra or {}).items()))
-    return doc

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from helpers.alerts_in import T0, make
+from watchkeeper.cases.alert_rows import snapshot
 from watchkeeper.cases.alerts import (
     LOOKUP,
     STORED,
     IntakeResult,
     ingest_alerts,
-    snapshot,
     store_alerts,
 )
 from watchkeeper.cases.intake import parse_payload
