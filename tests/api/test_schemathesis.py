@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.conftest import store_url
 from helpers.accounts import add_accounts, bearer, open_on
 from watchkeeper.api import create_app
 from watchkeeper.api.links import LINKS
@@ -96,6 +98,16 @@ class Caller:
 class Api:
     schema: Any   # schemathesis' OpenApiSchema
     caller: Caller
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def module_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """SQLite here; `test_schemathesis_postgres` runs the same tests on PostgreSQL (a
+    module of its own, so pytest-xdist's `loadscope` gives the two stores, two and a
+    half minutes each, to different workers)."""
+    with pytest.MonkeyPatch.context() as mp, ExitStack() as stack:
+        mp.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
+        yield store_url(request.param, stack)
 
 
 @pytest.fixture(scope="module")
