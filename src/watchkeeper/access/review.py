@@ -96,18 +96,8 @@ class Reach:
     outlier: bool
 
 
-@dataclass(frozen=True)
-class UnusedGrant:
-    """A grant nothing was done under: no allowing decision, no matching event."""
-
-    grant_id: int
-    principal: str
-    action: str
-    resource: str
-    purpose: str
-    start: datetime
-    end: datetime
-    revoked: bool
+#: A grant nothing was done under (no allowing decision, no matching event): its window.
+UnusedGrant = GrantWindow
 
 
 def policy_entitlements(
@@ -269,11 +259,7 @@ def unused_grants(
         times = seen.get((w.principal, w.action, w.resource), ())
         if any(w.start <= t < w.end for t in times):
             continue
-        out.append(
-            UnusedGrant(
-                w.grant_id, w.principal, w.action, w.resource, w.purpose, w.start, w.end, w.revoked
-            )
-        )
+        out.append(w)
     return sorted(out, key=lambda u: u.grant_id)
 
 
